@@ -1,0 +1,103 @@
+import type { Clock } from "../clock/clock.js";
+import { VirtualClock } from "../clock/virtual.js";
+import type { LoadedConfig } from "../config/load.js";
+import type { SerialPortLink } from "../io/contract.js";
+import type { Hardware } from "../io/factory.js";
+import { JohnnyFiveInputs } from "../io/johnny-five.js";
+import { SerialLink } from "../io/serial.js";
+import type { Logger } from "../log/logger.js";
+import { SimBoard } from "./io-plugin.js";
+import { TracePlayer } from "./player.js";
+import type { ScenarioFactory, TruthRecord } from "./scenario.js";
+import type { SimSerialDevice } from "./serial.js";
+import { SimSerialBus } from "./serial.js";
+import { SimSite } from "./site.js";
+import { MicrosecondStamps } from "./stamps.js";
+import type { ParsedTrace } from "./trace.js";
+
+export interface SimHardwareOptions {
+  clock: Clock;
+  logger: Logger;
+  /** Overrides sim.seed. */
+  seed?: number;
+  onTruth?: (record: TruthRecord) => void;
+  scenarios?: readonly ScenarioFactory[];
+}
+
+/** Hooks that let the virtual clock wait for asynchronous serial work (a no-op on a real clock). */
+function settleOf(clock: Clock): () => void {
+  return clock instanceof VirtualClock ? () => clock.yieldSoon() : () => {};
+}
+
+/**
+ * The simulated hardware of a `board: sim` device: the simulated site read through the same
+ * backends as a Firmata board and a serial port (johnny-five inputs, serialport links). Stamps are
+ * virtual and on the µs grid of traces (MicrosecondStamps).
+ */
+export function createSimHardware(loaded: LoadedConfig, opts: SimHardwareOptions): Hardware {
+  const { clock, logger } = opts;
+  const site = new SimSite(loaded, {
+    clock,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.onTruth ? { onTruth: opts.onTruth } : {}),
+    ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
+    onWarn: (m) => logger.warn(m),
+  });
+  const stamps = new MicrosecondStamps(clock);
+  const settle = settleOf(clock);
+  return {
+    inputs: new JohnnyFiveInputs({ io: site.board, clock: stamps, timestampSource: "virtual" }),
+    serial: () => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle }),
+    site,
+    ioPlugin: site.board,
+  };
+}
+
+export interface ReplayHardware {
+  hardware: Hardware;
+  player: TracePlayer;
+  board: SimBoard;
+  bus: SimSerialBus;
+}
+
+/**
+ * Hardware that plays a trace: a simulated board and serial bus with no scenarios, whatever board
+ * the config names (a technician's recording from a Raspberry Pi replays with the Pi's config).
+ * A serial device appears on the bus at whatever path the device opens, named after the config
+ * port, so the trace's `port` lines reach it.
+ */
+export function createReplayHardware(loaded: LoadedConfig, trace: ParsedTrace, opts: { clock: VirtualClock; logger: Logger; startNs?: number }): ReplayHardware {
+  const { clock, logger } = opts;
+  const board = new SimBoard(Math.max(28, ...[...loaded.lines.values()].map((l) => l.line + 1)));
+  const bus = new SimSerialBus(() => clock.yieldSoon());
+  const byName = new Map<string, SimSerialDevice>();
+  const stamps = new MicrosecondStamps(clock);
+  const settle = settleOf(clock);
+  const serial = (): SerialPortLink => {
+    const link = new SerialLink({ binding: bus.binding, clock: stamps, logger, settle });
+    return {
+      open: (spec, handlers) => {
+        const dev = bus.device(spec.path) ?? bus.createDevice(spec.path, spec.baudRate);
+        byName.set(spec.name, dev);
+        return link.open(spec, handlers);
+      },
+      write: (d) => link.write(d),
+      close: () => link.close(),
+    };
+  };
+  const player = new TracePlayer({
+    trace,
+    loaded,
+    clock,
+    board,
+    port: (name) => byName.get(name),
+    startNs: opts.startNs ?? clock.monoNs(),
+    warn: (m) => logger.warn(m),
+  });
+  return {
+    hardware: { inputs: new JohnnyFiveInputs({ io: board, clock: stamps, timestampSource: "virtual" }), serial, ioPlugin: board },
+    player,
+    board,
+    bus,
+  };
+}

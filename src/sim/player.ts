@@ -1,0 +1,145 @@
+import type { TimerHandle } from "../clock/clock.js";
+import type { VirtualClock } from "../clock/virtual.js";
+import type { LoadedConfig } from "../config/load.js";
+import type { Level } from "../io/contract.js";
+import type { SimBoard } from "./io-plugin.js";
+import type { SimSerialDevice } from "./serial.js";
+import type { ParsedTrace, TraceLine } from "./trace.js";
+
+export interface TracePlayerOptions {
+  trace: ParsedTrace;
+  loaded: LoadedConfig;
+  clock: VirtualClock;
+  /** The simulated board the device reads its inputs from. */
+  board: SimBoard;
+  /** The simulated serial device behind config port `name`, once the device has opened it. */
+  port: (name: string) => SimSerialDevice | undefined;
+  /** Monotonic ns of t = 0. */
+  startNs: number;
+  /** A problem worth telling the user (said once per subject). */
+  warn: (message: string) => void;
+}
+
+/** ns of a trace time, on the µs grid the recorder wrote (so stamps come out exactly as recorded). */
+function tNs(startNs: number, t: number): number {
+  return startNs + Math.round(t * 1e6) * 1000;
+}
+
+/**
+ * Plays a signal trace into the simulated hardware in virtual time: edges become pin changes on the
+ * simulated board and data becomes bytes sent by simulated serial sensors, so the device reads them
+ * through the same backends, drivers and parsers as live signals (DESIGN.md "Signal trace format").
+ * Lines are scheduled one after the other, so memory does not grow with the number of timers.
+ */
+export class TracePlayer {
+  /** Monotonic ns where the recording ended (its `end` line, else its last line). */
+  readonly endNs: number;
+  /** Lines applied so far. */
+  applied = 0;
+  /** Bytes of trace data no open port was there to send. */
+  undeliveredBytes = 0;
+  private next = 0;
+  private timer: TimerHandle | undefined;
+  private readonly pins = new Map<string, { line: number; activeLow: boolean }>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly opts: TracePlayerOptions) {
+    const { config, lines } = opts.loaded;
+    for (const [name, input] of Object.entries(config.inputs)) {
+      const l = lines.get(name);
+      if (l) this.pins.set(name, { line: l.line, activeLow: input.activeLow });
+    }
+    const all = opts.trace.lines;
+    const end = all.find((l) => l.kind === "end") ?? all.at(-1);
+    this.endNs = tNs(opts.startNs, end?.t ?? 0);
+  }
+
+  /**
+   * Set every input to its level at the start of the trace, before the device opens its inputs:
+   * the level of its t = 0 line, else the opposite of its first change, else inactive.
+   */
+  prepare(): void {
+    const first = new Map<string, TraceLine & { kind: "input" }>();
+    for (const l of this.opts.trace.lines) if (l.kind === "input" && !first.has(l.input)) first.set(l.input, l);
+    for (const [name, pin] of this.pins) {
+      const f = first.get(name);
+      const level: Level = f === undefined ? 0 : f.t === 0 ? f.level : ((1 - f.level) as Level);
+      this.opts.board.setPin(pin.line, (level ^ (pin.activeLow ? 1 : 0)) as 0 | 1);
+    }
+    for (const name of first.keys()) if (!this.pins.has(name)) this.warnOnce(name, `the trace has input ${name}, which the config does not define; its lines are skipped`);
+  }
+
+  /** Start playing from the current instant (t = 0 is `startNs`). */
+  start(): void {
+    this.scheduleNext();
+  }
+
+  stop(): void {
+    if (this.timer) this.opts.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.next = this.opts.trace.lines.length;
+  }
+
+  /** True when every line has been applied. */
+  get done(): boolean {
+    return this.next >= this.opts.trace.lines.length;
+  }
+
+  private scheduleNext(): void {
+    const line = this.opts.trace.lines[this.next];
+    if (!line) return;
+    let at = tNs(this.opts.startNs, line.t);
+    // a port comes back just before the link's reopen attempt that found it, so that attempt succeeds
+    if (line.kind === "port-state" && line.state === "open") at -= 1000;
+    this.timer = this.opts.clock.setTimer(
+      at,
+      () => {
+        this.timer = undefined;
+        this.next++;
+        this.apply(line);
+        this.scheduleNext();
+      },
+      // a wall step goes before a window boundary due at the same instant, as in the live run
+      line.kind === "clock-jump" ? { priority: "wall" } : undefined,
+    );
+  }
+
+  private apply(line: TraceLine): void {
+    this.applied++;
+    switch (line.kind) {
+      case "input": {
+        const pin = this.pins.get(line.input);
+        if (pin) this.opts.board.setPin(pin.line, (line.level ^ (pin.activeLow ? 1 : 0)) as 0 | 1);
+        return;
+      }
+      case "data": {
+        const dev = this.opts.port(line.port);
+        if (!dev) {
+          this.undeliveredBytes += line.bytes.length;
+          this.warnOnce(`port:${line.port}`, `the trace has data for port ${line.port}, which the device did not open; check the port's name in the config`);
+          return;
+        }
+        dev.emit(line.bytes);
+        return;
+      }
+      case "port-state": {
+        const dev = this.opts.port(line.port);
+        if (!dev) return;
+        if (line.state === "lost") dev.unplug();
+        else dev.plug();
+        return;
+      }
+      case "clock-jump":
+        this.opts.clock.jumpWall(line.deltaMs, line.synced);
+        return;
+      case "end":
+        return;
+    }
+  }
+
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.opts.warn(msg);
+  }
+}
