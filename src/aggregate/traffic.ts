@@ -1,0 +1,286 @@
+import type { Window, WindowListener } from "../clock/windows.js";
+import type { ResolvedDiagnostics } from "../config/sections/detectors.js";
+import type { HealthSection } from "../control/health.js";
+import type { Logger } from "../log/logger.js";
+import type { LoopDriver, LoopListener } from "../sensors/loop.js";
+import type { PassageListener } from "../sensors/loop-pairing.js";
+import { TrapPairing } from "../sensors/loop-pairing.js";
+import type { Alarm, AlarmSink } from "./alarm.js";
+import type { SummarySink } from "./summary.js";
+import { LaneWindows, overlap } from "./traffic-bucket.js";
+import type { DetectorFault, DiagnosticsHost } from "./traffic-diagnostics.js";
+import { DETECTOR_FAULTS, LaneDiagnostics } from "./traffic-diagnostics.js";
+import type { LaneShape } from "./traffic-measures.js";
+import { classIndex, trafficMeasures } from "./traffic-measures.js";
+
+export interface TrafficAggregatorOptions extends LaneShape {
+  detector: string;
+  /** Input names of the loops, upstream first (for alarms and logs). */
+  inputs: readonly string[];
+  /** Speed traps: distance between the loops' leading edges, m. */
+  spacingM: number;
+  /** Loop length along the lane, m. */
+  loopLengthM: number;
+  diagnostics: ResolvedDiagnostics;
+  sink: SummarySink;
+  alarm?: AlarmSink;
+  logger?: Logger;
+  /** Every measured trap vehicle as it completes (for tests and tools): speed NaN when invalid. */
+  onPassage?: (tEndNs: number, speedMs: number, lengthM: number) => void;
+}
+
+/**
+ * One lane: per-window traffic measures (DOMAIN.md §1), the pairing of a speed trap's loops, and the
+ * detector diagnostics, fed by the lane's `LoopDriver`.
+ *
+ * Window membership: a vehicle counts in the window of its first detection (leading edge); on-time
+ * is clipped to the window, so a vehicle spanning a boundary adds on-time to both and counts once;
+ * headways and gaps belong to the window of the leading edge that ends them; a trap vehicle's speed
+ * and length belong to the window in which its passage completed (trailing edge off the downstream
+ * loop), because only then is it measured. A loop in fault is taken out: its on-time and vehicles
+ * are not traffic, a trap counts on its healthy loop alone, and the window's quality says so.
+ */
+export class TrafficAggregator implements WindowListener, LoopListener, PassageListener, DiagnosticsHost {
+  private readonly win: LaneWindows;
+  private readonly n: number;
+  private readonly pairing: TrapPairing | undefined;
+  private readonly diag: LaneDiagnostics;
+  private readonly presence: boolean;
+  private readonly heldNs: number;
+  private driver: LoopDriver | undefined;
+  private readonly onSince = [-1, -1];
+  private readonly lastOn = [-1, -1];
+  private readonly lastOff = [-1, -1];
+  private readonly faultSince = [-1, -1];
+  private readonly faultEnd = [-1, -1];
+  private allFaultSince = -1;
+  private lastGlitches = 0;
+  private lastDropped = 0;
+  private vehicles = 0;
+  private wrongWays = 0;
+  private unpairedTotal = 0;
+
+  constructor(private readonly opts: TrafficAggregatorOptions) {
+    this.n = opts.loops;
+    this.presence = opts.mode === "presence";
+    this.win = new LaneWindows(opts.classes.length);
+    this.pairing = this.n === 2 && this.presence ? new TrapPairing(opts.spacingM, opts.loopLengthM, this) : undefined;
+    this.diag = new LaneDiagnostics(this.n, this.presence, opts.diagnostics, this);
+    this.heldNs = opts.diagnostics.heldPresenceS * 1e9;
+  }
+
+  /** The driver whose pending changes must be settled before a window is finalised. */
+  attach(driver: LoopDriver): void {
+    this.driver = driver;
+  }
+
+  /** Start diagnostics at `nowNs` with the loops' levels as read when the inputs opened. */
+  start(nowNs: number, levels: readonly number[]): void {
+    this.diag.start(nowNs, levels);
+    for (let k = 0; k < this.n; k++) this.onSince[k] = levels[k] === 1 && this.presence ? nowNs : -1;
+  }
+
+  // --- LoopListener: filtered transitions (hot path) ---
+
+  on(loop: number, t: number): void {
+    this.diag.on(loop, t);
+    this.onSince[loop] = t;
+    const healthy = this.faultSince[loop]! < 0;
+    if (healthy) {
+      const last = this.lastOn[loop]!;
+      if (last >= 0) {
+        const b = this.win.at(t);
+        b.addHeadway(loop, t - last);
+        if (this.presence && this.lastOff[loop]! >= last) b.addGap(loop, t - this.lastOff[loop]!);
+      }
+      this.lastOn[loop] = t;
+    }
+    if (this.pairing !== undefined) this.pairing.on(loop, t);
+    else if (healthy) this.count(t);
+  }
+
+  off(loop: number, t: number): void {
+    const since = this.onSince[loop]!;
+    this.onSince[loop] = -1;
+    this.diag.off(loop, t);
+    if (this.faultSince[loop]! < 0 && since >= 0 && this.presence) {
+      const end = this.faultEnd[loop]!;
+      const from = since > end ? since : end;
+      const w = this.win;
+      if (w.prev !== undefined) w.prevB!.onNs[loop]! += overlap(w.prev, from, t);
+      if (w.cur !== undefined) w.curB!.onNs[loop]! += overlap(w.cur, from, t);
+    }
+    this.lastOff[loop] = t;
+    if (this.pairing !== undefined) this.pairing.off(loop, t);
+  }
+
+  // --- PassageListener: vehicles from the pairing ---
+
+  count(t: number): void {
+    this.win.at(t).volume++;
+    this.vehicles++;
+  }
+
+  measured(tEnd: number, speedMs: number, lengthM: number): void {
+    const b = this.win.at(tEnd);
+    this.diag.paired(tEnd);
+    if (speedMs === speedMs) b.addSpeed(speedMs);
+    if (lengthM === lengthM) {
+      b.lengthSum += lengthM;
+      b.lengthN++;
+      const c = classIndex(this.opts.classes, lengthM);
+      if (c >= 0) b.classCounts[c]!++;
+    }
+    this.opts.onPassage?.(tEnd, speedMs, lengthM);
+  }
+
+  unpaired(loop: number, t: number): void {
+    this.win.at(t).unpaired++;
+    this.unpairedTotal++;
+    this.diag.unpaired(loop, t);
+  }
+
+  wrongWay(t: number, speedMs: number): void {
+    this.win.at(t).wrongWay++;
+    this.wrongWays++;
+    const unit = this.opts.speedUnit;
+    const v = Math.round(speedMs * (unit === "km/h" ? 3.6 : 1) * 10) / 10;
+    this.opts.logger?.warn(`wrong-way vehicle on ${this.opts.detector} at about ${v} ${unit}`, { detector: this.opts.detector });
+    this.opts.alarm?.({ source: this.opts.detector, kind: "wrong-way", state: "event", tNs: t, message: `a vehicle crossed ${this.opts.detector} the wrong way (downstream loop first)`, measures: [{ n: "speed", u: unit, v }] });
+  }
+
+  // --- DiagnosticsHost ---
+
+  loopFault(loop: number, inFault: boolean, since: number, now: number): void {
+    const w = this.win;
+    if (inFault) {
+      this.faultSince[loop] = since;
+      if (w.curB !== undefined) w.curB.faulted[loop] = 1;
+      if (w.prev !== undefined && since < w.prev.endNs) w.prevB!.faulted[loop] = 1;
+      let all = true;
+      let latest = since;
+      for (let k = 0; k < this.n; k++) {
+        if (this.faultSince[k]! < 0) all = false;
+        else if (this.faultSince[k]! > latest) latest = this.faultSince[k]!;
+      }
+      if (all) this.allFaultSince = latest;
+    } else {
+      const s = this.faultSince[loop]!;
+      if (w.prev !== undefined) w.prevB!.faultNs[loop]! += overlap(w.prev, s, now);
+      if (w.cur !== undefined) w.curB!.faultNs[loop]! += overlap(w.cur, s, now);
+      if (this.allFaultSince >= 0) {
+        if (w.prev !== undefined) w.prevB!.countFaultNs += overlap(w.prev, this.allFaultSince, now);
+        if (w.cur !== undefined) w.curB!.countFaultNs += overlap(w.cur, this.allFaultSince, now);
+        this.allFaultSince = -1;
+      }
+      this.faultSince[loop] = -1;
+      this.faultEnd[loop] = now;
+    }
+    // headways and gaps never span a fault
+    this.lastOn[loop] = -1;
+    this.pairing?.setEnabled(loop, !inFault);
+  }
+
+  fault(loop: number, kind: DetectorFault, state: "start" | "end", tNs: number, now: number): void {
+    const f = DETECTOR_FAULTS[kind];
+    const input = this.opts.inputs[loop] ?? `loop ${loop}`;
+    const d = this.opts.detector;
+    const message =
+      state === "start"
+        ? `${input} (${d}): ${f.what}${f.disables ? "; its data is left out until it recovers" : ""}; ${f.check}`
+        : `${input} (${d}): ${f.what} cleared`;
+    if (state === "start") this.opts.logger?.warn(message, { detector: d, input, fault: kind, code: f.code });
+    else this.opts.logger?.info(message, { detector: d, input, fault: kind });
+    const alarm: Alarm = {
+      source: d,
+      kind: "detector-fault",
+      state,
+      tNs,
+      code: f.code,
+      message,
+      measures: [
+        { n: "input", vs: input },
+        { n: "fault", vs: kind },
+      ],
+    };
+    if (state === "start" && now > tNs) alarm.measures!.push({ n: "delay", u: "s", v: Math.round((now - tNs) / 1e6) / 1e3 });
+    this.opts.alarm?.(alarm);
+  }
+
+  /** End of a 30 s diagnostics sample. */
+  tick(nowNs: number): void {
+    this.driver?.flush(nowNs);
+    this.pairing?.poll(nowNs);
+    this.diag.tick(nowNs);
+  }
+
+  // --- WindowListener ---
+
+  open(w: Window): void {
+    this.win.open(w);
+  }
+
+  rotate(closing: Window, opening: Window): void {
+    this.win.rotate(closing, opening);
+    for (let k = 0; k < this.n; k++) if (this.faultSince[k]! >= 0) this.win.curB!.faulted[k] = 1;
+  }
+
+  finalize(closed: Window, nowNs: number): void {
+    this.driver?.flush(nowNs);
+    this.pairing?.poll(nowNs);
+    const b = this.win.take(closed);
+    if (!b) return;
+    const end = closed.endNs;
+    for (let k = 0; k < this.n; k++) {
+      const fs = this.faultSince[k]!;
+      const since = this.onSince[k]!;
+      if (fs >= 0) {
+        b.faultNs[k]! += overlap(closed, fs, end);
+        b.faulted[k] = 1;
+      } else if (since >= 0 && this.presence) {
+        const fe = this.faultEnd[k]!;
+        const from = since > fe ? since : fe;
+        // a presence held this long may be a loop locking on: not traffic until it ends
+        if (end - since >= this.heldNs) b.heldNs[k]! += overlap(closed, from, end);
+        else b.onNs[k]! += overlap(closed, from, end);
+      }
+    }
+    if (this.allFaultSince >= 0) b.countFaultNs += overlap(closed, this.allFaultSince, end);
+    if (this.driver) {
+      let g = 0;
+      let d = 0;
+      for (let k = 0; k < this.n; k++) {
+        g += this.driver.glitches(k);
+        d += this.driver.droppedEdges(k);
+      }
+      b.glitches = g - this.lastGlitches;
+      b.dropped = d - this.lastDropped;
+      this.lastGlitches = g;
+      this.lastDropped = d;
+    }
+    const measures = trafficMeasures(closed, b, this.opts);
+    this.win.release(b);
+    this.opts.sink([{ kind: "traffic", name: this.opts.detector, window: closed, measures }]);
+  }
+
+  /** For the health heartbeat. */
+  health(): HealthSection {
+    const faults: string[] = [];
+    for (let k = 0; k < this.n; k++) for (const f of this.diag.faults(k)) faults.push(`${this.opts.inputs[k] ?? k}:${f}`);
+    return {
+      vehicles: this.vehicles,
+      faults: faults.join(","),
+      inFault: faults.length > 0,
+      wrongWay: this.wrongWays,
+      unpaired: this.unpairedTotal,
+      glitches: this.driver?.glitches() ?? 0,
+      late: this.win.late,
+      pending: this.pairing?.pending() ?? 0,
+    };
+  }
+
+  /** Active faults per loop (for tests and tools). */
+  faults(loop: number): DetectorFault[] {
+    return this.diag.faults(loop);
+  }
+}
