@@ -1,0 +1,113 @@
+/**
+ * Durable store-and-forward between aggregation and MQTT (DESIGN.md "Delivery guarantees").
+ * A closed window's messages are committed in one transaction before anything is published, and
+ * deleted only after the broker's PUBACK. Sequence numbers are assigned inside that transaction, so
+ * they are gap-free and continue across restarts.
+ *
+ * The store is bounded by bytes. When a commit would exceed the bound, the oldest routine summaries
+ * are removed first and alarms only when no routine message is left. Every removal (for space or
+ * because a message outlived its expiry) is counted per topic, and the next message committed on
+ * that topic carries the count and the wall-time span lost (`LossReport`), so a subscriber of one
+ * stream learns what that stream lost. Totals are kept for the health heartbeat.
+ */
+
+export type Priority = "alarm" | "routine";
+
+/** Messages of one topic removed undelivered since the last report, and the wall time they covered. */
+export interface LossReport {
+  count: number;
+  /** Start of the earliest lost message's span, ms since epoch. */
+  fromMs: number;
+  /** End of the latest lost message's span, ms since epoch. */
+  toMs: number;
+}
+
+/** A message before it is committed: its payload is encoded once its sequence number is known. */
+export interface OutboxDraft {
+  topic: string;
+  priority: Priority;
+  contentType: string;
+  /**
+   * Wall-time span the message covers, ms since epoch: a summary's window, an alarm's instant.
+   * Only used to say what was lost if the message has to be dropped. Default: the commit's time.
+   */
+  spanFromMs?: number;
+  spanToMs?: number;
+  /** Wall time after which the message is stale and is discarded undelivered (ms), if any. */
+  expiresAtMs?: number;
+  /** The payload, given its sequence number and the losses of this topic it must report, if any. */
+  encode(seq: number, lost: LossReport | undefined): Uint8Array;
+}
+
+export interface OutboxMessage {
+  seq: number;
+  topic: string;
+  payload: Buffer;
+  priority: Priority;
+  contentType: string;
+  createdMs: number;
+  expiresAtMs?: number;
+}
+
+/** Which waiting messages `next` returns. */
+export interface OutboxQuery {
+  /** Only messages with a sequence number greater than this. */
+  after: number;
+  /** Only messages with a sequence number smaller than this. Default: no bound. */
+  before?: number;
+  /** Only this priority. Default: both. */
+  priority?: Priority;
+  limit: number;
+}
+
+/** Drops since the store was created (they survive restarts). */
+export interface DropTotals {
+  /** Routine summaries removed because the store was full. */
+  routine: number;
+  /** Alarms removed because the store was full (only after every routine message was gone). */
+  alarms: number;
+  /** Messages removed because they outlived their expiry. */
+  expired: number;
+  /** The most recent loss: how many at once, the wall-time span they covered, and when. */
+  last?: { count: number; fromMs: number; toMs: number; atMs: number };
+}
+
+export interface OutboxStats {
+  /** Messages waiting for a PUBACK. */
+  depth: number;
+  /** Bytes the waiting messages count against the bound (payload, topic and a per-row allowance). */
+  bytes: number;
+  /** The bound, bytes. */
+  maxBytes: number;
+  /** Creation time of the oldest waiting message (ms), or undefined when empty. */
+  oldestMs: number | undefined;
+  /** Next sequence number to be assigned. */
+  nextSeq: number;
+  drops: DropTotals;
+  /** Losses committed but not yet reported in a message (their topic has had no message since). */
+  unreported: number;
+}
+
+export interface Outbox {
+  /**
+   * Commit drafts atomically with consecutive sequence numbers, making room first if the bound
+   * requires it. Once this returns, the messages survive a crash or power loss. Throws
+   * `OutboxError` if the store cannot write.
+   */
+  commit(drafts: readonly OutboxDraft[]): OutboxMessage[];
+  /** Waiting messages matching `q`, in sequence order (acknowledged ones excluded). */
+  next(q: OutboxQuery): OutboxMessage[];
+  /** Up to `limit` waiting messages in sequence order, skipping those in `exclude` (in flight). */
+  pending(limit: number, exclude: ReadonlySet<number>): OutboxMessage[];
+  /**
+   * The broker has it: delete. Deletions are batched (one transaction per event-loop turn), so a
+   * crash right after a PUBACK may send that message again, with its same sequence number.
+   * Unknown sequence numbers are ignored (a redelivered PUBACK, or a message dropped meanwhile).
+   */
+  ack(seq: number): void;
+  /** Remove messages whose expiry is before `nowMs`, counting them as lost. Returns how many. */
+  expire(nowMs: number): number;
+  stats(): OutboxStats;
+  /** Write pending acknowledgements and close. */
+  close(): void;
+}

@@ -1,0 +1,110 @@
+import type { Window, WindowListener } from "../clock/windows.js";
+import type { Summary } from "../aggregate/summary.js";
+import type { Logger } from "../log/logger.js";
+import type { Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
+import type { Alarm } from "../aggregate/alarm.js";
+import type { Clock } from "../clock/clock.js";
+import { observedSeconds } from "../clock/windows.js";
+import type { Encoding } from "./envelope.js";
+import { alarmPack, contentType, encodePack, summaryPack } from "./envelope.js";
+import type { Topics } from "./topics.js";
+
+export interface PublisherOptions {
+  deviceId: string;
+  topics: Topics;
+  encoding: Encoding;
+  outbox: Outbox;
+  logger: Logger;
+  clock: Clock;
+  /**
+   * Routine summaries older than this (s after they were committed) are discarded undelivered and
+   * counted as lost; MQTT 5 brokers get the remaining time as message expiry. Undefined: kept until
+   * delivered or dropped for space. Alarms never expire.
+   */
+  expireAfterS?: number;
+  /** Called after each commit with the committed messages (the MQTT session drains them). */
+  onCommitted?: (messages: OutboxMessage[], summaries: Summary[]) => void;
+}
+
+/**
+ * Collects the summaries of every stream of one window length as they are finalised and commits
+ * them to the outbox in one transaction when the scheduler's finalise pass ends (it is registered as
+ * the scheduler's last listener). One write per window, never per event: SD cards wear out.
+ */
+export class Publisher {
+  private batch: Summary[] = [];
+  /** Alarms whose commit failed, retried first at the next write. */
+  private alarms: OutboxDraft[] = [];
+
+  constructor(private readonly opts: PublisherOptions) {}
+
+  /** Summary sink for aggregators. */
+  readonly accept = (summaries: Summary[]): void => {
+    for (const s of summaries) this.batch.push(s);
+  };
+
+  /** The listener to add last to a scheduler: commits what its window produced. */
+  listener(): WindowListener {
+    return {
+      rotate: () => {},
+      finalize: (w: Window) => this.flush(w),
+    };
+  }
+
+  /** Commit an alarm at once (its own transaction), ahead of routine data when the outbox is full. */
+  readonly alarm = (a: Alarm): void => {
+    const wallMs = this.opts.clock.toWallMs(a.tNs);
+    const timeq = this.opts.clock.synced ? "synced" : "unsynced";
+    const draft: OutboxDraft = {
+      topic: this.opts.topics.alarm(a.source),
+      priority: "alarm",
+      contentType: contentType(this.opts.encoding),
+      spanFromMs: wallMs,
+      spanToMs: wallMs,
+      encode: (seq, lost) => encodePack(alarmPack(this.opts.deviceId, a, wallMs, timeq, seq, lost), this.opts.encoding),
+    };
+    let msgs: OutboxMessage[];
+    try {
+      msgs = this.opts.outbox.commit([...this.alarms, draft]);
+      this.alarms = [];
+    } catch (err) {
+      // kept in memory and committed with the next alarm or window, so it is late, not lost
+      if (this.alarms.length < 1000) this.alarms.push(draft);
+      this.opts.logger.error(`cannot write the ${a.kind} ${a.state} alarm of ${a.source} to the outbox: ${(err as Error).message}; retrying with the next write. Check the disk (df -h).`);
+      return;
+    }
+    this.opts.onCommitted?.(msgs, []);
+  };
+
+  /** Commit everything collected. Never throws: a failed write is logged and kept for the next try. */
+  flush(_w?: Window): OutboxMessage[] {
+    if (this.batch.length === 0 && this.alarms.length === 0) return [];
+    const summaries = this.batch;
+    const expireAfter = this.opts.expireAfterS;
+    const expiresAtMs = expireAfter === undefined ? undefined : this.opts.clock.wallMs() + expireAfter * 1000;
+    const drafts: OutboxDraft[] = summaries.map((s) => {
+      const d: OutboxDraft = {
+        topic: this.opts.topics.stream(s.kind, s.name),
+        priority: "routine",
+        contentType: contentType(this.opts.encoding),
+        spanFromMs: s.window.startWallMs,
+        spanToMs: s.window.startWallMs + observedSeconds(s.window) * 1000,
+        encode: (seq, lost) => encodePack(summaryPack(this.opts.deviceId, s, seq, lost), this.opts.encoding),
+      };
+      if (expiresAtMs !== undefined) d.expiresAtMs = expiresAtMs;
+      return d;
+    });
+    let msgs: OutboxMessage[];
+    try {
+      if (expireAfter !== undefined) this.opts.outbox.expire(this.opts.clock.wallMs());
+      msgs = this.opts.outbox.commit([...this.alarms, ...drafts]);
+      this.batch = [];
+      this.alarms = [];
+    } catch (err) {
+      this.opts.logger.error(`cannot write ${drafts.length} summaries to the outbox: ${(err as Error).message}; keeping them in memory and retrying at the next window. Check the disk (df -h) and the state folder's permissions.`);
+      return [];
+    }
+    this.opts.onCommitted?.(msgs, summaries);
+    return msgs;
+  }
+}

@@ -1,0 +1,343 @@
+import type { Clock } from "./clock/clock.js";
+import type { Ticker } from "./clock/windows.js";
+import { WindowScheduler } from "./clock/windows.js";
+import type { Summary } from "./aggregate/summary.js";
+import type { LoadedConfig } from "./config/load.js";
+import type { CommandHooks } from "./control/commands.js";
+import { Commands } from "./control/commands.js";
+import { HealthRegistry } from "./control/health.js";
+import type { HealthReport } from "./control/health-report.js";
+import { buildHealthReport } from "./control/health-report.js";
+import { Heartbeat } from "./control/heartbeat.js";
+import type { Manifest } from "./control/manifest.js";
+import { buildManifest } from "./control/manifest.js";
+import type { CommandVerifier } from "./control/signing.js";
+import type { SystemProbe } from "./control/system.js";
+import { linuxSystemProbe } from "./control/system.js";
+import type { Feature, FeatureContext, FeatureFactory } from "./features/index.js";
+import { FEATURES } from "./features/index.js";
+import type { DigitalInputs, DigitalInputSpec, Level, SerialHandlers, SerialPortLink, SerialSpec } from "./io/contract.js";
+import { IoError } from "./io/contract.js";
+import type { IoPlugin } from "./io/io-plugin.js";
+import type { Logger } from "./log/logger.js";
+import { MqttSession } from "./mqtt/session.js";
+import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
+import type { Outbox, OutboxMessage } from "./outbox/outbox.js";
+import { SCHEMA_VERSION } from "./publish/envelope.js";
+import { redactUrl } from "./mqtt/secrets.js";
+import { Publisher } from "./publish/publisher.js";
+import { Topics } from "./publish/topics.js";
+
+export interface DeviceDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Digital inputs of the board (GPIO character device, johnny-five, simulator). */
+  inputs: DigitalInputs;
+  /** Makes a serial port link (serialport over the hardware binding, or the simulator's). */
+  serial?: () => SerialPortLink;
+  /** The board's johnny-five IO plugin, if any (for I²C sensors). */
+  ioPlugin?: IoPlugin;
+  outbox: Outbox;
+  /** Broker URL (the config's, or the embedded broker's). */
+  brokerUrl: string;
+  /** Makes the ticker that closes windows in real time (node-cron). Omit in virtual time. */
+  ticker?: () => Ticker;
+  /** Software version for the manifest. */
+  version?: string;
+  /** Features to build; default FEATURES (tests pass fewer). */
+  features?: readonly FeatureFactory[];
+  /** Observers, e.g. the on-screen printer and tests. */
+  onCommitted?: (messages: OutboxMessage[], summaries: Summary[]) => void;
+  onDelivered?: (message: OutboxMessage) => void;
+  onMqttState?: (state: SessionState, detail?: string) => void;
+  /** Every raw edge as the backend delivered it (for `--record`). */
+  onEdge?: (input: string, level: Level, tNs: number) => void;
+  /** MQTT session settings (TLS material, backoff; tests shorten them). */
+  mqtt?: Partial<Pick<MqttSessionOptions, "backoffMinMs" | "backoffMaxMs" | "maxInFlight" | "connectOptions" | "random" | "stableMs" | "setTimer">>;
+  /** Folder of the outbox: the heartbeat reports its disk's free space. */
+  stateDir?: string;
+  /** CPU temperature and disk readings. Default: Linux files (config health.cpuTempFile, statfs). */
+  system?: SystemProbe;
+  /** Monotonic instant the process started, so uptime spans config reloads. Default: construction. */
+  startedNs?: number;
+  /** Shown in health when a damaged outbox was replaced at start. */
+  outboxRecovered?: string;
+  /** Remote control: signature checks, and what only the host process can do (apply a config, restart). */
+  control?: {
+    verifier?: CommandVerifier;
+    applyConfig?: CommandHooks["applyConfig"];
+    restart?: CommandHooks["restart"];
+    /** Command rate limit (tests raise it). */
+    rate?: { perS: number; burst: number };
+  };
+}
+
+/**
+ * One device, wired from a validated config (DESIGN.md "The flow"): board inputs → drivers →
+ * windowed aggregators → publisher → outbox → MQTT. Constructing does no I/O: it builds the
+ * features, which claim their inputs and register their aggregators. `start` opens the inputs,
+ * starts each feature in its own error boundary, opens the first windows and connects; `stop`
+ * closes the open windows (published as partial, so nothing accepted is lost), releases the
+ * hardware and disconnects.
+ */
+export class Device {
+  readonly topics: Topics;
+  readonly session: MqttSession;
+  readonly health = new HealthRegistry();
+  private readonly schedulers = new Map<number, WindowScheduler>();
+  private readonly publisher: Publisher;
+  private readonly specs: DigitalInputSpec[] = [];
+  private readonly inputIndex = new Map<string, number>();
+  /** Per input index: the claiming feature's edge handler. */
+  private readonly routes: (((level: Level, tNs: number) => void) | undefined)[] = [];
+  /** Per input index: the claiming feature's dropped-edges handler, if it has one. */
+  private readonly dropRoutes: (((count: number) => void) | undefined)[] = [];
+  private readonly features: Feature[] = [];
+  private readonly running = new Set<Feature>();
+  private readonly serialLinks: SerialPortLink[] = [];
+  private readonly log: Logger;
+  private inputsOpen = false;
+  private started = false;
+  private readonly heartbeat: Heartbeat;
+  /** Remote commands (undefined when control.commands is false). */
+  readonly commands: Commands | undefined;
+  /** Features that failed to start (a config that leaves any is rolled back when applied remotely). */
+  readonly failedFeatures: string[] = [];
+  private readonly startedNs: number;
+  private clockJumps = 0;
+  private unJump: (() => void) | undefined;
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly deps: DeviceDeps,
+  ) {
+    const { config, lines } = loaded;
+    this.log = deps.logger.child({ device: config.device.id });
+    this.topics = new Topics(config.mqtt.prefix, config.device.id);
+    this.startedNs = deps.startedNs ?? deps.clock.monoNs();
+    this.publisher = new Publisher({
+      deviceId: config.device.id,
+      topics: this.topics,
+      encoding: config.publish.encoding,
+      outbox: deps.outbox,
+      logger: this.log,
+      clock: deps.clock,
+      ...(config.outbox.expireAfter !== undefined ? { expireAfterS: config.outbox.expireAfter } : {}),
+      onCommitted: (msgs, sums) => {
+        deps.onCommitted?.(msgs, sums);
+        this.session.kick();
+      },
+    });
+    this.session = new MqttSession({
+      url: deps.brokerUrl,
+      clientId: config.mqtt.clientId ?? `roadside-${config.device.id}`,
+      protocol: config.mqtt.protocol,
+      keepaliveS: config.mqtt.keepaliveS,
+      topics: this.topics,
+      outbox: deps.outbox,
+      logger: this.log,
+      backoffMinMs: config.mqtt.backoffMin * 1000,
+      backoffMaxMs: config.mqtt.backoffMax * 1000,
+      maxInFlight: config.mqtt.maxInFlight,
+      now: () => deps.clock.wallMs(),
+      ...(deps.mqtt ?? {}),
+      ...(deps.onDelivered ? { onDelivered: deps.onDelivered } : {}),
+      onOnline: async (session) => {
+        // a heartbeat at every connect, taken before the drain starts: it tells the outage's backlog and drops
+        const report = config.health.interval > 0 ? this.healthReport() : undefined;
+        this.commands?.online();
+        await session.publish(this.topics.manifest(), JSON.stringify(this.manifest()), { qos: 1, retain: true, properties: { contentType: "application/json" } });
+        if (report) await this.heartbeat.publishNow(report);
+      },
+      onState: (s, d) => {
+        const url = redactUrl(deps.brokerUrl);
+        if (s === "connected") this.log.info(`connected to ${url}${d ? ` (${d})` : ""}`);
+        else if (s === "disconnected" && this.session.stats().connects > 0) this.log.warn(`lost the broker ${url}; summaries are kept in the outbox until it is back`);
+        deps.onMqttState?.(s, d);
+      },
+    });
+    this.heartbeat = new Heartbeat({ clock: deps.clock, session: this.session, topics: this.topics, logger: this.log, intervalS: config.health.interval, report: () => this.healthReport() });
+    if (config.control.commands) {
+      const ctl = deps.control ?? {};
+      const hooks: CommandHooks = {
+        publishHealth: () => this.heartbeat.publishNow(),
+        uptimeS: () => (deps.clock.monoNs() - this.startedNs) / 1e9,
+        wallMs: () => deps.clock.wallMs(),
+      };
+      if (ctl.applyConfig) hooks.applyConfig = ctl.applyConfig;
+      if (ctl.restart) hooks.restart = ctl.restart;
+      this.commands = new Commands({
+        session: this.session,
+        topics: this.topics,
+        logger: this.log,
+        current: loaded,
+        maxBytes: config.control.maxCommandBytes,
+        verifier: ctl.verifier,
+        hooks,
+        ...(ctl.rate ? { rate: ctl.rate } : {}),
+      });
+    }
+    for (const [name, input] of Object.entries(config.inputs)) {
+      const line = lines.get(name);
+      if (!line) continue;
+      this.inputIndex.set(name, this.specs.length);
+      this.specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
+    }
+    const ctx = this.context();
+    for (const factory of deps.features ?? FEATURES) {
+      const f = factory(ctx);
+      if (f) this.features.push(f);
+    }
+    // the publisher commits each window's batch after every aggregator of that length has finalised
+    for (const s of this.schedulers.values()) s.add(this.publisher.listener());
+  }
+
+  /** The health report now (docs/payloads.md "Health"). */
+  healthReport(): HealthReport {
+    const d = this.deps;
+    const { config } = this.loaded;
+    const system = d.system ?? linuxSystemProbe(config.health.cpuTempFile);
+    const wallMs = d.clock.wallMs();
+    return buildHealthReport({
+      device: config.device.id,
+      version: d.version ?? "0.0.0",
+      configHash: this.loaded.hash,
+      wallMs,
+      synced: d.clock.synced,
+      uptimeS: (d.clock.monoNs() - this.startedNs) / 1e9,
+      outbox: d.outbox.stats(),
+      ...(d.outboxRecovered !== undefined ? { recovered: d.outboxRecovered } : {}),
+      mqtt: this.session.stats(),
+      clockJumps: this.clockJumps,
+      cpuTempC: system.cpuTempC(),
+      disk: d.stateDir !== undefined ? system.disk(d.stateDir) : null,
+      commands: this.commands?.counters ?? { received: 0, rejected: 0, rateLimited: 0 },
+      sections: this.health.snapshot(),
+    });
+  }
+
+  private context(): FeatureContext {
+    return {
+      loaded: this.loaded,
+      clock: this.deps.clock,
+      logger: this.log,
+      health: this.health,
+      topics: this.topics,
+      ioPlugin: this.deps.ioPlugin,
+      summaries: this.publisher.accept,
+      alarm: this.publisher.alarm,
+      windows: (lengthS) => {
+        let s = this.schedulers.get(lengthS);
+        if (!s) {
+          if (this.started) throw new Error("window schedulers must be created while the device is built");
+          s = new WindowScheduler({ clock: this.deps.clock, lengthS, ...(this.deps.ticker ? { ticker: this.deps.ticker() } : {}) });
+          this.schedulers.set(lengthS, s);
+        }
+        return s;
+      },
+      claimInput: (name, onEdge, onDropped) => {
+        const index = this.inputIndex.get(name);
+        if (index === undefined) throw new Error(`input ${JSON.stringify(name)} is not configured`);
+        if (this.routes[index]) throw new Error(`input ${JSON.stringify(name)} is already claimed by another feature`);
+        this.routes[index] = onEdge;
+        if (onDropped) this.dropRoutes[index] = onDropped;
+        return { name, level: () => (this.inputsOpen ? this.deps.inputs.level(index) : 0) };
+      },
+      openSerial: async (spec: SerialSpec, handlers: SerialHandlers) => {
+        if (!this.deps.serial) throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
+        const link = this.deps.serial();
+        await link.open(spec, handlers);
+        this.serialLinks.push(link);
+        return link;
+      },
+    };
+  }
+
+  /** The transparency record, from the config and what each feature says it publishes. */
+  manifest(): Manifest {
+    return buildManifest(this.loaded, {
+      version: this.deps.version ?? "0.0.0",
+      topics: this.topics,
+      payloadSchema: SCHEMA_VERSION,
+      streams: this.features.flatMap((f) => f.manifest?.() ?? []),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error("device already started");
+    this.started = true;
+    const d = this.deps;
+    for (const [name, i] of this.inputIndex) {
+      if (!this.routes[i]) this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
+    }
+    await d.inputs.open(this.specs, {
+      edge: (index, level, tNs) => {
+        this.routes[index]?.(level, tNs);
+        if (d.onEdge) d.onEdge(this.specs[index]!.name, level, tNs);
+      },
+      dropped: (index, count) => {
+        if (index >= 0) this.dropRoutes[index]?.(count);
+        else for (const r of this.dropRoutes) r?.(count); // the backend cannot tell which line: every input may be low
+        this.log.warn(`${count} edge(s) lost on ${index >= 0 ? this.specs[index]!.name : "the GPIO chip"}; counts of this window may be low`);
+      },
+      fault: (err) => this.log.error(`input fault: ${err.message}`, { code: err.code }),
+      restored: () => this.log.info("inputs restored"),
+    });
+    this.inputsOpen = true;
+    for (const f of this.features) {
+      try {
+        await f.start?.();
+        this.running.add(f);
+      } catch (err) {
+        // one broken feature must not take the device down (zigbee2mqtt's extension boundary)
+        this.log.error(`${f.name} could not start and is disabled until restart: ${(err as Error).message}`, { feature: f.name });
+        this.failedFeatures.push(f.name);
+      }
+    }
+    for (const s of this.schedulers.values()) s.start();
+    this.unJump = d.clock.onJump(() => this.clockJumps++);
+    this.commands?.start();
+    this.session.start();
+    this.heartbeat.start();
+    this.log.info(
+      `started: ${[...this.running].map((f) => f.name).join(", ") || "no features"}; ${this.specs.length} input(s); windows ${[...this.schedulers.keys()].map((l) => `${l}s`).join(", ") || "none"}`,
+    );
+  }
+
+  /** Wait until the outbox is empty or `timeoutMs` passes. Resolves with the depth left. */
+  async drained(timeoutMs: number): Promise<number> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const depth = this.deps.outbox.stats().depth;
+      const linked = this.session.state === "connected" || this.session.state === "connecting";
+      if (depth === 0 || Date.now() >= end || !linked) return depth;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Close open windows (published as partial), stop features and inputs, give the broker up to
+   * `drainTimeoutMs` to take what is pending (the rest stays in the outbox), disconnect.
+   */
+  async stop(drainTimeoutMs = 3000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.heartbeat.stop();
+    this.unJump?.();
+    for (const f of [...this.running].reverse()) {
+      try {
+        await f.stop?.();
+      } catch (err) {
+        this.log.warn(`${f.name} did not stop cleanly: ${(err as Error).message}`);
+      }
+    }
+    this.running.clear();
+    for (const s of this.schedulers.values()) s.stop();
+    for (const link of this.serialLinks.splice(0)) await link.close();
+    await this.deps.inputs.close();
+    this.inputsOpen = false;
+    const left = await this.drained(drainTimeoutMs);
+    if (left > 0) this.log.warn(`${left} message(s) not yet delivered stay in the outbox for the next start`);
+    await this.session.stop();
+  }
+}
