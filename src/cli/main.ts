@@ -1,0 +1,69 @@
+import type { Io } from "./args.js";
+import { EXIT, processIo, UsageError } from "./args.js";
+import { replayCommand } from "./replay.js";
+import { doctorCommand } from "./doctor.js";
+import { installCommand } from "./install.js";
+import { provisionCommand } from "./provision.js";
+import { runCommand } from "./run.js";
+import { simCommand } from "./sim.js";
+import { validateCommand } from "./validate.js";
+import { watchCommand } from "./watch.js";
+import { version } from "./version.js";
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+/** Commands by name, with a one-line summary for the top-level help. */
+export const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  run: { run: runCommand, summary: "run the device (no config: a simulated site and an embedded broker)" },
+  validate: { run: validateCommand, summary: "check device configs; prints every problem as path: message" },
+  sim: { run: simCommand, summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth" },
+  replay: { run: replayCommand, summary: "feed a recorded signal trace through a device config's pipeline" },
+  provision: { run: provisionCommand, summary: "write a device config for a board and a site (asks on a terminal); validates it first" },
+  doctor: { run: doctorCommand, summary: "on-site checklist: config, board, wiring (live edge counts), clock, disk, outbox, broker" },
+  install: { run: installCommand, summary: "write the systemd unit that runs this device as a hardened service" },
+  watch: { run: watchCommand, summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
+};
+
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: roadside <command> [options]
+
+roadside ${version()}: privacy-by-design edge runtime for roadside sensors.
+
+Commands:
+${lines.join("\n")}
+
+Run \`roadside <command> --help\` for a command's options.
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config.
+`;
+}
+
+/** Run the CLI; resolves with the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    io.out(help());
+    return cmd === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (cmd === "--version" || cmd === "-V") {
+    io.out(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    io.err(`roadside: unknown command ${JSON.stringify(cmd)}; commands: ${Object.keys(COMMANDS).join(", ")} (roadside --help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`roadside ${cmd}: ${err.message}\nRun \`roadside ${cmd} --help\` for usage.\n`);
+      return EXIT.usage;
+    }
+    io.err(`roadside ${cmd}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import { formatIssues, loadConfigFile } from "../config/load.js";
+import { replay } from "../sim/session.js";
+import { parseTrace } from "../sim/trace.js";
+import type { Io } from "./args.js";
+import { EXIT, parse, UsageError } from "./args.js";
+import { brokerFor, cliLogger, deliveredPrinter, logLevelOption, progressPrinter, resultText, speedOption } from "./sim-common.js";
+import { version } from "./version.js";
+
+export const REPLAY_HELP = `Usage: roadside replay TRACE --config FILE [options]
+
+Feed a recorded signal trace (docs/traces.md; from \`roadside sim --record\`
+or \`roadside run --record\`) through a device config's full pipeline in
+virtual time, exactly as the signals arrived live, publish the summaries, and
+exit once the broker has acknowledged every one. The config may name any
+board: its inputs and serial ports are played from the trace.
+
+Options:
+  -c, --config FILE     device config to replay through (required)
+  -b, --broker URL      broker URL (default mqtt.url; none: an embedded broker)
+      --speed S         max (default), or a multiple of real time, e.g. 1
+      --state-dir DIR   keep the outbox in DIR/<id>/ (default: memory)
+      --print           print every summary as the broker acknowledges it
+      --quiet           print nothing but problems
+      --log-level LVL   debug, info, warn (default) or error
+  -h, --help            show this help
+
+Exit codes: 0 every summary delivered, 1 runtime failure or summaries left
+undelivered, 2 bad usage, config or trace.
+`;
+
+export async function replayCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: "string", short: "c" },
+      broker: { type: "string", short: "b" },
+      speed: { type: "string" },
+      "state-dir": { type: "string" },
+      print: { type: "boolean" },
+      quiet: { type: "boolean" },
+      "log-level": { type: "string" },
+    },
+    true,
+  );
+  if (values.help) {
+    io.out(REPLAY_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError("name one trace file, e.g. roadside replay trace.jsonl --config device.yaml");
+  if (!values.config) throw new UsageError("--config is required: the device config the trace is replayed through");
+  const speed = speedOption(values.speed);
+  const level = logLevelOption(values["log-level"], "warn");
+  const tracePath = positionals[0]!;
+
+  const result = loadConfigFile(values.config);
+  if (!result.ok) {
+    io.err(`${values.config}: ${result.issues.length} problem(s):\n`);
+    for (const line of formatIssues(result.issues)) io.err(`${line}\n`);
+    return EXIT.usage;
+  }
+  const loaded = result.loaded;
+  let text: string;
+  try {
+    text = readFileSync(tracePath, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    io.err(`cannot read ${tracePath}: ${code === "ENOENT" ? "no such file; check the path" : (err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const trace = parseTrace(text);
+  if (trace.lines.length === 0 && trace.issues.length > 0) {
+    io.err(`${tracePath}: ${trace.issues[0]}\n`);
+    return EXIT.usage;
+  }
+  for (const issue of trace.issues.slice(0, 20)) io.err(`${tracePath}: ${issue}\n`);
+  if (trace.issues.length > 20) io.err(`${tracePath}: … and ${trace.issues.length - 20} more problem(s); those lines are skipped\n`);
+
+  const logger = cliLogger(loaded, level);
+  const broker = await brokerFor(loaded, values.broker);
+  const progress = progressPrinter(io, !values.quiet);
+  if (!values.quiet) io.out(`replaying ${tracePath} (${trace.lines.length} lines from ${trace.header.start}) through ${loaded.config.device.id}; publishing to ${broker.url}\n`);
+  try {
+    const printer = deliveredPrinter(io, Boolean(values.print) && !values.quiet, false);
+    const r = await replay({
+      loaded,
+      trace,
+      brokerUrl: broker.url,
+      speed,
+      logger,
+      version: version(),
+      ...(values["state-dir"] ? { stateDir: values["state-dir"] } : {}),
+      onProgress: progress.update,
+      ...(printer ? { onDelivered: printer } : {}),
+    });
+    progress.done();
+    if (!values.quiet) io.out(resultText(r));
+    if (r.undelivered > 0) {
+      io.err(`${r.undelivered} message(s) were not delivered to ${broker.url} in time; is the broker reachable?\n`);
+      return EXIT.failure;
+    }
+    return EXIT.ok;
+  } finally {
+    progress.done();
+    await broker.embedded?.close();
+  }
+}

@@ -1,0 +1,37 @@
+import { formatIssues, loadConfigFile } from "../config/load.js";
+import type { Io } from "./args.js";
+import { EXIT, parse, UsageError } from "./args.js";
+
+export const VALIDATE_HELP = `Usage: roadside validate FILE [FILE…]
+
+Check device configs against the schema and the board, before any hardware
+is touched. Prints every problem, one per line, as  path: message  (the
+message names the bad value and the fix).
+
+Options:
+  -q, --quiet   print nothing for valid files
+  -h, --help    show this help
+
+Exit codes: 0 all valid, 2 a file has problems (or bad usage).
+`;
+
+export async function validateCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { quiet: { type: "boolean", short: "q" } }, true);
+  if (values.help) {
+    io.out(VALIDATE_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) throw new UsageError("name the config file to check, e.g. roadside validate /etc/roadside/device.yaml");
+  let bad = 0;
+  for (const file of positionals) {
+    const r = loadConfigFile(file);
+    if (r.ok) {
+      if (!values.quiet) io.out(`${file}: ok (device ${r.loaded.config.device.id} on ${r.loaded.board.name})\n`);
+      continue;
+    }
+    bad++;
+    io.err(`${file}: ${r.issues.length} problem${r.issues.length === 1 ? "" : "s"}\n`);
+    for (const line of formatIssues(r.issues)) io.err(`${line}\n`);
+  }
+  return bad > 0 ? EXIT.usage : EXIT.ok;
+}

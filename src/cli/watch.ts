@@ -1,0 +1,171 @@
+import { randomBytes } from "node:crypto";
+import mqtt from "mqtt";
+import type { IClientOptions } from "mqtt";
+import { parseDuration } from "../config/duration.js";
+import { AuthFileError, brokerOptions } from "../watch/connect.js";
+import type { WatchEvent } from "../watch/events.js";
+import { WatchModel } from "../watch/model.js";
+import { Screen } from "../watch/screen.js";
+import { describe, renderTable } from "../watch/table.js";
+import type { Io } from "./args.js";
+import { EXIT, parse, UsageError } from "./args.js";
+
+export const WATCH_HELP = `Usage: roadside watch [options]
+
+Subscribe to roadside devices on a broker and show what they publish,
+decoded: a live table per device and stream on a terminal (flows in veh/h,
+ratios in %, speeds in km/h), or one JSON object per line when the output is
+piped or with --json (schema: docs/message.schema.json). Reports gaps in the
+per-device sequence numbers (lost messages), redeliveries, devices going
+offline (their retained status) or silent, and backlogs being delivered
+after an outage.
+
+Options:
+  -b, --broker URL        broker (default mqtt://127.0.0.1:1883, where
+                          \`roadside run\` starts its embedded broker)
+  -d, --device ID         only this device (default: every device)
+  -p, --prefix P          topic prefix (default roadside): subscribes to P/+/#
+      --json              JSON lines even on a terminal
+      --duration TIME     stop after this long (e.g. 30s, 10m); default: Ctrl-C
+      --session NAME      persistent session (client id roadside-watch-NAME): the
+                          broker keeps messages for you while watch is not running
+      --utc               show times in UTC (default: local time)
+      --ca FILE           CA certificate (PEM) for mqtts:// brokers
+      --cert FILE         client certificate (PEM), with --key, for mutual TLS
+      --key FILE          client key (PEM)
+      --username NAME     broker user name
+      --password-file F   file whose first line is the password (or set
+                          ROADSIDE_MQTT_PASSWORD)
+  -h, --help              show this help
+
+Exit codes: 0 stopped (Ctrl-C or --duration), 1 the broker could not be
+reached at all, 2 bad usage.
+`;
+
+export async function watchCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    broker: { type: "string", short: "b" },
+    device: { type: "string", short: "d" },
+    prefix: { type: "string", short: "p" },
+    json: { type: "boolean" },
+    duration: { type: "string" },
+    session: { type: "string" },
+    utc: { type: "boolean" },
+    ca: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    username: { type: "string" },
+    "password-file": { type: "string" },
+  });
+  if (values.help) {
+    io.out(WATCH_HELP);
+    return EXIT.ok;
+  }
+  const url = values.broker ?? "mqtt://127.0.0.1:1883";
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url)) throw new UsageError(`--broker ${JSON.stringify(url)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883`);
+  const prefix = values.prefix ?? "roadside";
+  const SAFE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+  if (prefix.split("/").some((s) => !SAFE.test(s))) throw new UsageError(`--prefix ${JSON.stringify(prefix)}: use segments of letters, digits, _ and - separated by /`);
+  if (values.device !== undefined && !SAFE.test(values.device)) throw new UsageError(`--device ${JSON.stringify(values.device)} is not a device id (letters, digits, _ and - only)`);
+  if (values.session !== undefined && !SAFE.test(values.session)) throw new UsageError(`--session ${JSON.stringify(values.session)}: use letters, digits, _ and - only`);
+  let durationS: number | undefined;
+  if (values.duration !== undefined) {
+    durationS = parseDuration(values.duration);
+    if (durationS === undefined || durationS <= 0) throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 30s or 10m`);
+  }
+  let auth: Partial<IClientOptions>;
+  try {
+    auth = brokerOptions({ ca: values.ca, cert: values.cert, key: values.key, username: values.username, passwordFile: values["password-file"] });
+  } catch (err) {
+    if (err instanceof AuthFileError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  // the filter goes through the same checks as Topics (no wildcards in names); `+` and `#` are ours
+  const filter = `${prefix}/${values.device ?? "+"}/#`;
+  const json = values.json === true || !io.isTTY;
+  const model = new WatchModel({ prefix });
+  const title = `roadside watch  ${url}  ${filter}`;
+  let linkState = "connecting";
+  const screen = json ? undefined : new Screen({ write: io.out });
+  const size = (): { columns: number; rows: number } => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 });
+  const render = (): string[] => renderTable(model, { nowMs: Date.now(), ...size(), utc: values.utc === true, color: true, title: `${title}  ${linkState}` });
+  const emit = (events: readonly WatchEvent[]): void => {
+    if (json) for (const ev of events) io.out(`${JSON.stringify(ev)}\n`);
+    else screen!.schedule(render);
+  };
+
+  const options: IClientOptions = {
+    clientId: values.session ? `roadside-watch-${values.session}` : `roadside-watch-${randomBytes(4).toString("hex")}`,
+    clean: values.session === undefined,
+    protocolVersion: 4, // 3.1.1: every broker speaks it, and watch needs nothing from 5
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    ...auth,
+  };
+  let connectedOnce = false;
+  let lastError = "";
+  const client = mqtt.connect(url, options);
+  const brokerEvent = (state: "connected" | "disconnected" | "error", detail?: string): void => {
+    const ev: WatchEvent = { type: "broker", receivedAt: new Date().toISOString(), state, url, ...(detail ? { detail } : {}) };
+    if (state !== "connected" || connectedOnce) model.note(ev);
+    emit([ev]);
+    if (!json && state === "error") linkState = `cannot reach the broker: ${detail}`;
+  };
+  client.on("connect", (connack) => {
+    connectedOnce = true;
+    linkState = "connected";
+    brokerEvent("connected", connack.sessionPresent ? "session resumed: queued messages follow" : undefined);
+    client.subscribe(filter, { qos: 1 }, (err) => {
+      if (err) brokerEvent("error", `subscribing to ${filter} failed: ${err.message}; check the broker's ACL lets this user read ${prefix}/#`);
+    });
+  });
+  client.on("message", (topic, payload, packet) => emit(model.message(topic, payload, packet.retain, Date.now())));
+  let stopping = false;
+  client.on("close", () => {
+    if (linkState === "connected" && !stopping) {
+      linkState = "reconnecting";
+      brokerEvent("disconnected");
+    }
+  });
+  client.on("error", (err) => {
+    if (err.message === lastError) return; // once per cause, not once per retry
+    lastError = err.message;
+    brokerEvent("error", err.message);
+  });
+
+  if (!json) {
+    screen!.start();
+    screen!.draw(render());
+    process.stdout.on("resize", () => screen!.draw(render()));
+  } else {
+    io.err(`roadside watch: subscribing to ${filter} on ${url}; one JSON object per line (docs/message.schema.json)\n`);
+  }
+  const ticker = setInterval(() => {
+    const events = model.tick(Date.now());
+    if (json) emit(events);
+    else screen!.schedule(render);
+  }, 1000);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    if (durationS !== undefined) setTimeout(stop, durationS * 1000).unref();
+  });
+  clearInterval(ticker);
+  stopping = true;
+  await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  screen?.stop();
+  const t = model.totals();
+  const summary = `roadside watch: ${t.messages} messages from ${t.devices} device(s); gaps ${t.gaps} (${t.missing} still missing), duplicates ${t.duplicates}${t.resets ? `, counter restarts ${t.resets}` : ""}${t.invalid ? `, invalid ${t.invalid}` : ""}\n`;
+  if (!json) {
+    for (const ev of model.notable) io.out(`${describe(ev)[1]}\n`);
+  }
+  io.err(summary);
+  if (!connectedOnce) {
+    io.err(`roadside watch: never reached ${url}${lastError ? ` (${lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,118 @@
+import mqtt from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
+import { valueAt } from "../config/issues.js";
+import type { LoadedConfig } from "../config/load.js";
+import { TLS_PATHS } from "../provision/build.js";
+import { Topics } from "../publish/topics.js";
+import { brokerOptions } from "../watch/connect.js";
+import type { DoctorCheck } from "./check.js";
+
+/** The topic of doctor's test publish: `{prefix}/{device}/doctor` (docs/payloads.md "Doctor"). */
+export function doctorTopic(topics: Topics): string {
+  return topics.doctor();
+}
+
+/** mqtt.js options from the device config: TLS files and credentials where the config has them. */
+export function configBrokerOptions(loaded: LoadedConfig): Partial<IClientOptions> {
+  const c = loaded.config as unknown;
+  const str = (path: readonly string[]): string | undefined => {
+    const v = valueAt(c, path);
+    return typeof v === "string" ? v : undefined;
+  };
+  return brokerOptions({
+    ca: str(TLS_PATHS.ca),
+    cert: str(TLS_PATHS.cert),
+    key: str(TLS_PATHS.key),
+    username: str(["mqtt", "username"]),
+    passwordFile: str(["mqtt", "passwordFile"]),
+  });
+}
+
+function fixFor(message: string, url: string): string {
+  if (/ECONNREFUSED/.test(message)) return `nothing listens at ${url}: check the host and port, that the broker runs, and the firewall`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return `the broker's host name does not resolve: check the URL and DNS (cat /etc/resolv.conf)`;
+  if (/timed? ?out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(message)) return "no answer: check the network link (ip route, ping the broker) and the firewall on the way";
+  if (/certificate|self.signed|CERT_|unable to verify/i.test(message)) return "the broker's certificate is not trusted: give its CA file (mqtt.tls.ca) and check the clock (a wrong date fails every certificate)";
+  if (/Not authorized|Bad username|bad user name|authori/i.test(message)) return "the broker refused this device: check its user name and password or client certificate, and the ACL";
+  return "check the URL, the network and the broker's log";
+}
+
+/** Connect, publish one QoS 1 message to the device's doctor topic, wait for the PUBACK. */
+export const brokerCheck: DoctorCheck = {
+  id: "broker",
+  needsConfig: true,
+  async run(ctx) {
+    const { config } = ctx.loaded!;
+    const url = ctx.options.brokerUrl ?? config.mqtt.url;
+    if (!url) {
+      return [{ status: "skip", label: "broker", title: "no mqtt.url: the device starts an embedded broker (for trying out only)", fix: "set mqtt.url to the city's broker for a real installation" }];
+    }
+    const topics = new Topics(config.mqtt.prefix, config.device.id);
+    const topic = doctorTopic(topics);
+    let auth: Partial<IClientOptions>;
+    try {
+      auth = configBrokerOptions(ctx.loaded!);
+    } catch (err) {
+      return [{ status: "fail", label: "broker", title: (err as Error).message, fix: "fix the file path in the config" }];
+    }
+    const started = Date.now();
+    const tryConnect = (protocolVersion: 4 | 5): Promise<{ client?: MqttClient; error?: string; refusedVersion?: boolean }> =>
+      new Promise((resolve) => {
+        const client = mqtt.connect(url, {
+          // not the device's own client id: a second connection with it would throw the running device off
+          clientId: `${config.mqtt.clientId ?? `roadside-${config.device.id}`}-doctor`,
+          protocolVersion,
+          clean: true,
+          reconnectPeriod: 0,
+          connectTimeout: 10_000,
+          ...auth,
+        });
+        const done = (r: { client?: MqttClient; error?: string; refusedVersion?: boolean }): void => {
+          client.removeAllListeners("connect");
+          client.removeAllListeners("error");
+          client.removeAllListeners("close");
+          client.on("error", () => {});
+          if (!r.client) client.end(true);
+          resolve(r);
+        };
+        client.once("connect", () => done({ client }));
+        client.once("error", (err: Error & { code?: number | string }) => done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 }));
+        client.once("close", () => done({ error: "connection closed before the broker answered (connect timeout)" }));
+      });
+    let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
+    let conn = await tryConnect(version);
+    if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") conn = await tryConnect((version = 4));
+    if (!conn.client) return [{ status: "fail", label: "broker", title: `cannot connect to ${url}: ${conn.error}`, fix: fixFor(conn.error ?? "", url) }];
+    const client = conn.client;
+    const connectMs = Date.now() - started;
+    try {
+      // subscribe first so the message coming back proves the broker routes it (if the ACL lets us read)
+      let seenBack = false;
+      client.on("message", (t) => {
+        if (t === topic) seenBack = true;
+      });
+      await new Promise<void>((resolve) => client.subscribe(topic, { qos: 1 }, () => resolve()));
+      const payload = JSON.stringify({ doctor: 1, device: config.device.id, time: new Date().toISOString(), version: ctx.options.version });
+      const t0 = Date.now();
+      const err = await new Promise<Error | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(new Error("no PUBACK within 10 s")), 10_000);
+        client.publish(topic, payload, { qos: 1, retain: false }, (e) => {
+          clearTimeout(timer);
+          resolve(e ?? undefined);
+        });
+      });
+      const ackMs = Date.now() - t0;
+      if (err) return [{ status: "fail", label: "broker", title: `connected to ${url}, but the test publish to ${topic} failed: ${err.message}`, fix: `the broker's ACL must let this device write ${topics.base}/# (docs/subscribing.md "Access control")` }];
+      const until = Date.now() + 1500;
+      while (!seenBack && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      const detail = [
+        seenBack ? "the message came back through the broker" : "not seen back (the ACL may not let this device read its own topics: fine)",
+        ...(version === 4 && !seenBack ? ["MQTT 3.1.1 brokers acknowledge even publishes their ACL drops: watch the topic from the platform side to be sure"] : []),
+      ];
+      return [{ status: "pass", label: "broker", title: `${url}: connected (MQTT ${version === 5 ? "5" : "3.1.1"}, ${connectMs} ms); test publish to ${topic} acknowledged in ${ackMs} ms`, detail }];
+    } finally {
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    }
+  },
+};
+

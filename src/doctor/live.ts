@@ -1,0 +1,188 @@
+import type { Clock } from "../clock/clock.js";
+import { NS_PER_S } from "../clock/clock.js";
+import { RealClock } from "../clock/real.js";
+import { VirtualClock } from "../clock/virtual.js";
+import type { BoardLine } from "../config/boards.js";
+import { resolveSerialPath } from "../config/boards.js";
+import { formatPath } from "../config/issues.js";
+import type { LoadedConfig } from "../config/load.js";
+import type { DigitalInputSpec, Level, SerialPortLink, SerialSpec } from "../io/contract.js";
+import { createHardware } from "../io/factory.js";
+import type { Hardware } from "../io/factory.js";
+import { silentLogger } from "../log/logger.js";
+
+export interface InputStat {
+  name: string;
+  line: BoardLine;
+  activeLow: boolean;
+  /** Level at the end of the watch (1 = active, e.g. a vehicle on the loop). */
+  level: Level;
+  edges: number;
+  /** Edges to active: vehicles, on a presence or pulse card. */
+  rising: number;
+  /** Seconds from the last edge to the end of the watch. */
+  lastEdgeAgoS: number | undefined;
+  /** The detector that uses it, if any. */
+  usedBy: string | undefined;
+}
+
+export interface PortStat {
+  /** Config path of the sensor owning the port, e.g. `manholes.m1`. */
+  name: string;
+  configPath: (string | number)[];
+  spec: SerialSpec;
+  error?: string;
+  bytes: number;
+  /** The first bytes received (up to 64 kB), for frame checks; always empty on identifier ports. */
+  data: Buffer;
+  /**
+   * The port carries identifiers (probe scanner, RFID reader): doctor counts its bytes and zeroes
+   * them at once, never keeping one (DESIGN.md "Privacy boundary": raw identifiers exist only
+   * between the parser and the privacy gate).
+   */
+  identifiers: boolean;
+}
+
+export interface LiveReport {
+  seconds: number;
+  /** `virtual`: the simulated site ran in accelerated virtual time. */
+  time: "real" | "virtual";
+  /** Why the inputs could not be opened, if they could not. */
+  inputsError?: string;
+  /** IoError code of that failure (EBUSY, ENOTSUP, …) when the backend gave one. */
+  inputsErrorCode?: string;
+  inputs: InputStat[];
+  ports: PortStat[];
+}
+
+export interface LiveOptions {
+  seconds: number;
+  realTime: boolean;
+  progress: (text: string) => void;
+}
+
+const KEEP_BYTES = 65_536;
+
+/** Serial port settings anywhere in the config: every object with a `path` and a `baudRate`. */
+export function findSerialPorts(config: unknown, path: (string | number)[] = []): { configPath: (string | number)[]; port: { path: string; baudRate: number; dataBits?: number; parity?: string; stopBits?: number } }[] {
+  if (config === null || typeof config !== "object") return [];
+  const o = config as Record<string, unknown>;
+  if (typeof o["path"] === "string" && typeof o["baudRate"] === "number") {
+    return [{ configPath: path, port: o as { path: string; baudRate: number } }];
+  }
+  return Object.entries(o).flatMap(([k, v]) => findSerialPorts(v, [...path, Array.isArray(o) ? Number(k) : k]));
+}
+
+/**
+ * Open the device's inputs and serial ports through the same hardware factory `roadside run`
+ * uses, watch them for `seconds`, and close them. On the simulated board the simulated site drives
+ * them, in virtual time unless `realTime`.
+ */
+export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promise<LiveReport> {
+  const { config, lines, board } = loaded;
+  const virtual = board.io === "sim" && !opts.realTime;
+  const clock: Clock = virtual ? new VirtualClock({ startWallMs: Date.now() }) : new RealClock();
+  const report: LiveReport = { seconds: opts.seconds, time: virtual ? "virtual" : "real", inputs: [], ports: [] };
+  const usedBy = new Map<string, string>();
+  for (const [det, d] of Object.entries(config.detectors)) for (const i of d.loops) usedBy.set(i, det);
+
+  const specs: DigitalInputSpec[] = [];
+  for (const [name, input] of Object.entries(config.inputs)) {
+    const line = lines.get(name);
+    if (!line) continue;
+    specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
+    report.inputs.push({ name, line, activeLow: input.activeLow, level: 0, edges: 0, rising: 0, lastEdgeAgoS: undefined, usedBy: usedBy.get(name) });
+  }
+  const lastNs = new Float64Array(specs.length).fill(-1);
+
+  let hw: Hardware;
+  try {
+    hw = createHardware(loaded, { clock, logger: silentLogger });
+  } catch (err) {
+    report.inputsError = (err as Error).message;
+    report.inputsErrorCode = (err as { code?: string }).code;
+    return report;
+  }
+  let inputsOpen = false;
+  // the simulated cards set their idle levels on start: before the inputs read their first levels
+  hw.site?.start();
+  if (specs.length > 0) {
+    try {
+      await hw.inputs.open(specs, {
+        edge: (i, level, tNs) => {
+          const s = report.inputs[i]!;
+          s.edges++;
+          if (level === 1) s.rising++;
+          lastNs[i] = tNs;
+        },
+        dropped: () => {},
+        fault: (err) => {
+          report.inputsError ??= err.message;
+        },
+        restored: () => {},
+      });
+      inputsOpen = true;
+    } catch (err) {
+      report.inputsError = (err as Error).message;
+      report.inputsErrorCode = (err as { code?: string }).code;
+    }
+  }
+
+  const links: SerialPortLink[] = [];
+  for (const { configPath, port } of findSerialPorts(config)) {
+    const owner = configPath.slice(0, -1);
+    const name = formatPath(owner.length > 0 ? owner : configPath);
+    const spec: SerialSpec = {
+      name,
+      path: resolveSerialPath(board, port.path) ?? port.path,
+      baudRate: port.baudRate,
+      dataBits: (port.dataBits ?? 8) as SerialSpec["dataBits"],
+      parity: (port.parity ?? "none") as SerialSpec["parity"],
+      stopBits: (port.stopBits ?? 1) as SerialSpec["stopBits"],
+    };
+    const stat: PortStat = { name, configPath, spec, bytes: 0, data: Buffer.alloc(0), identifiers: configPath[0] === "identifiers" };
+    report.ports.push(stat);
+    const link = hw.serial();
+    try {
+      await link.open(spec, {
+        data: (chunk) => {
+          stat.bytes += chunk.length;
+          if (stat.identifiers) chunk.fill(0);
+          else if (stat.data.length < KEEP_BYTES) stat.data = Buffer.concat([stat.data, chunk]).subarray(0, KEEP_BYTES);
+        },
+        state: (s, err) => {
+          if (s !== "open" && err) stat.error ??= err.message;
+        },
+      });
+      links.push(link);
+    } catch (err) {
+      stat.error = (err as Error).message;
+    }
+  }
+
+  const startNs = clock.monoNs();
+  const endNs = startNs + opts.seconds * NS_PER_S;
+  const show = (): void => {
+    const left = Math.max(0, Math.ceil((endNs - clock.monoNs()) / NS_PER_S));
+    const counts = report.inputs.map((s) => `${s.name} ${s.edges}`).join("  ");
+    opts.progress(`watching the wiring: ${left} s left${virtual ? " (simulated, accelerated)" : ""}  ${counts}`);
+  };
+  if (clock instanceof VirtualClock) {
+    let n = 0;
+    await clock.runUntil(endNs, { yieldEvery: 500, onYield: () => new Promise<void>((r) => setImmediate(() => (++n % 50 === 0 ? show() : undefined, r()))) });
+  } else {
+    while (clock.monoNs() < endNs) {
+      show();
+      await new Promise((r) => setTimeout(r, Math.min(250, (endNs - clock.monoNs()) / 1e6)));
+    }
+  }
+  opts.progress("");
+  hw.site?.stop();
+  report.inputs.forEach((s, i) => {
+    s.level = inputsOpen ? hw.inputs.level(i) : 0;
+    s.lastEdgeAgoS = lastNs[i]! >= 0 ? (clock.monoNs() - lastNs[i]!) / NS_PER_S : undefined;
+  });
+  for (const link of links) await link.close();
+  if (inputsOpen) await hw.inputs.close();
+  return report;
+}

@@ -1,0 +1,167 @@
+import type { WatchEvent } from "./events.js";
+import type { DeviceState, StreamState, WatchModel } from "./model.js";
+import { age, duration, formatValue } from "./units.js";
+
+export interface TableOptions {
+  nowMs: number;
+  /** Terminal width and height. */
+  columns: number;
+  rows: number;
+  /** Show times in UTC (default: local time). */
+  utc?: boolean;
+  /** ANSI colours. */
+  color?: boolean;
+  /** First header line, e.g. `roadside watch  mqtt://…  roadside/+/#  connected`. */
+  title: string;
+}
+
+const RED = 31;
+const GREEN = 32;
+const YELLOW = 33;
+
+/**
+ * The live table of `roadside watch`: a header with fleet totals, one row per device and stream
+ * with its latest window in readable units, and the latest notable events (gaps, offline, alarms).
+ * Returns the lines of one screen; each fits `columns` (ANSI colour codes excepted).
+ */
+export function renderTable(model: WatchModel, opts: TableOptions): string[] {
+  const clock = (ms: number): string => {
+    const d = new Date(ms);
+    return opts.utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
+  };
+  const paint = (code: number, s: string): string => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const fit = (s: string): string => (s.length > opts.columns ? `${s.slice(0, Math.max(0, opts.columns - 1))}…` : s);
+  const t = model.totals();
+  const lines: string[] = [];
+  lines.push(fit(`${opts.title}  ${clock(opts.nowMs)}${opts.utc ? " UTC" : ""}`));
+  const parts = [
+    `${t.devices} device${t.devices === 1 ? "" : "s"}: ${t.online} online, ${t.offline} offline`,
+    `${t.messages} messages`,
+    `gaps ${t.gaps}${t.missing > 0 ? ` (${t.missing} missing)` : ""}`,
+    `duplicates ${t.duplicates}`,
+  ];
+  if (t.resets > 0) parts.push(`counter restarts ${t.resets}`);
+  if (t.invalid > 0) parts.push(`invalid ${t.invalid}`);
+  lines.push(fit(parts.join(" · ")));
+  const behind = [...model.devices.values()].filter((d) => d.catchingUp);
+  if (behind.length > 0) {
+    const d = behind[0]!;
+    lines.push(paint(YELLOW, fit(`catching up: ${d.id} ${duration(d.behindS)} behind, ${d.catchupMessages} backlog messages so far${behind.length > 1 ? ` (+${behind.length - 1} more devices)` : ""}`)));
+  }
+  lines.push("");
+
+  const devices = [...model.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const idW = Math.min(24, Math.max(6, ...devices.map((d) => d.id.length)));
+  const statusW = 12;
+  const streams = devices.flatMap((d) => [...d.streams.keys()]);
+  const streamW = Math.min(24, Math.max(6, ...streams.map((s) => s.length)));
+  const head = `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"STREAM".padEnd(streamW)}  ${"WINDOW".padEnd(12)}  ${"SEQ".padStart(7)}  VALUES`;
+  lines.push(paint(1, fit(head)));
+
+  const events = model.notable.slice(-Math.max(0, Math.min(model.notable.length, Math.floor(opts.rows / 4))));
+  const budget = Math.max(1, opts.rows - lines.length - (events.length > 0 ? events.length + 2 : 0) - 1);
+  const body: string[] = [];
+  let hidden = 0;
+  for (const d of devices) {
+    const st = status(d, opts.nowMs);
+    const rows: StreamState[] = [...d.streams.values()].sort((a, b) => a.key.localeCompare(b.key));
+    const color = d.status === "offline" ? RED : d.silent || d.catchingUp ? YELLOW : undefined;
+    if (rows.length === 0) {
+      const line = fit(`${d.id.padEnd(idW)}  ${st.padEnd(statusW)}  ${"–".padEnd(streamW)}`);
+      if (body.length < budget) body.push(color ? paint(color, line) : line);
+      else hidden++;
+      continue;
+    }
+    rows.forEach((s, i) => {
+      const ev = s.last;
+      const first = i === 0;
+      const cells = [
+        (first ? d.id : "").padEnd(idW),
+        (first ? st : "").padEnd(statusW),
+        s.key.padEnd(streamW),
+        (ev.type === "data" ? `${clock(Date.parse(ev.windowStart))} ${shortLen(ev.windowS)}` : clock(Date.parse(ev.time))).padEnd(12),
+        String(ev.seq).padStart(7),
+        values(ev),
+      ];
+      const line = fit(cells.join("  "));
+      if (body.length < budget) body.push(color && first ? paint(color, line) : line);
+      else hidden++;
+    });
+  }
+  if (devices.length === 0) body.push("(waiting for messages…)");
+  if (hidden > 0) {
+    body.pop();
+    body.push(fit(`… ${hidden + 1} more rows; narrow it down with --device ID`));
+  }
+  lines.push(...body);
+  if (events.length > 0) {
+    lines.push("");
+    lines.push(paint(1, "RECENT"));
+    for (const ev of events) {
+      const [code, text] = describe(ev);
+      const line = fit(`${clock(Date.parse(ev.receivedAt))}  ${text}`);
+      lines.push(code ? paint(code, line) : line);
+    }
+  }
+  return lines;
+}
+
+function status(d: DeviceState, nowMs: number): string {
+  // a retained status tells the state, not since when
+  if (d.status === "offline") return d.statusRetained ? "OFFLINE" : `OFFLINE ${age((nowMs - d.statusMs) / 1000)}`;
+  if (d.catchingUp) return `behind ${age(d.behindS)}`;
+  if (d.silent && d.lastSeenMs !== undefined) return `silent ${age((nowMs - d.lastSeenMs) / 1000)}`;
+  if (d.status === "online") return "online";
+  return "?";
+}
+
+function shortLen(s: number): string {
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
+  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+function values(ev: StreamState["last"]): string {
+  const parts: string[] = [];
+  if (ev.type === "alarm") {
+    parts.push(`${ev.alarm} ${ev.state}`);
+    if (ev.code !== undefined) parts.push(`code ${ev.code}`);
+    if (ev.message !== undefined) parts.push(JSON.stringify(ev.message));
+  }
+  for (const [n, m] of Object.entries(ev.measures)) parts.push(`${n} ${formatValue(m, ev.type === "data" ? ev.kind : "alarm")}`);
+  if (ev.type === "data") {
+    if (ev.timeq !== "synced") parts.push(`time ${ev.timeq}`);
+    if (Math.abs(ev.observedS - ev.windowS) > 0.5) parts.push(`partial ${duration(ev.observedS)}`);
+  }
+  return parts.join("  ");
+}
+
+/** One line for a notable event, with its colour. */
+export function describe(ev: WatchEvent): [number | undefined, string] {
+  switch (ev.type) {
+    case "gap":
+      return [YELLOW, `${ev.device}: gap, seq ${ev.from === ev.to ? ev.from : `${ev.from}–${ev.to}`} missing (${ev.missing})`];
+    case "dropped":
+      return [YELLOW, `${ev.device}: dropped ${ev.count} message${ev.count === 1 ? "" : "s"} of ${ev.topic.split("/").slice(-2).join("/")} (${ev.from.slice(0, 16).replace("T", " ")} – ${ev.to.slice(0, 16).replace("T", " ")} UTC), outbox full or expired`];
+    case "reset":
+      return [YELLOW, `${ev.device}: sequence restarted at ${ev.seq} after ${ev.previous} (device state was reset)`];
+    case "status":
+      return [ev.status === "offline" ? RED : GREEN, `${ev.device}: ${ev.status}${ev.retained ? " (retained, from before this watch)" : ""}`];
+    case "alarm":
+      return [RED, `${ev.device}: alarm ${ev.source} ${ev.alarm} ${ev.state}${ev.code !== undefined ? ` code ${ev.code}` : ""}${ev.message ? ` ${JSON.stringify(ev.message)}` : ""}`];
+    case "silent":
+      return [YELLOW, `${ev.device}: silent for ${duration(ev.silentS)} though online`];
+    case "catchup":
+      return ev.state === "start"
+        ? [YELLOW, `${ev.device}: delivering a backlog, ${duration(ev.behindS)} behind`]
+        : [GREEN, `${ev.device}: caught up after ${ev.messages} backlog messages`];
+    case "doctor":
+      return [undefined, `${ev.device}: doctor test publish received`];
+    case "invalid":
+      return [YELLOW, `${ev.topic}: ${ev.error}`];
+    case "broker":
+      return [ev.state === "connected" ? GREEN : RED, `broker ${ev.state}${ev.detail ? `: ${ev.detail}` : ""}`];
+    default:
+      return [undefined, `${"device" in ev ? ev.device : ""}: ${ev.type}`];
+  }
+}
