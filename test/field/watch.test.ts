@@ -180,7 +180,11 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
   });
 
   it.skipIf(!hasScript())("shows a live table on a terminal, with readable units, the gap and the offline device", async () => {
-    // the retained statuses of the devices above are still on the broker: watch shows them at once
+    // a retained status from before this watch starts (as the devices of the tests above leave): watch shows it at once
+    const old = mqtt.connect(broker.url, { clientId: "roadside-fleet-1" });
+    await new Promise<void>((r) => old.once("connect", () => r()));
+    await new Promise<void>((r, j) => old.publish("roadside/fleet-1/status", "offline", { qos: 1, retain: true }, (e) => (e ? j(e) : r())));
+    await new Promise<void>((r) => old.end(false, {}, () => r()));
     const run = startInPty(`${process.execPath} ${ROADSIDE} watch --broker ${broker.url} --utc --duration 20s`, { columns: 132, rows: 24 });
     const screenNow = (): string[] => {
       const s = new TerminalScreen(132, 24);
@@ -194,11 +198,16 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     }
     await new Promise((r) => setTimeout(r, 200));
     await gappyDevice(broker.url, "gappy-2", Math.floor(Date.now() / 60_000) * 60_000 - 6 * 60_000);
-    const fleet = await startSimDevice(site("fleet-3", "cbor", 1800), { brokerUrl: broker.url, startWallMs: Date.now() - 3 * 60_000 });
-    await fleet.run(2 * 60);
+    // 150 s of virtual time ending now: the last window closed (a boundary falls in every minute,
+    // 0.5 s grace) started at most ~2 min ago, so fleet-3 ends up online whatever second the test
+    // starts in; its earlier windows may still trigger (and end) a catch-up.
+    const fleet = await startSimDevice(site("fleet-3", "cbor", 1800), { brokerUrl: broker.url, startWallMs: Date.now() - 150_000 });
+    await fleet.run(150);
     const end = Date.now() + 15_000;
     let screen = screenNow();
-    while (!screen.some((l) => /gappy-2 +OFFLINE/.test(l)) || !screen.some((l) => /fleet-3 +online +traffic\/lane1/.test(l))) {
+    // the first (partial) window starts when the device did; wait for a whole window, aligned to the minute
+    const fleetRow = /fleet-3 +online +traffic\/lane1 +\d\d:\d\d:00 1m +\d+ +volume \d+ +flow \d+ veh\/h +occupancy \d+\.\d %/;
+    while (!screen.some((l) => /gappy-2 +OFFLINE/.test(l)) || !screen.some((l) => fleetRow.test(l))) {
       if (Date.now() > end) throw new Error(`table incomplete:\n${screen.join("\n")}`);
       await new Promise((r) => setTimeout(r, 100));
       screen = screenNow();
@@ -208,7 +217,7 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     expect(screen[0]).toMatch(new RegExp(`^roadside watch  ${broker.url.replace(/[.]/g, "\\.")}  roadside/\\+/#  connected  \\d\\d:\\d\\d:\\d\\d UTC$`));
     expect(screen[1]).toMatch(/^\d+ devices: \d+ online, \d+ offline · \d+ messages · gaps 1 \(2 missing\) · duplicates 1$/);
     expect(text).toMatch(/DEVICE +STATUS +STREAM +WINDOW +SEQ +VALUES/);
-    expect(text).toMatch(/fleet-3 +online +traffic\/lane1 +\d\d:\d\d:00 1m +\d+ +volume \d+ +flow \d+ veh\/h +occupancy \d+\.\d %/);
+    expect(text).toMatch(fleetRow);
     expect(text).toMatch(/gappy-2 +OFFLINE \d+s +level\/manhole1 +\d\d:\d\d:00 1m +6 +depth 0\.60 m/);
     expect(text).toMatch(/gappy-2: gap, seq 3–4 missing \(2\)/);
     expect(text).toMatch(/fleet-1 +OFFLINE +–/); // retained status from before this watch: no age known
