@@ -2,9 +2,9 @@ import { formatDuration } from "../config/duration.js";
 import type { ManifestStream } from "../control/manifest.js";
 import { TagGate } from "../privacy/index.js";
 import { Rdm6300Parser } from "../sensors/rdm6300.js";
-import type { Feature, FeatureFactory } from "./feature.js";
+import type { FeatureFactory } from "./feature.js";
 import type { IdentifierFeatureOptions } from "./identifier-port.js";
-import { gateOptions, IdentifierPort, serialSpec } from "./identifier-port.js";
+import { gateOptions, identifierFeature, IdentifierPort, serialSpec } from "./identifier-port.js";
 
 /**
  * RFID readers at access-controlled bins (pay-as-you-throw): per reader a parser, its privacy gate
@@ -35,17 +35,7 @@ export function createBinAccessFeature(opts: IdentifierFeatureOptions = {}): Fea
       }));
       return { name, windowS, port };
     });
-    const feature: Feature = {
-      name: "bin-access",
-      async start() {
-        for (const r of readers) await r.port.start();
-      },
-      stop() {
-        for (const r of readers) r.port.stop();
-      },
-      manifest: () => readers.map((r) => readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS)),
-    };
-    return feature;
+    return identifierFeature("bin-access", readers, (r) => readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS));
   };
 }
 

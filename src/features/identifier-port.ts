@@ -3,8 +3,9 @@ import { NS_PER_S } from "../clock/clock.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { IdentifiersConfig } from "../config/sections/identifiers.js";
 import type { SerialSpec } from "../io/contract.js";
+import type { ManifestStream } from "../control/manifest.js";
 import type { GateOptions, Uniform } from "../privacy/index.js";
-import type { FeatureContext } from "./feature.js";
+import type { Feature, FeatureContext } from "./feature.js";
 
 /** Seams of the identifier features (tests pass seeded noise to check it statistically). */
 export interface IdentifierFeatureOptions {
@@ -38,6 +39,20 @@ export function serialSpec(ctx: FeatureContext, name: string, port: IdentifiersC
     dataBits: port.dataBits,
     parity: port.parity,
     stopBits: port.stopBits,
+  };
+}
+
+/** The feature of a set of identifier sensors: opens and closes their ports, describes their streams. */
+export function identifierFeature<S extends { port: IdentifierPort }>(name: string, sensors: S[], describe: (s: S) => ManifestStream): Feature {
+  return {
+    name,
+    async start() {
+      for (const s of sensors) await s.port.start();
+    },
+    stop() {
+      for (const s of sensors) s.port.stop();
+    },
+    manifest: () => sensors.map(describe),
   };
 }
 

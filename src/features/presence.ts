@@ -2,9 +2,9 @@ import { formatDuration } from "../config/duration.js";
 import type { ManifestStream } from "../control/manifest.js";
 import { ProbeGate } from "../privacy/index.js";
 import { ProbeScannerParser } from "../sensors/probe-scanner.js";
-import type { Feature, FeatureFactory } from "./feature.js";
+import type { FeatureFactory } from "./feature.js";
 import type { IdentifierFeatureOptions } from "./identifier-port.js";
-import { gateOptions, IdentifierPort, serialSpec } from "./identifier-port.js";
+import { gateOptions, identifierFeature, IdentifierPort, serialSpec } from "./identifier-port.js";
 
 /**
  * Wi-Fi/Bluetooth probe scanners: per scanner a parser, its privacy gate and a serial port.
@@ -37,17 +37,7 @@ export function createPresenceFeature(opts: IdentifierFeatureOptions = {}): Feat
       }));
       return { name, sc, windowS, port };
     });
-    const feature: Feature = {
-      name: "presence",
-      async start() {
-        for (const s of scanners) await s.port.start();
-      },
-      stop() {
-        for (const s of scanners) s.port.stop();
-      },
-      manifest: () => scanners.map((s) => scannerManifest(ctx.topics.stream("presence", s.name), s.name, s.windowS, s.sc.minRssi)),
-    };
-    return feature;
+    return identifierFeature("presence", scanners, (s) => scannerManifest(ctx.topics.stream("presence", s.name), s.name, s.windowS, s.sc.minRssi));
   };
 }
 
