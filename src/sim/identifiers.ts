@@ -105,7 +105,8 @@ export class ProbeScannerSim {
     if (this.spec.devicesPerHour <= 0) return;
     const t = afterNs + this.rng.exponential(3600 / this.spec.devicesPerHour) * NS_PER_S;
     this.timers.at(t, () => {
-      const hour = (new Date(this.clock.toWallMs(t)).getUTCHours() * 60 + new Date(this.clock.toWallMs(t)).getUTCMinutes()) / 60;
+      const minuteOfDay = Math.floor((((this.clock.toWallMs(t) % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+      const hour = minuteOfDay / 60; // UTC, to the minute
       if (this.spec.profile === "flat" || this.rng.chance(diurnal(hour))) this.visit(t);
       this.next(t);
     });
