@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
+import { isJournalStream, SYSLOG_PRIORITY, withPriority } from "../log/journal.js";
 
 /** Bad usage: printed with the command's usage hint, exit code 2. */
 export class UsageError extends Error {
@@ -32,8 +33,11 @@ export interface Io {
   isTTY: boolean;
 }
 
+/** What a command writes to stderr is a problem: under systemd it is stored at error priority. */
+const errToJournal = isJournalStream(2);
+
 export const processIo: Io = {
   out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
+  err: (t) => process.stderr.write(errToJournal ? withPriority(t, SYSLOG_PRIORITY.error) : t),
   isTTY: Boolean(process.stdout.isTTY),
 };

@@ -5,6 +5,8 @@
  *
  * A line a technician reads at 3 a.m. says what happened, to which input or sensor, and what to check.
  */
+import { isJournalStream, SYSLOG_PRIORITY, withPriority } from "./journal.js";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -26,6 +28,11 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Wall clock, ms. Default Date.now. */
   now?: () => number;
+  /**
+   * Start each line with its syslog priority (`<4>` for warn…) for journald. Default: when stderr
+   * is the journal stream systemd gave the service (src/log/journal.ts).
+   */
+  priorityPrefix?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
@@ -33,19 +40,23 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
   const format = opts.format ?? (process.stderr.isTTY ? "text" : "json");
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const now = opts.now ?? Date.now;
+  const prefix = opts.priorityPrefix ?? (opts.write === undefined && isJournalStream(2));
   const emit = (level: LogLevel, msg: string | (() => string), fields?: LogFields): void => {
     if (RANK[level] < min) return;
     const text = typeof msg === "function" ? msg() : msg;
     const all = { ...base, ...fields };
+    const tag = prefix ? `<${SYSLOG_PRIORITY[level]}>` : "";
     if (format === "json") {
-      write(`${JSON.stringify({ time: new Date(now()).toISOString(), level, msg: text, ...all })}\n`);
+      // one line whatever the message holds: JSON escapes newlines, so the priority covers all of it
+      write(`${tag}${JSON.stringify({ time: new Date(now()).toISOString(), level, msg: text, ...all })}\n`);
     } else {
       const t = new Date(now()).toISOString().slice(11, 19);
       const kv = Object.entries(all)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
         .join(" ");
-      write(`${t} ${level.toUpperCase().padEnd(5)} ${text}${kv ? `  ${kv}` : ""}\n`);
+      const line = `${t} ${level.toUpperCase().padEnd(5)} ${text}${kv ? `  ${kv}` : ""}\n`;
+      write(prefix ? withPriority(line, SYSLOG_PRIORITY[level]) : line);
     }
   };
   return {
