@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hardwareSerialPaths } from "../config/boards.js";
 import { formatIssues, loadConfigFile } from "../config/load.js";
 import { BOARD_DEVICES, BOARD_GROUPS, systemdUnit } from "../install/unit.js";
 import type { Io } from "./args.js";
@@ -8,12 +9,15 @@ import { EXIT, parse, UsageError } from "./args.js";
 
 export const INSTALL_HELP = `Usage: roadside install [options]
 
-Write the systemd unit that runs this device as a service: restarted on
-failure, as user roadside (groups gpio, dialout, i2c for the hardware), with a
-read-only system and only the device files it needs, its outbox in
-/var/lib/roadside (StateDirectory=), its log in journald. Then says how to
-enable it. Run scripts/install.sh first on a fresh Raspberry Pi OS: it
-installs Node.js, gpiod, the app in /opt/roadside and the user.
+Write the systemd unit that runs this device as a service: Type=notify (ready
+once the device runs), a watchdog that restarts a hung process (WatchdogSec=30s),
+restarted after any exit and never given up on, as user roadside (groups gpio,
+dialout, i2c for the hardware), with a read-only system except the config's
+folder (a signed config command saves there) and only the device files it
+needs, its outbox in /var/lib/roadside (StateDirectory=), its log in journald
+with a priority on every line (journalctl -u roadside -p warning). Then says how
+to enable it. scripts/install.sh runs this for you and starts the service; on a
+fresh Raspberry Pi OS it installs Node.js, gpiod, the app and the user first.
 
 Options:
   -c, --config FILE   device config the service runs (default /etc/roadside/device.yaml);
@@ -82,7 +86,8 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
       for (const line of formatIssues(r.issues)) io.err(`${line}\n`);
       return EXIT.usage;
     }
-    sim = r.loaded.board.io === "sim";
+    // a simulated board with a real tty (boards/virtual-device.json) needs the serial group and devices like hardware
+    sim = r.loaded.board.io === "sim" && hardwareSerialPaths(r.loaded.board).size === 0;
     label = `device ${r.loaded.config.device.id}`;
   } else {
     notes.push(`${config} does not exist yet: write it with roadside provision -o ${config} before starting the service`);
@@ -101,7 +106,7 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
   if (/^\/(home|root)\//.test(appDir)) notes.push(`the app is in a home folder (${appDir}), hidden from the service by ProtectHome=yes: install it in /opt/roadside (scripts/install.sh)`);
   if (!userExists(user)) notes.push(`user ${user} does not exist yet: scripts/install.sh creates it (or: sudo useradd --system --user-group --shell /usr/sbin/nologin --home-dir /var/lib/roadside ${user})`);
 
-  const unit = systemdUnit({ name, node, appDir, config, user, groups, devices: sim ? [] : BOARD_DEVICES, ...(label ? { label } : {}) });
+  const unit = systemdUnit({ name, node, appDir, config, configDir: dirname(config), user, groups, devices: sim ? [] : BOARD_DEVICES, ...(label ? { label } : {}) });
   if (values["dry-run"]) {
     io.out(unit);
     for (const n of notes) io.err(`note: ${n}\n`);

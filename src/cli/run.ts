@@ -14,6 +14,8 @@ import { linuxSystemProbe } from "../control/system.js";
 import type { Hardware } from "../io/factory.js";
 import { createHardware } from "../io/factory.js";
 import { createLogger } from "../log/logger.js";
+import { isJournalStream } from "../log/journal.js";
+import { ServiceNotifier } from "../control/notify.js";
 import { journalObserver, LiveView } from "../watch/live-view.js";
 import type { EmbeddedBroker } from "../mqtt/embedded.js";
 import { startEmbeddedBroker } from "../mqtt/embedded.js";
@@ -61,7 +63,7 @@ in control.publicKeyFile); replies go to …/cmd/<name>/reply.
 
 Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad usage or config,
 ${RESTART_EXIT_CODE} restart requested by a restart command (systemd restarts it with
-Restart=on-failure).
+Restart=always, as roadside install writes the unit).
 `;
 
 /** Where the outbox lives: flag, config, systemd's StateDirectory, or the user's state folder. */
@@ -110,7 +112,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     level: (level as "debug" | "info" | "warn" | "error" | undefined) ?? config.log.level,
     format: config.log.format === "auto" ? (process.stderr.isTTY ? "text" : "json") : config.log.format,
     write: (line) => (live ? live.log(line) : process.stderr.write(line)),
+    // under systemd every line carries its priority, so `journalctl -p warning` finds the trouble
+    priorityPrefix: isJournalStream(2),
   });
+  const notifier = new ServiceNotifier({ logger });
   const journal = !io.isTTY && !values.quiet && process.env["JOURNAL_STREAM"] ? journalObserver(logger) : undefined;
 
   const clock = new RealClock();
@@ -263,7 +268,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.failure;
   }
 
+  await notifier.ready(`running: device ${config.device.id} on ${loaded.board.name}, publishing to ${redactUrl(brokerUrl(loaded))}`);
+
   const code = await stopped;
+  await notifier.stopping();
   live?.stop();
   live = undefined;
   await supervisor.stop();

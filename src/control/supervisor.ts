@@ -7,7 +7,7 @@ import type { CommandReply, CommandRequest, ConfigCandidate } from "./commands.j
 
 /**
  * Exit code asking the service manager for a restart (sysexits.h EX_TEMPFAIL). systemd restarts on
- * it with `Restart=on-failure` (any unclean exit) or `RestartForceExitStatus=75`.
+ * it with `Restart=always` (the unit `roadside install` writes), `Restart=on-failure` or `RestartForceExitStatus=75`.
  */
 export const RESTART_EXIT_CODE = 75;
 

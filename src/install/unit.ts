@@ -3,7 +3,8 @@
  * system, no capabilities, only the device files it needs), its outbox in a state directory that
  * survives reboots and upgrades, its log in journald. Pure: `roadside install` writes the text.
  *
- * Targets systemd 247+ (Raspberry Pi OS bullseye ships 247, bookworm 252); nothing here needs newer.
+ * Targets systemd 247+ (Raspberry Pi OS bullseye ships 247, bookworm 252, trixie 257); nothing here
+ * needs newer (no RestartSteps=, which came in 254).
  */
 export interface UnitOptions {
   /** Unit name without .service, e.g. `roadside`. */
@@ -21,6 +22,10 @@ export interface UnitOptions {
   devices: readonly string[];
   /** Shown in the description, e.g. the device id. */
   label?: string;
+  /** The folder of the config, writable by the service so an applied config can be saved. */
+  configDir: string;
+  /** WatchdogSec= in seconds. Default 30: twice the ping interval with room for a busy Pi Zero. */
+  watchdogSec?: number;
 }
 
 /** Device classes of a real board: the GPIO character device, UARTs, USB serial adapters, I²C. */
@@ -43,17 +48,26 @@ export function systemdUnit(o: UnitOptions): string {
     // NTP before start where it can be had: windows are then stamped synced from the first one
     "Wants=network-online.target time-sync.target",
     "After=network-online.target time-sync.target",
-    // a crash loop (5 starts in 10 min) stops rather than wearing the SD card with logs; see the guide
-    "StartLimitIntervalSec=10min",
-    "StartLimitBurst=5",
+    // never give up: a device on a pole has nobody to run `systemctl reset-failed`. A crash loop is
+    // slowed by RestartSec instead (one attempt per 10 s: a few lines a minute in the journal)
+    "StartLimitIntervalSec=0",
     "",
     "[Service]",
-    "Type=simple",
+    // READY=1 when the device runs (config valid, hardware and outbox open, features started), not
+    // when the broker answers: `systemctl restart` in an upgrade waits for it, a broker outage must
+    // not look like a broken release
+    "Type=notify",
+    // the notifications come from systemd-notify, a child of node (Node.js has no AF_UNIX datagrams)
+    "NotifyAccess=all",
     `ExecStart=${arg(o.node)} ${arg(`${o.appDir}/bin/roadside.js`)} run --config ${arg(o.config)}`,
-    "Restart=on-failure",
-    "RestartSec=15s",
-    // exit 2 is a bad config: restarting cannot fix it
-    "RestartPreventExitStatus=2",
+    // node pings every WatchdogSec/2 from its event loop; a hung loop is killed and restarted
+    `WatchdogSec=${o.watchdogSec ?? 30}s`,
+    // a Pi Zero 2 W on a slow card takes ~10 s to load node and the app; leave room for a cold cache
+    "TimeoutStartSec=120s",
+    // any exit restarts it, a bad config (exit 2) included: fixing the file is then all it takes,
+    // nobody needs to come back and start the service again
+    "Restart=always",
+    "RestartSec=10s",
     // SIGTERM to node only: it closes the open windows as partial, drains, and stops its gpiomon itself
     "KillMode=mixed",
     "TimeoutStopSec=30s",
@@ -72,9 +86,13 @@ export function systemdUnit(o: UnitOptions): string {
     "StandardOutput=journal",
     "StandardError=journal",
     `SyslogIdentifier=${o.name}`,
+    // lines start with their priority (<3> error, <4> warning…): journalctl -p warning -u NAME
+    "SyslogLevelPrefix=yes",
     "",
     "# hardening: a read-only system, no home folders, no privileges, only the devices it reads",
     "ProtectSystem=strict",
+    `# a signed config command saves the new config beside the old one (${o.configDir}: root:roadside 0770)`,
+    `ReadWritePaths=${arg(o.configDir)}`,
     "ProtectHome=yes",
     "PrivateTmp=yes",
     "NoNewPrivileges=yes",

@@ -24,7 +24,7 @@ function verify(unitFile: string): { code: number | null; stderr: string } {
 }
 
 describe("roadside install", () => {
-  it("writes a hardened unit for a Pi: restart policy, its own user, read-only system, state directory, only GPIO/serial/I²C devices", async () => {
+  it("writes a hardened unit for a Pi: readiness and watchdog, a restart policy that never gives up, its own user, read-only system but the config folder, state directory, only GPIO/serial/I²C devices", async () => {
     const cfg = config("pole-1.yaml", "raspberry-pi-5");
     const out = join(dir, "pole-1.service");
     const r = await runCli(["install", "--config", cfg, "--output", out, "--groups", "gpio,dialout"]);
@@ -35,11 +35,14 @@ describe("roadside install", () => {
     for (const line of [
       "Description=roadside edge runtime (device pole-1)",
       `ExecStart=${process.execPath} ${ROOT.replace(/\/$/, "")}/bin/roadside.js run --config ${cfg}`,
-      "Restart=on-failure",
-      "RestartSec=15s",
-      "RestartPreventExitStatus=2",
-      "StartLimitIntervalSec=10min",
-      "StartLimitBurst=5",
+      "Type=notify",
+      "NotifyAccess=all",
+      "WatchdogSec=30s",
+      "Restart=always",
+      "RestartSec=10s",
+      "StartLimitIntervalSec=0",
+      `ReadWritePaths=${dir}`,
+      "SyslogLevelPrefix=yes",
       "User=roadside",
       "SupplementaryGroups=gpio dialout",
       "StateDirectory=roadside",
@@ -57,6 +60,7 @@ describe("roadside install", () => {
       expect(unit.split("\n"), line).toContain(line);
     }
     expect(unit).not.toMatch(/MemoryDenyWriteExecute/); // V8's JIT would crash under it
+    expect(unit).not.toMatch(/RestartPreventExitStatus|StartLimitBurst/); // a device nobody visits is never given up on
   });
 
   it("a simulated device gets no device access and no hardware groups", async () => {
@@ -74,7 +78,7 @@ describe("roadside install", () => {
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
     const broken = join(dir, "broken.service");
-    writeFileSync(broken, readFileSync(out, "utf8").replace("Restart=on-failure", "Restart=sometimes").replace("ProtectHome=yes", "ProtectHom=yes"));
+    writeFileSync(broken, readFileSync(out, "utf8").replace("Restart=always", "Restart=sometimes").replace("ProtectHome=yes", "ProtectHom=yes"));
     const bad = verify(broken);
     expect(bad.stderr).toMatch(/restart specifier[\s\S]*Unknown key 'ProtectHom'/);
   });
