@@ -2,6 +2,7 @@ import { existsSync, renameSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Logger } from "../log/logger.js";
 import { OutboxError } from "./errors.js";
+import { readSeqFile } from "./seqfile.js";
 import type { SqliteOutboxOptions } from "./sqlite.js";
 import { SqliteOutbox } from "./sqlite.js";
 
@@ -26,16 +27,18 @@ export interface OutboxRecovery {
   salvaged: boolean;
 }
 
-/** Earliest plausible wall time (2024-01-01): a Pi without RTC that has not synced yet says 1970. */
-const PLAUSIBLE_WALL_MS = Date.UTC(2024, 0, 1);
+import { PLAUSIBLE_WALL_MS } from "./sqlite.js";
 
 /**
  * Open the outbox at `opts.path`, recovering from a damaged file if allowed. A locked or unwritable
  * outbox is never "recovered": that would run two writers or hide a disk problem.
  *
- * Numbering continues from the damaged file's counter when it can still be read. Otherwise it
- * jumps, because subscribers drop a repeated sequence number as a duplicate: the new outbox starts at the wall clock in seconds (~1.8e9), above any
- * count a device reaches in centuries, so no new message reuses an old number; the gap tells
+ * Numbering never restarts below a number already used, because subscribers drop a repeated
+ * sequence number as a duplicate. It continues from the higher of the damaged file's counter (if it
+ * can still be read) and the high-water mark file beside it (`outbox.db.seq`, reserved ahead of
+ * use). With neither, it jumps to the wall clock in seconds (~1.8e9, above any count a device
+ * reaches in centuries); if the clock has never been synchronised either, the new outbox refuses
+ * commits until it is (the publisher keeps summaries in memory meanwhile). The gap tells
  * subscribers that an unknown number of messages was lost.
  */
 export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; recovery?: OutboxRecovery } {
@@ -44,20 +47,28 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
   } catch (err) {
     if (!(err instanceof OutboxError) || err.code !== "corrupt" || opts.onCorrupt === "stop" || opts.path === ":memory:") throw err;
     const old = salvageNextSeq(opts.path);
+    const seqFile = opts.seqFile === false ? undefined : (opts.seqFile ?? `${opts.path}.seq`);
+    const mark = seqFile !== undefined ? readSeqFile(seqFile) : undefined;
     const wall = opts.now();
     const floor = wall >= PLAUSIBLE_WALL_MS ? Math.floor(wall / 1000) : 0;
-    // the old counter read back is exact (it is written in the same transaction as the rows)
-    const firstSeq = Math.max(old ?? floor, opts.firstSeq ?? 1, 1);
+    // the old counter read back is exact (it is written in the same transaction as the rows); the
+    // high-water mark file is at or above every number used; the wall clock only when neither is left
+    const known = old !== undefined || mark !== undefined;
+    const base = Math.max(old ?? 0, mark ?? 0);
+    const firstSeq = Math.max(known ? base : floor, opts.firstSeq ?? 1, 1);
+    // nothing says which numbers were used and the clock cannot tell either: commits wait for the clock
+    const waitForClock = !known && floor === 0;
     const stamp = new Date(wall).toISOString().replace(/[:.]/g, "-");
     const movedTo = `${opts.path}.corrupt-${stamp}`;
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(opts.path + suffix)) renameSync(opts.path + suffix, movedTo + suffix);
     }
+    const outbox = new SqliteOutbox({ ...opts, firstSeq, ...(waitForClock ? { seqFloorFromClock: true } : {}) });
+    const next = outbox.stats().nextSeq;
     opts.logger.error(
-      `the outbox ${opts.path} was damaged (${err.message.split(" while ")[0]}); moved it to ${movedTo} and started a new one at sequence ${firstSeq}. Messages still in the old file were not sent; check the SD card (dmesg, fsck).`,
+      `the outbox ${opts.path} was damaged (${err.message.split(" while ")[0]}); moved it to ${movedTo} and started a new one at sequence ${waitForClock ? "(the wall clock in seconds, once it is synchronised: neither the old counter nor the high-water mark file could be read)" : next}. Messages still in the old file were not sent; check the SD card (dmesg, fsck).`,
     );
-    const outbox = new SqliteOutbox({ ...opts, firstSeq });
-    return { outbox, recovery: { movedTo, reason: err.message, firstSeq, salvaged: old !== undefined } };
+    return { outbox, recovery: { movedTo, reason: err.message, firstSeq: next, salvaged: old !== undefined || mark !== undefined } };
   }
 }
 

@@ -5,7 +5,8 @@
  * they are gap-free and continue across restarts.
  *
  * The store is bounded by bytes. When a commit would exceed the bound, the oldest routine summaries
- * are removed first and alarms only when no routine message is left. Every removal (for space or
+ * are removed first, then the commit's own routine summaries, and alarms only to make room for an
+ * alarm. A message handed to the broker is never removed nor rewritten until its PUBACK. Every removal (for space or
  * because a message outlived its expiry) is counted per topic, and the next message committed on
  * that topic carries the count and the wall-time span lost (`LossReport`), so a subscriber of one
  * stream learns what that stream lost. Totals are kept for the health heartbeat.
@@ -68,6 +69,8 @@ export interface DropTotals {
   alarms: number;
   /** Messages removed because they outlived their expiry. */
   expired: number;
+  /** Messages removed because they failed their checksum (a damaged disk): never sent. */
+  damaged: number;
   /** The most recent loss: how many at once, the wall-time span they covered, and when. */
   last?: { count: number; fromMs: number; toMs: number; atMs: number };
 }

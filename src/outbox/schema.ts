@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { crc32 } from "node:zlib";
 import type { OutboxMessage } from "./outbox.js";
 
 /**
@@ -10,20 +11,26 @@ import type { OutboxMessage } from "./outbox.js";
  *   lost); `lost_*` is the loss report the message carries, put back into `lost` if the message
  *   itself is dropped, so no loss goes unreported.
  * - `lost`: losses per topic not yet reported in a message.
+ * - `crc` / `tcrc` (layout 3): CRC-32 of the whole row, and of its topic and span alone. SQLite's
+ *   quick_check sees only the b-tree structure, so random bytes inside a record pass it; a damaged
+ *   row must never be published, and `tcrc` says whether the topic can still be trusted to report
+ *   the loss on. Rows written before layout 3 have none and are sent unchecked.
  *
  * There is deliberately no secondary index: every index is one more page written per window, and
  * SD cards wear out. Lanes are read by primary key ranges; waiting alarms are few and kept in memory.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
-export const META_KEYS = ["next_seq", "dropped_routine", "dropped_alarms", "expired", "last_loss_count", "last_loss_from", "last_loss_to", "last_loss_at"] as const;
+export const META_KEYS = ["next_seq", "dropped_routine", "dropped_alarms", "expired", "last_loss_count", "last_loss_from", "last_loss_to", "last_loss_at", "damaged", "cmd_counter"] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 
-export function createOrMigrate(db: Database.Database, firstSeq: number): void {
+/** Creates or migrates the tables; returns whether the file had no sequence counter yet (a new outbox). */
+export function createOrMigrate(db: Database.Database, firstSeq: number): boolean {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > LAYOUT_VERSION) {
     throw new Error(`the outbox was written by a newer roadside (layout ${version}, this one knows ${LAYOUT_VERSION}); install that version again or move the outbox aside`);
   }
+  let fresh = false;
   db.transaction(() => {
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -52,12 +59,20 @@ export function createOrMigrate(db: Database.Database, firstSeq: number): void {
       // skeleton rows knew only their creation time: the best guess of the span they cover
       db.exec("UPDATE outbox SET span_from_ms = created_ms, span_to_ms = created_ms WHERE span_from_ms = 0");
     }
+    if (version < 3) {
+      const cols = new Set((db.prepare("PRAGMA table_info(outbox)").all() as { name: string }[]).map((c) => c.name));
+      if (!cols.has("crc")) db.exec("ALTER TABLE outbox ADD COLUMN crc INTEGER");
+      if (!cols.has("tcrc")) db.exec("ALTER TABLE outbox ADD COLUMN tcrc INTEGER");
+    }
+    fresh = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() === undefined;
     const insert = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
     for (const k of META_KEYS) insert.run(k, k === "next_seq" ? firstSeq : 0);
     // a recovered outbox starts above every number the damaged one may have used
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq' AND value < ?").run(firstSeq, firstSeq);
+    // (0 = numbering unknown until the clock is synchronised: see SqliteOutbox's seqFloorFromClock)
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq' AND value < ? AND value > 0").run(firstSeq, firstSeq);
     db.pragma(`user_version = ${LAYOUT_VERSION}`);
   })();
+  return fresh;
 }
 
 /** A waiting message as stored. */
@@ -69,6 +84,13 @@ export interface Row {
   content_type: string;
   created_ms: number;
   expires_ms: number | null;
+  span_from_ms: number;
+  span_to_ms: number;
+  lost_count: number;
+  lost_from_ms: number;
+  lost_to_ms: number;
+  crc: number | null;
+  tcrc: number | null;
 }
 
 /** What dropping a row needs to know: its size, span and any loss report it carries. */
@@ -85,9 +107,27 @@ export interface DropRow {
 }
 
 /** Columns of a message to send. */
-export const COLS = "seq, topic, payload, priority, content_type, created_ms, expires_ms";
+export const COLS = "seq, topic, payload, priority, content_type, created_ms, expires_ms, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, crc, tcrc";
 /** Columns a drop needs; `size` counts as `bytes` does: payload plus the topic in UTF-8 bytes. */
 export const DROP_COLS = "seq, topic, priority, length(payload) + length(CAST(topic AS BLOB)) AS size, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms";
+
+/** CRC-32 of everything a row says, payload included (zlib's, IEEE 802.3 polynomial). */
+export function rowCrc(r: Omit<Row, "crc" | "tcrc">): number {
+  const head = [r.seq, r.topic, r.priority, r.content_type, r.created_ms, r.expires_ms ?? "", r.span_from_ms, r.span_to_ms, r.lost_count, r.lost_from_ms, r.lost_to_ms].join("\n");
+  return crc32(r.payload, crc32(head));
+}
+
+/** CRC-32 of what names and dates a loss: topic and span. */
+export function topicCrc(r: Pick<Row, "topic" | "span_from_ms" | "span_to_ms">): number {
+  return crc32(`${r.topic}\n${r.span_from_ms}\n${r.span_to_ms}`);
+}
+
+/** Whether a stored row is as it was written: "ok", "row" (damaged, topic and span intact) or "topic" (cannot be attributed). */
+export function rowIntegrity(r: Row): "ok" | "row" | "topic" {
+  if (r.crc === null || r.crc === undefined) return "ok"; // written before layout 3: nothing to check against
+  if (rowCrc(r) === r.crc) return "ok";
+  return r.tcrc !== null && topicCrc(r) === r.tcrc ? "row" : "topic";
+}
 
 /** A stored row as the session sends it. */
 export function toMessage(r: Row): OutboxMessage {
