@@ -23,7 +23,17 @@ export const boardSchema = z
         }),
       ),
     }),
-    serial: z.array(z.strictObject({ name: z.string(), path: z.string(), notes: z.string().optional() })),
+    serial: z.array(
+      z.strictObject({
+        name: z.string(),
+        path: z.string(),
+        hardware: z
+          .boolean()
+          .optional()
+          .describe("Board io sim only: this port is a real tty, read through the kernel's driver and serialport's native binding instead of the simulator's bus (the virtual device's /dev/ttyS1, fed from its host)."),
+        notes: z.string().optional(),
+      }),
+    ),
     i2c: z.array(z.strictObject({ bus: z.number().int(), path: z.string(), notes: z.string().optional() })),
   })
   .describe("roadside board definition");
@@ -65,6 +75,11 @@ export function findLine(board: Board, ref: { line?: number | string | undefined
     return lines.find((l) => l.name.toUpperCase() === want) ?? (/^\d+$/.test(want) ? lines.find((l) => l.line === Number(want)) : undefined);
   }
   return undefined;
+}
+
+/** Device paths of the ports a simulated board reads through the OS (`hardware: true`). */
+export function hardwareSerialPaths(board: Board): Set<string> {
+  return new Set(board.serial.filter((p) => p.hardware === true).map((p) => p.path));
 }
 
 /** The device path of a serial port reference: a board port name (`uart0`) or a path (`/dev/…`). */

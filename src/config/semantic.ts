@@ -148,7 +148,7 @@ export const checkMqtt: Check = ({ config }) => {
   return out;
 };
 
-export const checkSim: Check = ({ config, failed }) => {
+export const checkSim: Check = ({ config, failed, board }) => {
   const out: ConfigIssue[] = [];
   if (!config.sim) return out;
   if (failed.has("detectors")) return out;
@@ -159,8 +159,9 @@ export const checkSim: Check = ({ config, failed }) => {
       out.push({ path: ["sim", "traffic", name], message: `no detector named ${JSON.stringify(name)} to simulate; ${hint ? `did you mean ${hint}?` : `known detectors: ${dets.join(", ") || "none"}`}` });
     }
   }
-  if (config.device.board !== "sim") {
-    out.push({ path: ["sim"], message: `simulated signals need device.board: sim (this device runs on ${config.device.board}); remove the sim section or change the board` });
+  // any board whose io is sim (sim, virtual-device) takes simulated signals
+  if (board ? board.io !== "sim" : config.device.board !== "sim") {
+    out.push({ path: ["sim"], message: `simulated signals need a simulated board, device.board: sim (this device runs on ${config.device.board}); remove the sim section or change the board` });
   }
   return out;
 };

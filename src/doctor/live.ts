@@ -3,7 +3,7 @@ import { NS_PER_S } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { VirtualClock } from "../clock/virtual.js";
 import type { BoardLine } from "../config/boards.js";
-import { resolveSerialPath } from "../config/boards.js";
+import { hardwareSerialPaths, resolveSerialPath } from "../config/boards.js";
 import { formatPath } from "../config/issues.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { DigitalInputSpec, Level, SerialPortLink, SerialSpec } from "../io/contract.js";
@@ -80,7 +80,8 @@ export function findSerialPorts(config: unknown, path: (string | number)[] = [])
  */
 export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promise<LiveReport> {
   const { config, lines, board } = loaded;
-  const virtual = board.io === "sim" && !opts.realTime;
+  // a simulated board with a real tty (the virtual device) must be watched in real time: its bytes come from outside
+  const virtual = board.io === "sim" && !opts.realTime && hardwareSerialPaths(board).size === 0;
   const clock: Clock = virtual ? new VirtualClock({ startWallMs: Date.now() }) : new RealClock();
   const report: LiveReport = { seconds: opts.seconds, time: virtual ? "virtual" : "real", inputs: [], ports: [] };
   const usedBy = new Map<string, string>();

@@ -1,10 +1,12 @@
 import type { Clock } from "../clock/clock.js";
 import { VirtualClock } from "../clock/virtual.js";
 import type { LoadedConfig } from "../config/load.js";
-import type { SerialPortLink } from "../io/contract.js";
+import type { SerialHandlers, SerialPortLink, SerialSpec } from "../io/contract.js";
+import { IoError } from "../io/contract.js";
 import type { Hardware } from "../io/factory.js";
 import { JohnnyFiveInputs } from "../io/johnny-five.js";
-import { SerialLink } from "../io/serial.js";
+import { hardwareSerialBinding, SerialLink } from "../io/serial.js";
+import { hardwareSerialPaths } from "../config/boards.js";
 import type { Logger } from "../log/logger.js";
 import { SimBoard } from "./io-plugin.js";
 import { TracePlayer } from "./player.js";
@@ -45,12 +47,43 @@ export function createSimHardware(loaded: LoadedConfig, opts: SimHardwareOptions
   });
   const stamps = new MicrosecondStamps(clock);
   const settle = settleOf(clock);
+  const real = hardwareSerialPaths(loaded.board);
+  const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle });
   return {
     inputs: new JohnnyFiveInputs({ io: site.board, clock: stamps, timestampSource: "virtual" }),
-    serial: () => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle }),
+    serial: () => (real.size === 0 ? simLink() : new RoutedSerialLink(real, simLink, () => new SerialLink({ binding: hardwareSerialBinding, clock, logger }))),
     site,
     ioPlugin: site.board,
   };
+}
+
+/**
+ * A serial link that picks its backend when it opens: a board port marked `hardware: true` (the
+ * virtual device's /dev/ttyS1) goes through the kernel's tty and serialport's native binding with
+ * real-time stamps; every other path through the simulator's bus.
+ */
+class RoutedSerialLink implements SerialPortLink {
+  private link: SerialPortLink | undefined;
+
+  constructor(
+    private readonly real: ReadonlySet<string>,
+    private readonly sim: () => SerialPortLink,
+    private readonly hardware: () => SerialPortLink,
+  ) {}
+
+  open(spec: SerialSpec, handlers: SerialHandlers): Promise<void> {
+    this.link ??= this.real.has(spec.path) ? this.hardware() : this.sim();
+    return this.link.open(spec, handlers);
+  }
+
+  write(data: Buffer): Promise<void> {
+    if (!this.link) return Promise.reject(new IoError("ENOTOPEN", "serial port is not open"));
+    return this.link.write(data);
+  }
+
+  close(): Promise<void> {
+    return this.link ? this.link.close() : Promise.resolve();
+  }
 }
 
 export interface ReplayHardware {
