@@ -6,18 +6,25 @@ import { DOCTOR_CHECKS, runDoctor } from "../doctor/index.js";
 import { systemEnv } from "../doctor/check.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
-import { stateDir } from "./run.js";
+import { checkDelivery, stateDir } from "./run.js";
+import { useColor } from "./color.js";
 import { version } from "./version.js";
 
 export const DOCTOR_HELP = `Usage: roadside doctor [options]
 
 The on-site checklist: checks the config, the board, the GPIO chip, the
 wiring of every input (its level now and its edges while it watches:
-"lane2.up (GPIO22, pin 15): 14 edges in 30 s, last 0.8 s ago"), each serial
-sensor, the clock, the disk and the outbox, and the broker (a QoS 1 test
-publish to {prefix}/{device}/doctor). Prints ✓, ! (warning) or ✗ for each,
-and for each ✗ or ! what to do. Stop the service first (sudo systemctl stop
-roadside): it holds the GPIO lines.
+"lane2.up (GPIO22, pin 15): 14 edges in 30 s, last 0.8 s ago"; an input
+held active longer than its sensor allows, e.g. a loop past its
+heldPresenceS, is a fault), that each speed trap's two loops count alike,
+each serial sensor, the clock, the disk and the outbox, the password, key
+and certificate files as roadside run checks them (as the service user
+when run with sudo; certificates expiring within 30 days are a warning,
+expired ones a failure), the broker (a QoS 1 test publish to
+{prefix}/{device}/doctor), and on a systemd host the service: its state,
+restarts, last exit and the errors it logged since boot. Prints ✓, !
+(warning) or ✗ for each, and for each ✗ or ! what to do. Stop the service
+first (sudo systemctl stop roadside): it holds the GPIO lines.
 
 Options:
   -c, --config FILE     device config (default /etc/roadside/device.yaml)
@@ -28,11 +35,14 @@ Options:
       --real-time       on board sim, run the simulated site in real time
                         (default: accelerated virtual time, done at once)
       --strict          warnings (!) fail too
-      --json            one JSON object per check, one per line
+      --json            one JSON object per result, one per line, then a summary
+                        line (schema: docs/field-guide.md "doctor --json")
   -h, --help            show this help
 
-Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or the
-config has problems.
+Colours only on a terminal, never with NO_COLOR set.
+
+Exit codes: 0 every check passed (warnings allowed, unless --strict), 1 a
+check failed, 2 bad usage or the config has problems.
 `;
 
 const MARK = { pass: "✓", warn: "!", fail: "✗", skip: "-" } as const;
@@ -63,7 +73,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   const configPath = values.config ?? "/etc/roadside/device.yaml";
   const result = loadConfigFile(configPath);
   const loaded: LoadedConfig | undefined = result.ok ? result.loaded : undefined;
-  const color = io.isTTY && !values.json;
+  const color = useColor(io.isTTY) && !values.json;
   const paint = (code: number, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   let progressShown = false;
   const progress = (text: string): void => {
@@ -73,7 +83,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   };
   const print = (r: CheckResult): void => {
     if (values.json) {
-      io.out(`${JSON.stringify({ check: r.label, status: r.status, title: r.title, ...(r.detail ? { detail: r.detail } : {}), ...(r.fix ? { fix: r.fix } : {}) })}\n`);
+      io.out(`${JSON.stringify(jsonResult(r))}\n`);
       return;
     }
     if (progressShown) progress("");
@@ -100,6 +110,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
       brokerUrl: values.broker,
       stateDir: loaded ? stateDir(loaded, values["state-dir"]) : (values["state-dir"] ?? "."),
       version: version(),
+      checkDelivery,
     },
     progress,
     skip,
@@ -107,10 +118,18 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   });
   const count = (s: CheckResult["status"]): number => results.filter((r) => r.status === s).length;
   const failed = count("fail") + (values.strict ? count("warn") : 0);
+  const code = !loaded ? EXIT.usage : failed > 0 ? EXIT.failure : EXIT.ok;
+  if (values.json) {
+    io.out(`${JSON.stringify({ check: "summary", status: code === EXIT.ok ? "pass" : "fail", title: `${count("pass")} passed, ${count("warn")} warnings, ${count("fail")} failed, ${count("skip")} skipped`, values: { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip"), exitCode: code } })}\n`);
+  }
   if (!values.json) {
     io.out(`\n${count("pass")} passed, ${count("warn")} warning${count("warn") === 1 ? "" : "s"}, ${count("fail")} failed${count("skip") ? `, ${count("skip")} skipped` : ""}\n`);
     if (failed === 0) io.out("all checks passed: install the service with roadside install, then watch the data with roadside watch\n");
   }
-  if (!loaded) return EXIT.usage;
-  return failed > 0 ? EXIT.failure : EXIT.ok;
+  return code;
+}
+
+/** One line of `doctor --json` (docs/field-guide.md "doctor --json"). */
+export function jsonResult(r: CheckResult): Record<string, unknown> {
+  return { check: r.label, status: r.status, title: r.title, ...(r.values ? { values: r.values } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.fix ? { fix: r.fix } : {}) };
 }

@@ -53,7 +53,7 @@ export const brokerCheck: DoctorCheck = {
     try {
       auth = configBrokerOptions(ctx.loaded!);
     } catch (err) {
-      return [{ status: "fail", label: "broker", title: (err as Error).message, fix: "fix the file path in the config" }];
+      return [{ status: "fail", label: "broker", title: (err as Error).message, fix: "fix the file path in the config (the files check above says more)", values: { url, connected: false, error: (err as Error).message } }];
     }
     const started = Date.now();
     const tryConnect = (protocolVersion: 4 | 5): Promise<{ client?: MqttClient; error?: string; refusedVersion?: boolean }> =>
@@ -67,22 +67,28 @@ export const brokerCheck: DoctorCheck = {
           connectTimeout: 10_000,
           ...auth,
         });
+        // only our own listeners come off: removeAllListeners would also take mqtt.js's own "close"
+        // handler, the one that clears its connect timer, and keep a refused doctor alive 10 s
+        const onConnect = (): void => done({ client });
+        const onError = (err: Error & { code?: number | string }): void => done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 });
+        const onClose = (): void => done({ error: "connection closed before the broker answered (connect timeout)" });
         const done = (r: { client?: MqttClient; error?: string; refusedVersion?: boolean }): void => {
-          client.removeAllListeners("connect");
-          client.removeAllListeners("error");
-          client.removeAllListeners("close");
+          client.off("connect", onConnect);
+          client.off("error", onError);
+          client.off("close", onClose);
           client.on("error", () => {});
-          if (!r.client) client.end(true);
-          resolve(r);
+          // a failed attempt is reported once the socket is gone, so nothing of it outlives the check
+          if (!r.client) client.end(true, {}, () => resolve(r));
+          else resolve(r);
         };
-        client.once("connect", () => done({ client }));
-        client.once("error", (err: Error & { code?: number | string }) => done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 }));
-        client.once("close", () => done({ error: "connection closed before the broker answered (connect timeout)" }));
+        client.once("connect", onConnect);
+        client.once("error", onError);
+        client.once("close", onClose);
       });
     let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
     let conn = await tryConnect(version);
     if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") conn = await tryConnect((version = 4));
-    if (!conn.client) return [{ status: "fail", label: "broker", title: `cannot connect to ${url}: ${conn.error}`, fix: fixFor(conn.error ?? "", url) }];
+    if (!conn.client) return [{ status: "fail", label: "broker", title: `cannot connect to ${url}: ${conn.error}`, fix: fixFor(conn.error ?? "", url), values: { url, connected: false, error: conn.error ?? null } }];
     const client = conn.client;
     const connectMs = Date.now() - started;
     try {
@@ -102,14 +108,15 @@ export const brokerCheck: DoctorCheck = {
         });
       });
       const ackMs = Date.now() - t0;
-      if (err) return [{ status: "fail", label: "broker", title: `connected to ${url}, but the test publish to ${topic} failed: ${err.message}`, fix: `the broker's ACL must let this device write ${topics.base}/# (docs/subscribing.md "Access control")` }];
+      const values = { url, connected: true, protocol: version === 5 ? "5" : "3.1.1", connectMs, topic, acknowledged: !err, ackMs: err ? null : ackMs, seenBack: false };
+      if (err) return [{ status: "fail", label: "broker", title: `connected to ${url}, but the test publish to ${topic} failed: ${err.message}`, fix: `the broker's ACL must let this device write ${topics.base}/# (docs/subscribing.md "Access control")`, values }];
       const until = Date.now() + 1500;
       while (!seenBack && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       const detail = [
         seenBack ? "the message came back through the broker" : "not seen back (the ACL may not let this device read its own topics: fine)",
         ...(version === 4 && !seenBack ? ["MQTT 3.1.1 brokers acknowledge even publishes their ACL drops: watch the topic from the platform side to be sure"] : []),
       ];
-      return [{ status: "pass", label: "broker", title: `${url}: connected (MQTT ${version === 5 ? "5" : "3.1.1"}, ${connectMs} ms); test publish to ${topic} acknowledged in ${ackMs} ms`, detail }];
+      return [{ status: "pass", label: "broker", title: `${url}: connected (MQTT ${version === 5 ? "5" : "3.1.1"}, ${connectMs} ms); test publish to ${topic} acknowledged in ${ackMs} ms`, detail, values: { ...values, seenBack } }];
     } finally {
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
     }

@@ -23,6 +23,11 @@ export interface CheckResult {
   detail?: string[];
   /** What to do about a ✗ or !, one line a technician can act on. */
   fix?: string;
+  /**
+   * The numbers and names behind the title, for `--json` (docs/field-guide.md "doctor --json"):
+   * e.g. `{ input: "lane1.up", edges: 14, seconds: 30 }`. Keys are stable per label.
+   */
+  values?: Record<string, string | number | boolean | null>;
 }
 
 /** The machine, as the checks see it: replaced in tests, never module-level state. */
@@ -55,6 +60,17 @@ export interface DoctorOptions {
   stateDir: string;
   /** Software version, sent in the test publish. */
   version: string;
+  /**
+   * The file checks `roadside run` makes before it starts (its own function, passed in so doctor
+   * cannot drift from it): every problem as a sentence naming the file and the fix.
+   */
+  checkDelivery?: (loaded: LoadedConfig, configDir: string) => string[];
+  /** The user the service runs as (default roadside): files are checked as that user when doctor runs as root. */
+  serviceUser?: string;
+  /** The systemd unit (default roadside.service). */
+  unit?: string;
+  /** This process's uid (tests); default process.getuid(). */
+  uid?: number;
 }
 
 export interface DoctorContext {

@@ -6,7 +6,10 @@ import { brokerCheck } from "./broker.js";
 import type { CheckResult, DoctorCheck, DoctorContext, DoctorEnv, DoctorOptions } from "./check.js";
 import type { LiveReport } from "./live.js";
 import { watchLive } from "./live.js";
-import { boardCheck, clockCheck, diskCheck, gpioCheck, inputsCheck, outboxCheck, serialCheck } from "./system.js";
+import { boardCheck, clockCheck, diskCheck, gpioCheck, outboxCheck, serialCheck } from "./system.js";
+import { inputsCheck } from "./wiring.js";
+import { filesCheck } from "./files.js";
+import { serviceCheck } from "./service.js";
 
 export type { CheckResult, CheckStatus, DoctorCheck, DoctorContext, DoctorEnv, DoctorOptions } from "./check.js";
 export { SERIAL_PROBES } from "./system.js";
@@ -17,7 +20,7 @@ export type { SerialProbe } from "./system.js";
  * serial sensors), then time, storage and the link to the city. Features append their own checks
  * here (and serial frame parsers to SERIAL_PROBES).
  */
-export const DOCTOR_CHECKS: DoctorCheck[] = [boardCheck, gpioCheck, inputsCheck, serialCheck, clockCheck, diskCheck, outboxCheck, brokerCheck];
+export const DOCTOR_CHECKS: DoctorCheck[] = [boardCheck, gpioCheck, inputsCheck, serialCheck, clockCheck, diskCheck, outboxCheck, filesCheck, brokerCheck, serviceCheck];
 
 export interface DoctorRun {
   configPath: string;
@@ -57,8 +60,8 @@ export async function runDoctor(run: DoctorRun): Promise<CheckResult[]> {
   };
   add(
     run.loaded
-      ? { status: "pass", label: "config", title: `${run.configPath} is valid: device ${run.loaded.config.device.id} on ${run.loaded.board.name}, ${Object.keys(run.loaded.config.inputs).length} inputs, ${Object.keys(run.loaded.config.detectors).length} detectors` }
-      : { status: "fail", label: "config", title: `${run.configPath} has ${run.issues.length} problem${run.issues.length === 1 ? "" : "s"}`, detail: run.issues.map(formatIssue), fix: `fix each line above (roadside validate ${run.configPath}), or write a new one with roadside provision` },
+      ? { status: "pass", label: "config", title: `${run.configPath} is valid: device ${run.loaded.config.device.id} on ${run.loaded.board.name}, ${Object.keys(run.loaded.config.inputs).length} inputs, ${Object.keys(run.loaded.config.detectors).length} detectors`, values: { config: run.configPath, device: run.loaded.config.device.id, board: run.loaded.board.id, inputs: Object.keys(run.loaded.config.inputs).length, detectors: Object.keys(run.loaded.config.detectors).length, problems: 0 } }
+      : { status: "fail", label: "config", title: `${run.configPath} has ${run.issues.length} problem${run.issues.length === 1 ? "" : "s"}`, detail: run.issues.map(formatIssue), fix: `fix each line above (roadside validate ${run.configPath}), or write a new one with roadside provision`, values: { config: run.configPath, problems: run.issues.length } },
   );
   for (const check of run.checks ?? DOCTOR_CHECKS) {
     if (run.skip?.has(check.id)) continue;

@@ -24,6 +24,11 @@ export interface InputStat {
   lastEdgeAgoS: number | undefined;
   /** The detector that uses it, if any. */
   usedBy: string | undefined;
+  /**
+   * Longest continuous activation seen, s, counting one still held at the end of the watch (and
+   * one already held when the watch began): what tells a stuck card from traffic.
+   */
+  longestActiveS: number;
 }
 
 export interface PortStat {
@@ -92,9 +97,12 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     const line = lines.get(name);
     if (!line) continue;
     specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
-    report.inputs.push({ name, line, activeLow: input.activeLow, level: 0, edges: 0, rising: 0, lastEdgeAgoS: undefined, usedBy: usedBy.get(name) });
+    report.inputs.push({ name, line, activeLow: input.activeLow, level: 0, edges: 0, rising: 0, lastEdgeAgoS: undefined, usedBy: usedBy.get(name), longestActiveS: 0 });
   }
   const lastNs = new Float64Array(specs.length).fill(-1);
+  // when the current activation began (-1: idle); longest activation so far, ns
+  const activeSinceNs = new Float64Array(specs.length).fill(-1);
+  const longestNs = new Float64Array(specs.length);
 
   let hw: Hardware;
   try {
@@ -113,7 +121,13 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
         edge: (i, level, tNs) => {
           const s = report.inputs[i]!;
           s.edges++;
-          if (level === 1) s.rising++;
+          if (level === 1) {
+            s.rising++;
+            if (activeSinceNs[i]! < 0) activeSinceNs[i] = tNs;
+          } else if (activeSinceNs[i]! >= 0) {
+            longestNs[i] = Math.max(longestNs[i]!, tNs - activeSinceNs[i]!);
+            activeSinceNs[i] = -1;
+          }
           lastNs[i] = tNs;
         },
         dropped: () => {},
@@ -123,6 +137,10 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
         restored: () => {},
       });
       inputsOpen = true;
+      const openedNs = clock.monoNs();
+      specs.forEach((_, i) => {
+        if (hw.inputs.level(i) === 1 && activeSinceNs[i]! < 0) activeSinceNs[i] = openedNs;
+      });
     } catch (err) {
       report.inputsError = (err as Error).message;
       report.inputsErrorCode = (err as { code?: string }).code;
@@ -179,8 +197,11 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
   }
   opts.progress("");
   hw.site?.stop();
+  const endedNs = clock.monoNs();
   report.inputs.forEach((s, i) => {
     s.level = inputsOpen ? hw.inputs.level(i) : 0;
+    if (s.level === 1 && activeSinceNs[i]! >= 0) longestNs[i] = Math.max(longestNs[i]!, endedNs - activeSinceNs[i]!);
+    s.longestActiveS = longestNs[i]! / NS_PER_S;
     s.lastEdgeAgoS = lastNs[i]! >= 0 ? (clock.monoNs() - lastNs[i]!) / NS_PER_S : undefined;
   });
   for (const link of links) await link.close();

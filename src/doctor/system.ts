@@ -83,60 +83,6 @@ export const gpioCheck: DoctorCheck = {
   },
 };
 
-/** IRIS/MnDOT: 38 or more vehicles in 30 s on one lane is chatter, not traffic (DOMAIN.md §1). */
-const CHATTER_PER_30S = 38;
-
-/** The wiring check: each input's level now and its edges during the watch. */
-export const inputsCheck: DoctorCheck = {
-  id: "inputs",
-  needsConfig: true,
-  async run(ctx) {
-    const live = await ctx.live();
-    if (live.inputsError) {
-      const code = live.inputsErrorCode;
-      const fix =
-        code === "EBUSY" || /busy/i.test(live.inputsError)
-          ? "the service (or another program) holds the lines: sudo systemctl stop roadside, run doctor, then start it again"
-          : code === "ENOTSUP"
-            ? "this version of roadside cannot read this board's inputs: update it (scripts/install.sh)"
-            : "check that gpiod is installed (gpiomon --help) and that this user is in group gpio";
-      return [{ status: "fail", label: "inputs", title: `cannot open the inputs: ${live.inputsError}`, fix }];
-    }
-    if (live.inputs.length === 0) return [{ status: "skip", label: "inputs", title: "no inputs configured" }];
-    const secs = `${live.seconds} s${live.time === "virtual" ? " (simulated)" : ""}`;
-    return live.inputs.map((s): CheckResult => {
-      const where = `${s.name} (${s.line.name}${s.line.pin !== undefined ? `, pin ${s.line.pin}` : ""})`;
-      const now = s.level === 1 ? "active now" : "idle now";
-      if (s.edges === 0 && s.level === 1) {
-        return {
-          status: "fail",
-          label: "input",
-          title: `${where}: held active for all ${secs}, no edges`,
-          fix: `a stuck card, a short to ground, or the wrong polarity: check the card's output LED and the wire to ${s.line.pin !== undefined ? `pin ${s.line.pin}` : s.line.name}; an active-high card needs inputs.${s.name}.activeLow: false`,
-        };
-      }
-      if (s.edges === 0) {
-        return {
-          status: "warn",
-          label: "input",
-          title: `${where}: no edges in ${secs}; ${now}`,
-          fix: `let a vehicle pass (or press the card's test button) and run doctor again with --seconds 60; still none: check the wire from the card's output to ${s.line.pin !== undefined ? `pin ${s.line.pin}` : s.line.name} and the common ground`,
-        };
-      }
-      const title = `${where}: ${s.edges} edge${s.edges === 1 ? "" : "s"} in ${secs}, last ${s.lastEdgeAgoS!.toFixed(1)} s ago; ${now}${s.usedBy ? "" : " (no detector uses it)"}`;
-      if ((s.rising * 30) / live.seconds >= CHATTER_PER_30S && live.seconds >= 10) {
-        return {
-          status: "fail",
-          label: "input",
-          title: `${where}: chatter, ${s.rising} activations in ${secs} is more than a lane carries`,
-          fix: "check the card's sensitivity and the loop feeder's shield and splices; raise inputs.NAME.glitchMs if the pulses are short spikes",
-        };
-      }
-      return { status: "pass", label: "input", title };
-    });
-  },
-};
-
 /** Frames parsed from the bytes a port sent; `sample` is a readable decoded value. */
 export interface ProbeResult {
   frames: number;
@@ -189,7 +135,8 @@ export const clockCheck: DoctorCheck = {
     const r = await ctx.env.exec("timedatectl", ["show", "-p", "NTPSynchronized", "--value"]);
     const answer = r.stdout.trim();
     const flag = existsSync("/run/systemd/timesync/synchronized");
-    if (answer === "yes" || flag) return [{ status: "pass", label: "clock", title: `synchronised (NTP); ${new Date(ctx.env.now()).toISOString()}` }];
+    const values = { synchronised: answer === "yes" || flag ? true : answer === "no" ? false : null, time: new Date(ctx.env.now()).toISOString() };
+    if (answer === "yes" || flag) return [{ status: "pass", label: "clock", title: `synchronised (NTP); ${new Date(ctx.env.now()).toISOString()}`, values }];
     if (answer === "no") {
       return [
         {
@@ -197,10 +144,11 @@ export const clockCheck: DoctorCheck = {
           label: "clock",
           title: `not synchronised; the clock says ${new Date(ctx.env.now()).toISOString()}`,
           fix: "windows are published with timeq unsynced until it is: check the network, then sudo timedatectl set-ntp true and systemctl status systemd-timesyncd",
+          values,
         },
       ];
     }
-    return [{ status: "warn", label: "clock", title: `cannot tell whether the clock is synchronised (timedatectl: ${(r.stderr.trim().split("\n")[0] ?? "") || "no answer"})`, fix: "on the device: timedatectl status should say System clock synchronized: yes" }];
+    return [{ status: "warn", label: "clock", title: `cannot tell whether the clock is synchronised (timedatectl: ${(r.stderr.trim().split("\n")[0] ?? "") || "no answer"})`, fix: "on the device: timedatectl status should say System clock synchronized: yes", values }];
   },
 };
 
@@ -222,9 +170,10 @@ export const diskCheck: DoctorCheck = {
     const { freeBytes, totalBytes } = ctx.env.diskSpace(probe);
     const pct = totalBytes > 0 ? (100 * freeBytes) / totalBytes : 0;
     const title = `${note}: ${bytes(freeBytes)} free (${pct.toFixed(0)} %)`;
-    if (freeBytes < MIN_FREE) return [{ status: "fail", label: "disk", title, fix: "free space (sudo journalctl --vacuum-size=50M, apt-get clean) or use a larger SD card: the outbox needs room for outages" }];
-    if (freeBytes < LOW_FREE || pct < 10) return [{ status: "warn", label: "disk", title, fix: "little room for a long broker outage: free some space" }];
-    return [{ status: "pass", label: "disk", title }];
+    const values = { path: probe, freeBytes, totalBytes, freePercent: Math.round(pct) };
+    if (freeBytes < MIN_FREE) return [{ status: "fail", label: "disk", title, fix: "free space (sudo journalctl --vacuum-size=50M, apt-get clean) or use a larger SD card: the outbox needs room for outages", values }];
+    if (freeBytes < LOW_FREE || pct < 10) return [{ status: "warn", label: "disk", title, fix: "little room for a long broker outage: free some space", values }];
+    return [{ status: "pass", label: "disk", title, values }];
   },
 };
 
@@ -246,11 +195,12 @@ export const outboxCheck: DoctorCheck = {
         next = undefined;
       }
       const seq = next !== undefined ? `; next seq ${next}` : "";
-      if (row.n === 0) return [{ status: "pass", label: "outbox", title: `empty${seq} (${file})` }];
+      if (row.n === 0) return [{ status: "pass", label: "outbox", title: `empty${seq} (${file})`, values: { file, messages: 0, bytes: 0, oldestAgeS: null, nextSeq: next ?? null } }];
       const ageS = row.o !== null ? (ctx.env.now() - row.o) / 1000 : 0;
       const title = `${row.n} message${row.n === 1 ? "" : "s"} waiting (${bytes(row.b)}), oldest ${Math.round(ageS / 60)} min${seq}`;
-      if (ageS > 3600) return [{ status: "warn", label: "outbox", title, fix: "the broker has not taken them for over an hour: see the broker check; they are kept and sent when it is back" }];
-      return [{ status: "pass", label: "outbox", title }];
+      const values = { file, messages: row.n, bytes: row.b, oldestAgeS: Math.round(ageS), nextSeq: next ?? null };
+      if (ageS > 3600) return [{ status: "warn", label: "outbox", title, fix: "the broker has not taken them for over an hour: see the broker check; they are kept and sent when it is back", values }];
+      return [{ status: "pass", label: "outbox", title, values }];
     } catch (err) {
       return [{ status: "warn", label: "outbox", title: `cannot read ${file}: ${(err as Error).message}`, fix: "if it persists, stop the service and check the file with sqlite3; never delete it while messages wait" }];
     } finally {
