@@ -1,6 +1,8 @@
 import { parse as parseYaml } from "yaml";
 import { keysAt } from "../config/schema-walk.js";
 import { configSchema } from "../config/schema.js";
+import type { SensorAnswer, SensorKind } from "./sensors.js";
+import { SENSOR_KINDS } from "./sensors.js";
 
 /**
  * Turning a technician's answers (flags or prompts) into a device config object. Pure: no files,
@@ -42,6 +44,13 @@ export interface ProvisionAnswers {
   prefix?: string;
   encoding?: "cbor" | "json";
   tls?: { ca?: string; cert?: string; key?: string };
+  /** Broker user name and the file holding its password (one line). */
+  username?: string;
+  passwordFile?: string;
+  /** Ed25519 public key (PEM) that signed config/restart commands are checked with. */
+  controlKey?: string;
+  /** Manholes, bins, probe scanners, RFID readers, in the order given. */
+  sensors?: { kind: SensorKind; answer: SensorAnswer }[];
   /** `path=value` settings applied last (value is YAML). */
   sets: string[];
 }
@@ -98,13 +107,25 @@ export function buildConfig(a: ProvisionAnswers): BuildResult {
     if (lane.mode) det["mode"] = lane.mode;
     detectors[lane.name] = det;
   }
+  const sensors: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const { kind, answer } of a.sensors ?? []) {
+    const def = SENSOR_KINDS[kind];
+    const key = `${kind}:${answer.name}`;
+    if (seen.has(key)) errors.push(`${def.flag} ${answer.name}: given twice; name each ${def.what} once`);
+    seen.add(key);
+    def.build(answer, { config: sensors, inputs }, (msg) => errors.push(`${def.flag} ${answer.name}: ${msg}`));
+  }
   const config: Record<string, unknown> = { device };
   if (Object.keys(inputs).length > 0) config["inputs"] = inputs;
   if (Object.keys(detectors).length > 0) config["detectors"] = detectors;
+  Object.assign(config, sensors);
   if (a.window) config["windows"] = { default: a.window };
   const mqtt: Record<string, unknown> = {};
   if (a.broker) mqtt["url"] = a.broker;
   if (a.prefix) mqtt["prefix"] = a.prefix;
+  if (a.username) mqtt["username"] = a.username;
+  if (a.passwordFile) mqtt["passwordFile"] = a.passwordFile;
   if (Object.keys(mqtt).length > 0) config["mqtt"] = mqtt;
   if (a.encoding) config["publish"] = { encoding: a.encoding };
   for (const [k, file] of Object.entries(a.tls ?? {})) {
@@ -116,9 +137,23 @@ export function buildConfig(a: ProvisionAnswers): BuildResult {
     }
     setIn(config, [...path], file);
   }
-  // a simulated board with no simulated traffic publishes nothing worth watching
-  if (a.board === "sim" && Object.keys(detectors).length > 0) {
-    config["sim"] = { seed: 1, traffic: Object.fromEntries(Object.keys(detectors).map((d) => [d, { vehiclesPerHour: 600 }])) };
+  if (a.controlKey) config["control"] = { publicKeyFile: a.controlKey };
+  // a simulated board with no simulated signals publishes nothing worth watching
+  if (a.board === "sim") {
+    const sim: Record<string, unknown> = { seed: 1 };
+    if (Object.keys(detectors).length > 0) sim["traffic"] = Object.fromEntries(Object.keys(detectors).map((d) => [d, { vehiclesPerHour: 600 }]));
+    const names = (k: string, sub?: string): string[] => Object.keys(((sub ? (sensors[k] as Record<string, unknown> | undefined)?.[sub] : sensors[k]) ?? {}) as object);
+    if (names("manholes").length > 0) sim["sewer"] = Object.fromEntries(names("manholes").map((n) => [n, {}]));
+    if (names("bins").length > 0) sim["bins"] = Object.fromEntries(names("bins").map((n) => [n, {}]));
+    const scanners = names("identifiers", "scanners");
+    const readers = names("identifiers", "readers");
+    if (scanners.length + readers.length > 0) {
+      sim["identifiers"] = {
+        ...(scanners.length ? { scanners: Object.fromEntries(scanners.map((n) => [n, {}])) } : {}),
+        ...(readers.length ? { readers: Object.fromEntries(readers.map((n) => [n, {}])) } : {}),
+      };
+    }
+    if (Object.keys(sim).length > 1) config["sim"] = sim;
   }
   for (const s of a.sets) {
     const err = applySet(config, s);
