@@ -2,7 +2,9 @@
 """A roadside subscriber in a few lines: decode SenML (CBOR or JSON), drop redeliveries, report gaps
 and devices going offline. See docs/subscribing.md.
 
-    pip install "paho-mqtt>=2" cbor2        (Debian: apt install python3-paho-mqtt python3-cbor2)
+Runs with paho-mqtt 1.6 (Debian 12 / Raspberry Pi OS bookworm) and 2.x:
+
+    sudo apt install python3-paho-mqtt python3-cbor2      (or: pip install paho-mqtt cbor2)
     python3 subscriber.py broker.city.example 1883 [prefix]
 """
 import json
@@ -32,11 +34,15 @@ def decode(payload):
 def on_message(client, userdata, msg):
     parts = msg.topic.split("/")
     if parts[-1] == "status":
-        print(f"{parts[-2]} is {msg.payload.decode()}")
+        print(f"{parts[-2]} is {msg.payload.decode('utf-8', 'replace')}")
         return
     if parts[-1] in ("manifest", "health", "doctor") or "cmd" in parts:
         return
-    device, kind, stream, seq, start, values = decode(msg.payload)
+    try:
+        device, kind, stream, seq, start, values = decode(msg.payload)
+    except Exception as err:  # anyone may publish under the prefix: skip what is not a roadside pack
+        print(f"{msg.topic}: ignored, not a roadside SenML pack ({type(err).__name__}: {err})", file=sys.stderr)
+        return
     gaps = missing.setdefault(device, set())
     prev = highest.get(device)
     if prev is not None and seq <= prev:
@@ -47,16 +53,26 @@ def on_message(client, userdata, msg):
         gaps.update(range(prev + 1, seq))
         print(f"{device}: gap, seq {prev + 1}..{seq - 1} missing")
     highest[device] = max(seq, prev or seq)
-    print(device, f"{kind}/{stream}", seq, start, values)  # store it here
+    print(device, f"{kind}/{stream}", seq, start, values, flush=True)  # store it here
 
 
-def on_connect(client, userdata, flags, reason_code, properties):
+def on_connect(client, userdata, flags, reason_code, properties=None):
+    # paho 1.x calls this with 4 arguments and rc 0 for success; 2.x with 5 and a ReasonCode
+    if reason_code != 0:
+        print(f"broker refused the connection: {reason_code}", file=sys.stderr)
+        return
     client.subscribe(f"{userdata}/+/#", qos=1)  # again on every reconnect
+
+
+def make_client(prefix):
+    if hasattr(mqtt, "CallbackAPIVersion"):  # paho-mqtt 2.x
+        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, userdata=prefix)
+    return mqtt.Client(userdata=prefix)  # paho-mqtt 1.x
 
 
 if __name__ == "__main__":
     host, port = sys.argv[1], int(sys.argv[2])
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, userdata=sys.argv[3] if len(sys.argv) > 3 else "roadside")
+    client = make_client(sys.argv[3] if len(sys.argv) > 3 else "roadside")
     client.on_connect, client.on_message = on_connect, on_message
     client.connect(host, port)
     client.loop_forever()
