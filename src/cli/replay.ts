@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { formatIssues, loadConfigFile } from "../config/load.js";
 import { replay } from "../sim/session.js";
-import { parseTrace } from "../sim/trace.js";
+import type { OpenedTrace } from "../sim/trace-stream.js";
+import { openTraceFile, TraceError } from "../sim/trace-stream.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
 import { brokerFor, cliLogger, deliveredPrinter, logLevelOption, progressPrinter, resultText, speedOption } from "./sim-common.js";
@@ -60,26 +60,31 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
   const loaded = result.loaded;
-  let text: string;
+  // streamed: a trace larger than the device's memory replays (docs/traces.md "Replay")
+  let opened: OpenedTrace;
   try {
-    text = readFileSync(tracePath, "utf8");
+    opened = openTraceFile(tracePath, { maxIssues: 20 });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    io.err(`cannot read ${tracePath}: ${code === "ENOENT" ? "no such file; check the path" : (err as Error).message}\n`);
+    if (!(err instanceof TraceError)) throw err;
+    io.err(`${err.message.startsWith("cannot read") ? "" : `${tracePath}: `}${err.message}\n`);
     return EXIT.usage;
   }
-  const trace = parseTrace(text);
-  if (trace.lines.length === 0 && trace.issues.length > 0) {
-    io.err(`${tracePath}: ${trace.issues[0]}\n`);
+  const trace = opened.source;
+  if (trace.lineCount === 0 && opened.issueCount > 0) {
+    io.err(`${tracePath}: ${opened.issues[0]}\n`);
+    trace.close();
     return EXIT.usage;
   }
-  for (const issue of trace.issues.slice(0, 20)) io.err(`${tracePath}: ${issue}\n`);
-  if (trace.issues.length > 20) io.err(`${tracePath}: … and ${trace.issues.length - 20} more problem(s); those lines are skipped\n`);
+  for (const issue of opened.issues) io.err(`${tracePath}: ${issue}\n`);
+  if (opened.issueCount > opened.issues.length) io.err(`${tracePath}: … and ${opened.issueCount - opened.issues.length} more problem(s); those lines are skipped\n`);
 
   const logger = cliLogger(loaded, level);
-  const broker = await brokerFor(loaded, values.broker);
+  const broker = await brokerFor(loaded, values.broker).catch((err: unknown) => {
+    trace.close();
+    throw err;
+  });
   const progress = progressPrinter(io, !values.quiet);
-  if (!values.quiet) io.out(`replaying ${tracePath} (${trace.lines.length} lines from ${trace.header.start}) through ${loaded.config.device.id}; publishing to ${broker.url}\n`);
+  if (!values.quiet) io.out(`replaying ${tracePath} (${trace.lineCount} lines from ${trace.header.start}) through ${loaded.config.device.id}; publishing to ${broker.url}\n`);
   try {
     const printer = deliveredPrinter(io, Boolean(values.print) && !values.quiet, false);
     const r = await replay({
@@ -102,6 +107,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   } finally {
     progress.done();
+    trace.close();
     await broker.embedded?.close();
   }
 }

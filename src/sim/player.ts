@@ -5,9 +5,12 @@ import type { Level } from "../io/contract.js";
 import type { SimBoard } from "./io-plugin.js";
 import type { SimSerialDevice } from "./serial.js";
 import type { ParsedTrace, TraceLine } from "./trace.js";
+import type { TraceSource } from "./trace-stream.js";
+import { arraySource } from "./trace-stream.js";
 
 export interface TracePlayerOptions {
-  trace: ParsedTrace;
+  /** A trace read whole (parseTrace), or streamed line by line from its file (openTraceFile). */
+  trace: ParsedTrace | TraceSource;
   loaded: LoadedConfig;
   clock: VirtualClock;
   /** The simulated board the device reads its inputs from. */
@@ -29,7 +32,8 @@ function tNs(startNs: number, t: number): number {
  * Plays a signal trace into the simulated hardware in virtual time: edges become pin changes on the
  * simulated board and data becomes bytes sent by simulated serial sensors, so the device reads them
  * through the same backends, drivers and parsers as live signals (DESIGN.md "Signal trace format").
- * Lines are scheduled one after the other, so memory does not grow with the number of timers.
+ * Lines are read and scheduled one after the other, so memory grows neither with the number of
+ * timers nor, for a streamed trace, with the size of the file.
  */
 export class TracePlayer {
   /** Monotonic ns where the recording ended (its `end` line, else its last line). */
@@ -38,7 +42,8 @@ export class TracePlayer {
   applied = 0;
   /** Bytes of trace data no open port was there to send. */
   undeliveredBytes = 0;
-  private next = 0;
+  private readonly source: TraceSource;
+  private finished = false;
   private timer: TimerHandle | undefined;
   private readonly pins = new Map<string, { line: number; activeLow: boolean }>();
   private readonly warned = new Set<string>();
@@ -49,9 +54,8 @@ export class TracePlayer {
       const l = lines.get(name);
       if (l) this.pins.set(name, { line: l.line, activeLow: input.activeLow });
     }
-    const all = opts.trace.lines;
-    const end = all.find((l) => l.kind === "end") ?? all.at(-1);
-    this.endNs = tNs(opts.startNs, end?.t ?? 0);
+    this.source = "lines" in opts.trace ? arraySource(opts.trace) : opts.trace;
+    this.endNs = tNs(opts.startNs, this.source.endT ?? 0);
   }
 
   /**
@@ -59,8 +63,7 @@ export class TracePlayer {
    * the level of its t = 0 line, else the opposite of its first change, else inactive.
    */
   prepare(): void {
-    const first = new Map<string, TraceLine & { kind: "input" }>();
-    for (const l of this.opts.trace.lines) if (l.kind === "input" && !first.has(l.input)) first.set(l.input, l);
+    const first = this.source.firstInputs;
     for (const [name, pin] of this.pins) {
       const f = first.get(name);
       const level: Level = f === undefined ? 0 : f.t === 0 ? f.level : ((1 - f.level) as Level);
@@ -77,17 +80,21 @@ export class TracePlayer {
   stop(): void {
     if (this.timer) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
-    this.next = this.opts.trace.lines.length;
+    this.finished = true;
+    this.source.close();
   }
 
   /** True when every line has been applied. */
   get done(): boolean {
-    return this.next >= this.opts.trace.lines.length;
+    return this.finished;
   }
 
   private scheduleNext(): void {
-    const line = this.opts.trace.lines[this.next];
-    if (!line) return;
+    const line = this.finished ? undefined : this.source.next();
+    if (!line) {
+      this.finished = true;
+      return;
+    }
     let at = tNs(this.opts.startNs, line.t);
     // a port comes back just before the link's reopen attempt that found it, so that attempt succeeds
     if (line.kind === "port-state" && line.state === "open") at -= 1000;
@@ -95,7 +102,6 @@ export class TracePlayer {
       at,
       () => {
         this.timer = undefined;
-        this.next++;
         this.apply(line);
         this.scheduleNext();
       },

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NS_PER_S } from "../clock/clock.js";
 import { VirtualClock } from "../clock/virtual.js";
@@ -17,7 +16,8 @@ import type { Speed } from "./runner.js";
 import { runVirtual } from "./runner.js";
 import type { ScenarioFactory } from "./scenario.js";
 import type { ParsedTrace } from "./trace.js";
-import { parseTrace } from "./trace.js";
+import type { TraceSource } from "./trace-stream.js";
+import { arraySource, openTraceFile, TraceError } from "./trace-stream.js";
 import { TruthWriter } from "./truth.js";
 
 /** Where a run is, for progress displays. */
@@ -142,16 +142,17 @@ export async function simulate(opts: SimulateOptions): Promise<RunResult> {
 
 export interface ReplayOptions extends Common {
   loaded: LoadedConfig;
-  /** A parsed trace, or the path of one. */
-  trace: ParsedTrace | string;
+  /**
+   * The path of a trace (streamed: memory does not grow with its size), a trace opened with
+   * openTraceFile (the caller closes it), or one parsed whole.
+   */
+  trace: ParsedTrace | TraceSource | string;
   /** Problems found in the trace (bad lines are skipped). */
   onTraceIssue?: (message: string) => void;
 }
 
-/** The trace cannot be replayed at all (no header). */
-export class TraceError extends Error {
-  override name = "TraceError";
-}
+/** The trace cannot be replayed at all (unreadable, no header, lines far out of time order). */
+export { TraceError } from "./trace-stream.js";
 
 /**
  * Feed a signal trace through the full pipeline in virtual time, exactly as live signals arrive
@@ -160,9 +161,16 @@ export class TraceError extends Error {
  */
 export async function replay(opts: ReplayOptions): Promise<RunResult> {
   const started = Date.now();
-  const trace = typeof opts.trace === "string" ? parseTrace(readFileSync(opts.trace, "utf8")) : opts.trace;
-  if (trace.lines.length === 0 && trace.issues.length > 0) throw new TraceError(trace.issues[0]!);
-  for (const issue of trace.issues) opts.onTraceIssue?.(issue);
+  let trace: TraceSource;
+  if (typeof opts.trace === "string") {
+    const opened = openTraceFile(opts.trace);
+    for (const issue of opened.issues) opts.onTraceIssue?.(issue);
+    trace = opened.source;
+  } else if ("lines" in opts.trace) {
+    if (opts.trace.lines.length === 0 && opts.trace.issues.length > 0) throw new TraceError(opts.trace.issues[0]!);
+    for (const issue of opts.trace.issues) opts.onTraceIssue?.(issue);
+    trace = arraySource(opts.trace);
+  } else trace = opts.trace;
   const clock = new VirtualClock({ startWallMs: trace.startWallMs, synced: trace.header.synced !== false });
   const counts = { committed: 0, delivered: 0 };
   const r = createReplayHardware(opts.loaded, trace, { clock, logger: opts.logger });
@@ -177,6 +185,7 @@ export async function replay(opts: ReplayOptions): Promise<RunResult> {
     await runVirtual(clock, r.player.endNs, { speed: opts.speed, onProgress: (now) => opts.onProgress?.({ doneS: now / NS_PER_S, totalS, wallMs: Date.now() - started, ...counts }) });
   } finally {
     r.player.stop();
+    if (typeof opts.trace === "string") trace.close();
   }
   const undelivered = await stopAll([member], opts.drainTimeoutMs ?? 60_000);
   return { devices: 1, simulatedS: totalS, wallMs: Date.now() - started, ...counts, undelivered, truthRecords: 0, traceLines: r.player.applied };

@@ -150,7 +150,8 @@ export function parseTrace(text: string): ParsedTrace {
   return { header, startWallMs, lines, issues };
 }
 
-function parseLine(o: Record<string, unknown>, t: number, at: string, issues: string[]): TraceLine | undefined {
+/** One signal line of a trace (after its `t` is checked), or undefined; its problems go to `issues`. */
+export function parseLine(o: Record<string, unknown>, t: number, at: string, issues: string[]): TraceLine | undefined {
   if (typeof o["input"] === "string") {
     const level = o["level"];
     if (level !== 0 && level !== 1) {
