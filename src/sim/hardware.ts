@@ -16,6 +16,7 @@ import { SimSerialBus } from "./serial.js";
 import { SimSite } from "./site.js";
 import { MicrosecondStamps } from "./stamps.js";
 import type { ParsedTrace } from "./trace.js";
+import type { TraceSource } from "./trace-stream.js";
 
 export interface SimHardwareOptions {
   clock: Clock;
@@ -99,7 +100,7 @@ export interface ReplayHardware {
  * A serial device appears on the bus at whatever path the device opens, named after the config
  * port, so the trace's `port` lines reach it.
  */
-export function createReplayHardware(loaded: LoadedConfig, trace: ParsedTrace, opts: { clock: VirtualClock; logger: Logger; startNs?: number }): ReplayHardware {
+export function createReplayHardware(loaded: LoadedConfig, trace: ParsedTrace | TraceSource, opts: { clock: VirtualClock; logger: Logger; startNs?: number }): ReplayHardware {
   const { clock, logger } = opts;
   const board = new SimBoard(Math.max(28, ...[...loaded.lines.values()].map((l) => l.line + 1)));
   const bus = new SimSerialBus(() => clock.yieldSoon());
