@@ -26,7 +26,7 @@ export const RUNCMD_MARKS = ["roadside-firstboot", `${SEED_FOLDER}/firstboot.sh`
 export const RUNCMD_ENTRY: readonly string[] = [
   "sh",
   "-c",
-  `for d in ${BOOT_DIRS.map((d) => `${d}/${SEED_FOLDER}`).join(" ")}; do if [ -f "$d/firstboot.sh" ]; then exec bash "$d/firstboot.sh"; fi; done; echo "roadside: no firstboot.sh in ${BOOT_DIRS.map((d) => `${d}/${SEED_FOLDER}`).join(" or ")}" | logger -s -t roadside-firstboot; exit 1`,
+  `for d in ${BOOT_DIRS.map((d) => `${d}/${SEED_FOLDER}`).join(" ")}; do if [ -f "$d/firstboot.sh" ]; then exec bash "$d/firstboot.sh"; fi; done; m="roadside: no firstboot.sh in ${BOOT_DIRS.map((d) => `${d}/${SEED_FOLDER}`).join(" or ")}"; echo "$m" >&2; logger -t roadside-firstboot "$m" 2>/dev/null; exit 1`,
 ];
 
 const ENTRY_COMMENT = " roadside first boot (written by `roadside provision --seed`; a re-run replaces this entry)";
