@@ -1,10 +1,14 @@
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Board } from "../config/boards.js";
-import { findLine } from "../config/boards.js";
+import { findLine, resolveSerialPath } from "../config/boards.js";
 import { dividesHour, parseDuration, SUGGESTED_WINDOWS } from "../config/duration.js";
 import { TOPIC_SAFE } from "../config/types.js";
 import type { LaneAnswer, ProvisionAnswers } from "./build.js";
 import { parseLineRef, schemaHas, showLineRef, SUGGESTED_LINES, TLS_PATHS } from "./build.js";
 import type { Prompter } from "./prompter.js";
+import type { SensorAnswer, SensorKind } from "./sensors.js";
+import { parseAdc, SENSOR_KINDS } from "./sensors.js";
 
 export interface InterviewOptions {
   boards: ReadonlyMap<string, Board>;
@@ -41,11 +45,27 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
 
   const free = SUGGESTED_LINES.filter((l) => !board || findLine(board, { line: l }));
   let nextLine = 0;
+  // lines already wired (BCM number → what uses it): a line feeds one input only
+  const usedLines = new Map<number | string, string>();
+  const lineKey = (a: string): number | string | undefined => {
+    const ref = parseLineRef(a);
+    if (!ref) return undefined;
+    const found = board ? findLine(board, "pin" in ref ? { pin: ref.pin } : { line: ref.line }) : undefined;
+    return found ? found.line : showLineRef(ref);
+  };
   const lineCheck = (a: string): string | undefined => {
     const ref = parseLineRef(a);
     if (!ref) return `${JSON.stringify(a)} is not a line: write GPIO17, 17 (BCM number) or pin:11 (header pin)`;
     if (board && !findLine(board, "pin" in ref ? { pin: ref.pin } : { line: ref.line })) return `${showLineRef(ref)} is not a usable GPIO of ${board.id} (see boards/${board.id}.json)`;
+    const user = usedLines.get(lineKey(a)!);
+    if (user !== undefined) return `${showLineRef(ref)} is already wired to ${user}; each line feeds one input`;
     return undefined;
+  };
+  const askLine = async (question: string, def: string, user: string, optional = false): Promise<string> => {
+    const a = await p.askValid(question, def, (x) => (optional && x === "" ? undefined : lineCheck(x)));
+    const key = a === "" ? undefined : lineKey(a);
+    if (key !== undefined && !usedLines.has(key)) usedLines.set(key, user);
+    return a;
   };
   const givenLanes = g.lanes ?? [];
   const count = Number(await p.askValid("How many lanes (detectors)", String(givenLanes.length || 2), (a) => (/^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8")));
@@ -56,11 +76,73 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
     const trap = await p.yesNo(`${name}: speed trap with two loops (upstream, downstream)`, prev ? prev.loops.length === 2 : true);
     const loops: string[] = [];
     for (const role of trap ? ["upstream", "downstream"] : ["loop"]) {
-      const def = prev?.loops[loops.length] ?? free[nextLine++ % Math.max(1, free.length)] ?? "GPIO17";
-      loops.push(await p.askValid(`${name} ${role === "loop" ? "" : `${role} `}loop: card output wired to (GPIO17, 17 or pin:11)`, def, lineCheck));
+      let def = prev?.loops[loops.length];
+      while (def === undefined && nextLine < free.length * 2) {
+        const c = free[nextLine++ % free.length]!;
+        if (!usedLines.has(lineKey(c)!)) def = c;
+      }
+      loops.push(await askLine(`${name} ${role === "loop" ? "" : `${role} `}loop: card output wired to (GPIO17, 17 or pin:11)`, def ?? "GPIO17", `lane ${name}`));
     }
     const mode = trap ? "presence" : ((await p.ask(`${name}: card output mode, presence or pulse`, prev?.mode ?? "presence")) === "pulse" ? "pulse" : "presence");
     lanes.push(mode === "pulse" ? { name, loops, mode } : { name, loops });
+  }
+
+  const sensors: { kind: SensorKind; answer: SensorAnswer }[] = [];
+  const usedPorts = new Map<string, string>();
+  const portCheck = (a: string, adcOk: boolean): string | undefined => {
+    if (a === "") return "give the serial port: a device path (/dev/ttyUSB0, /dev/serial/by-id/…) or a board port name";
+    if (parseAdc(a)) return adcOk ? undefined : "this sensor is serial; give its serial port";
+    const resolved = board ? resolveSerialPath(board, a) : a;
+    if (resolved === undefined) return `${JSON.stringify(a)} is not a serial port of ${board!.id}; use a device path (/dev/ttyUSB0) or one of ${board!.serial.map((s) => s.name).join(", ") || "none"}`;
+    const user = usedPorts.get(resolved);
+    return user !== undefined ? `${a} is already used by ${user}; each sensor needs its own port` : undefined;
+  };
+  const mmCheck = (a: string): string | undefined => (/^\d+(\.\d+)?\s*(mm|cm|m)?$/.test(a) ? undefined : "a length in millimetres, e.g. 2400 (or 2.4m)");
+  const names = new Set<string>();
+  for (const kind of ["manhole", "bin", "probe", "rfid"] as const) {
+    const def = SENSOR_KINDS[kind];
+    const givenOfKind = (g.sensors ?? []).filter((s) => s.kind === kind).map((s) => s.answer);
+    const n = Number(await p.askValid(`How many ${def.what}s`, String(givenOfKind.length), (a) => (/^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8")));
+    for (let i = 0; i < n; i++) {
+      const prev = givenOfKind[i];
+      const prefix = { manhole: "mh", bin: "bin", probe: "scanner", rfid: "reader" }[kind];
+      const name = await p.askValid(`${def.what} ${i + 1} name`, prev?.name ?? `${prefix}${i + 1}`, (a) =>
+        !TOPIC_SAFE.test(a) ? "letters, digits, _ and - only: the name appears in topics" : names.has(`${kind}:${a}`) ? `${a} is taken; give each ${def.what} its own name` : undefined,
+      );
+      names.add(`${kind}:${name}`);
+      const port = await p.askValid(`${name}: serial port${kind === "manhole" ? " (or adc:CH for a 4–20 mA transducer)" : ""}`, prev?.port ?? "", (a) => portCheck(a, kind === "manhole"));
+      if (!parseAdc(port)) usedPorts.set(board ? (resolveSerialPath(board, port) ?? port) : port, `${def.what} ${name}`);
+      const options: Record<string, string> = {};
+      const ask = async (key: string, question: string, check?: (a: string) => string | undefined): Promise<void> => {
+        const a = check ? await p.askValid(question, prev?.options[key] ?? "", check) : await p.ask(question, prev?.options[key] ?? "");
+        if (a !== "") options[key] = a;
+      };
+      const required = (a: string): string | undefined => (a === "" ? "needed; " : "") + (mmCheck(a) ?? "") || undefined;
+      const optionalLine = async (key: string, question: string): Promise<void> => {
+        const a = await askLine(question, prev?.options[key] ?? "", `${name} ${key}`, true);
+        if (a !== "") options[key] = a;
+      };
+      if (kind === "manhole") {
+        if (parseAdc(port)) {
+          await ask("span", `${name}: depth at 20 mA, mm`, required);
+          await ask("offset", `${name}: transducer height above the channel invert, mm (empty: 0)`, (a) => (a === "" ? undefined : mmCheck(a)));
+        } else {
+          await ask("model", `${name}: MaxBotix model, hrxl, hrxl-10m, xl or lv (empty: hrxl)`, (a) => (a === "" || ["hrxl", "hrxl-10m", "xl", "lv"].includes(a) ? undefined : "hrxl, hrxl-10m, xl or lv"));
+          await ask("mount", `${name}: sensor face above the channel invert, mm`, required);
+        }
+        await ask("overflow", `${name}: overflow (weir crest) above the invert, mm`, required);
+        await optionalLine("cover", `${name}: cover switch wired to (empty: none)`);
+      } else if (kind === "bin") {
+        await ask("empty", `${name}: sensor to the bottom of the empty bin, mm`, required);
+        await ask("full", `${name}: sensor to the full line, mm`, required);
+        await optionalLine("lid", `${name}: lid switch wired to (empty: none)`);
+        await optionalLine("tilt", `${name}: tilt switch wired to (empty: none)`);
+      } else if (kind === "probe") {
+        await ask("min-rssi", `${name}: count only devices stronger than, dBm (e.g. -80; empty: all)`, (a) => (a === "" || /^-\d+$/.test(a) ? undefined : "a negative whole number, e.g. -80"));
+      }
+      for (const [k, v] of Object.entries(prev?.options ?? {})) if (!(k in options) && v !== "") options[k] = v;
+      sensors.push({ kind, answer: { name, port, options } });
+    }
   }
 
   const window = await p.askValid("Summary window", g.window ?? "1m", (a) => {
@@ -70,17 +152,31 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
   const broker = await p.askValid("Broker URL (empty: embedded broker, for trying out only)", g.broker ?? "", (a) =>
     a === "" || /^(mqtts?|wss?):\/\/[^/\s]+/.test(a) ? undefined : "write e.g. mqtts://broker.city.example:8883",
   );
-  const answers: ProvisionAnswers = { id, board: boardId, inputs: g.inputs ?? [], lanes, window, sets: g.sets ?? [] };
+  const answers: ProvisionAnswers = { id, board: boardId, inputs: g.inputs ?? [], lanes, sensors, window, sets: g.sets ?? [] };
   if (site) answers.site = site;
   if (broker) answers.broker = broker;
   if (g.prefix) answers.prefix = g.prefix;
   if (g.encoding) answers.encoding = g.encoding;
+  // a file that is not there is asked again now, not found missing on the pole
+  const fileCheck = (optional: boolean) => (a: string): string | undefined => {
+    if (a === "") return optional ? undefined : "give the file's path";
+    const abs = resolve(a);
+    return !existsSync(abs) ? `no file ${abs}; check the path` : !statSync(abs).isFile() ? `${abs} is not a file` : undefined;
+  };
+  if (broker) {
+    const username = await p.ask("Broker user name (empty: none)", g.username ?? "");
+    if (username) {
+      answers.username = username;
+      const pw = await p.askValid("File holding the broker password, one line (empty: none)", g.passwordFile ?? "", fileCheck(true));
+      if (pw) answers.passwordFile = pw;
+    }
+  }
   if (broker.startsWith("mqtts") || broker.startsWith("wss")) {
     if (schemaHas(TLS_PATHS.ca)) {
       const tls: NonNullable<ProvisionAnswers["tls"]> = {};
-      const ca = await p.ask("CA certificate of the broker (PEM file; empty: the system's CAs)", g.tls?.ca ?? "");
-      const cert = await p.ask("Client certificate (PEM file; empty: none)", g.tls?.cert ?? "");
-      const key = cert ? await p.ask("Client key (PEM file)", g.tls?.key ?? "") : "";
+      const ca = await p.askValid("CA certificate of the broker (PEM file; empty: the system's CAs)", g.tls?.ca ?? "", fileCheck(true));
+      const cert = await p.askValid("Client certificate (PEM file; empty: none)", g.tls?.cert ?? "", fileCheck(true));
+      const key = cert ? await p.askValid("Client key (PEM file)", g.tls?.key ?? "", fileCheck(false)) : "";
       if (ca) tls.ca = ca;
       if (cert) tls.cert = cert;
       if (key) tls.key = key;
@@ -88,6 +184,10 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
     } else {
       o.write("  (this version's config has no TLS file settings yet: the system's CAs verify the broker)\n");
     }
+  }
+  if (broker) {
+    const key = await p.askValid("Public key for signed config/restart commands (PEM file; empty: none)", g.controlKey ?? "", fileCheck(true));
+    if (key) answers.controlKey = key;
   }
   return answers;
 }

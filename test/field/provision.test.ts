@@ -113,8 +113,14 @@ describe("roadside provision", () => {
       "n",
       "pin:15",
       "pulse",
+      "", // manholes: none
+      "", // bins
+      "", // probe scanners
+      "", // RFID readers
       "30s",
       "mqtt://127.0.0.1:1883",
+      "", // broker user name: none
+      "", // control key: none
       "asked.yaml",
     ]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -131,6 +137,67 @@ describe("roadside provision", () => {
     expect(c.mqtt.url).toBe("mqtt://127.0.0.1:1883");
   });
 
+  it("asks for sensors and credentials, and asks again for a line or port used twice and a file that is not there", async () => {
+    writeFileSync(join(dir, "pw.txt"), "hunter2\n");
+    writeFileSync(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    const r = await provisionPiped(["--interactive"], [
+      "pole-8",
+      "raspberry-pi-4",
+      "",
+      "1", // lanes
+      "l1",
+      "n",
+      "GPIO17",
+      "presence",
+      "1", // manholes
+      "mh1",
+      "/dev/ttyUSB0",
+      "", // model: hrxl
+      "2400",
+      "1500",
+      "GPIO17", // the lane's line: asked again
+      "GPIO22",
+      "1", // bins
+      "bin1",
+      "/dev/ttyUSB0", // the manhole's port: asked again
+      "/dev/ttyUSB1",
+      "1100",
+      "", // full: needed, asked again
+      "350",
+      "", // no lid switch
+      "", // no tilt switch
+      "0", // probe scanners
+      "1", // RFID readers
+      "reader1",
+      "/dev/ttyUSB2",
+      "1m",
+      "mqtts://broker.city.example:8883",
+      "pole-8",
+      "missing.pw", // asked again
+      "pw.txt",
+      "nope.pem", // asked again
+      "ca.pem",
+      "", // no client certificate
+      "", // no control key
+      "sensors.yaml",
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain("GPIO17 is already wired to lane l1; each line feeds one input");
+    expect(r.stdout).toContain("/dev/ttyUSB0 is already used by manhole level sensor mh1; each sensor needs its own port");
+    expect(r.stdout).toContain("needed; a length in millimetres");
+    expect(r.stdout).toContain(`no file ${join(dir, "missing.pw")}; check the path`);
+    expect(r.stdout).toContain(`no file ${join(dir, "nope.pem")}; check the path`);
+    const loaded = loadConfigFile(join(dir, "sensors.yaml"));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const c = loaded.loaded.config;
+    expect(c.manholes["mh1"]).toMatchObject({ sensor: { type: "maxbotix", port: { path: "/dev/ttyUSB0" } }, mountHeightMm: 2400, overflowHeightMm: 1500, cover: { input: "mh1.cover" } });
+    expect(c.inputs["mh1.cover"]).toMatchObject({ line: "GPIO22", activeLow: false });
+    expect(c.bins["bin1"]).toMatchObject({ distance: { port: { path: "/dev/ttyUSB1" } }, emptyDistanceMm: 1100, fullDistanceMm: 350 });
+    expect(c.identifiers.readers["reader1"]).toMatchObject({ port: { path: "/dev/ttyUSB2" } });
+    expect(c.mqtt).toMatchObject({ username: "pole-8", passwordFile: join(dir, "secrets", "pw.txt"), tls: { ca: join(dir, "ca.pem") } });
+    expect(readFileSync(join(dir, "secrets", "pw.txt"), "utf8")).toBe("hunter2\n");
+  });
+
   it("takes the defaults when input ends, flags giving them", async () => {
     const r = await provisionPiped(["-i", "--id", "quiet-1", "--board", "sim", "--lane", "main=GPIO5", "-o", "defaults.yaml"], []);
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -144,7 +211,7 @@ describe("roadside provision", () => {
   it.skipIf(!hasScript())("asks on a terminal without being told to", async () => {
     const file = join(dir, "pty.yaml");
     const run = startInPty(`${process.execPath} ${ROADSIDE} provision`, { columns: 100, rows: 30 });
-    const answers = ["pole-9", "sim", "", "1", "lane1", "n", "GPIO17", "presence", "1m", "", file];
+    const answers = ["pole-9", "sim", "", "1", "lane1", "n", "GPIO17", "presence", "", "", "", "", "1m", "", file];
     // answer each question once it is on screen (the output ends with a prompt's ": "), as a person would
     let asked = 0;
     let answeredAt = 0;
