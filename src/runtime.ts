@@ -22,7 +22,7 @@ import type { IoPlugin } from "./io/io-plugin.js";
 import type { Logger } from "./log/logger.js";
 import { MqttSession } from "./mqtt/session.js";
 import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
-import type { Outbox, OutboxMessage } from "./outbox/outbox.js";
+import type { OpenWindow, Outbox, OutboxMessage } from "./outbox/outbox.js";
 import { SCHEMA_VERSION } from "./publish/envelope.js";
 import { redactUrl } from "./mqtt/secrets.js";
 import { Publisher } from "./publish/publisher.js";
@@ -189,7 +189,7 @@ export class Device {
       if (f) this.features.push(f);
     }
     // the publisher commits each window's batch after every aggregator of that length has finalised
-    for (const s of this.schedulers.values()) s.add(this.publisher.listener());
+    for (const s of this.schedulers.values()) s.add(this.publisher.listener(() => s.current()));
   }
 
   /** The health report now (docs/payloads.md "Health"). */
@@ -294,7 +294,9 @@ export class Device {
         this.failedFeatures.push(f.name);
       }
     }
+    this.recoverInterrupted();
     for (const s of this.schedulers.values()) s.start();
+    this.recordOpen(true);
     this.unJump = d.clock.onJump(() => this.clockJumps++);
     this.commands?.start();
     this.session.start();
@@ -302,6 +304,38 @@ export class Device {
     this.log.info(
       `started: ${[...this.running].map((f) => f.name).join(", ") || "no features"}; ${this.specs.length} input(s); windows ${[...this.schedulers.keys()].map((l) => `${l}s`).join(", ") || "none"}`,
     );
+  }
+
+  /**
+   * Windows open when the previous process died have no summary: each becomes a loss of its stream
+   * (from its start to now), reported in the stream's next message and counted in health. A failing
+   * disk is logged; the record stays and is accounted at the next start.
+   */
+  private recoverInterrupted(): void {
+    try {
+      const n = this.deps.outbox.recoverInterrupted?.(this.deps.clock.wallMs()) ?? 0;
+      if (n > 0) this.log.warn(`${n} window(s) were open when roadside last stopped without closing them (crash or power cut); they are reported lost in each stream's next message`);
+    } catch (err) {
+      this.log.error(`cannot account for windows open at the last crash: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Record (or clear) the window now open on every windowed stream, so that a crash before the
+   * stream's first commit is accounted for too. Later windows are recorded with each commit.
+   */
+  private recordOpen(open: boolean): void {
+    const windows: OpenWindow[] = [];
+    for (const st of this.features.flatMap((f) => f.manifest?.() ?? [])) {
+      if (st.windowS === undefined) continue;
+      windows.push({ topic: st.topic, fromMs: open ? this.schedulers.get(st.windowS)?.current()?.startWallMs : undefined });
+    }
+    if (windows.length === 0) return;
+    try {
+      this.deps.outbox.commit([], windows);
+    } catch (err) {
+      this.log.error(`cannot record the open windows in the outbox: ${(err as Error).message}`);
+    }
   }
 
   /** Wait until the outbox is empty or `timeoutMs` passes. Resolves with the depth left. */
@@ -333,6 +367,7 @@ export class Device {
     }
     this.running.clear();
     for (const s of this.schedulers.values()) s.stop();
+    this.recordOpen(false); // stopped cleanly: every window was published (partial), none is open
     for (const link of this.serialLinks.splice(0)) await link.close();
     await this.deps.inputs.close();
     this.inputsOpen = false;

@@ -24,8 +24,8 @@ export interface HealthReport {
     /** Age of the oldest waiting message, s (null when empty). */
     oldestAgeS: number | null;
     nextSeq: number;
-    /** Drops since the outbox was created: routine (full), alarms (full, only after all routine), expired, damaged (failed checksum). */
-    dropped: { routine: number; alarms: number; expired: number; damaged: number };
+    /** Drops since the outbox was created: routine (full), alarms (full, only after all routine), expired, damaged (failed checksum), interrupted (windows open at a crash). */
+    dropped: { routine: number; alarms: number; expired: number; damaged: number; interrupted: number };
     /** The most recent loss: count, span lost (from, to) and when it happened. */
     lastLoss: { count: number; from: string; to: string; at: string } | null;
     /** Losses not yet reported in a message of their topic. */
@@ -80,7 +80,7 @@ export function buildHealthReport(s: HealthSources): HealthReport {
       maxBytes: o.maxBytes,
       oldestAgeS: o.oldestMs === undefined ? null : Math.max(0, Math.round((s.wallMs - o.oldestMs) / 1000)),
       nextSeq: o.nextSeq,
-      dropped: { routine: o.drops.routine, alarms: o.drops.alarms, expired: o.drops.expired, damaged: o.drops.damaged },
+      dropped: { routine: o.drops.routine, alarms: o.drops.alarms, expired: o.drops.expired, damaged: o.drops.damaged, interrupted: o.drops.interrupted },
       lastLoss: last ? { count: last.count, from: iso(last.fromMs), to: iso(last.toMs), at: iso(last.atMs) } : null,
       unreported: o.unreported,
     },

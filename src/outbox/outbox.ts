@@ -40,6 +40,15 @@ export interface OutboxDraft {
   encode(seq: number, lost: LossReport | undefined): Uint8Array;
 }
 
+/**
+ * The window now open on a stream, recorded in the same transaction as the stream's previous window
+ * (`fromMs` its wall-time start), or cleared (`fromMs` undefined) when the stream stops cleanly.
+ */
+export interface OpenWindow {
+  topic: string;
+  fromMs: number | undefined;
+}
+
 export interface OutboxMessage {
   seq: number;
   topic: string;
@@ -71,6 +80,8 @@ export interface DropTotals {
   expired: number;
   /** Messages removed because they failed their checksum (a damaged disk): never sent. */
   damaged: number;
+  /** Windows open when the process died (crash, power cut): their summaries were never made. */
+  interrupted: number;
   /** The most recent loss: how many at once, the wall-time span they covered, and when. */
   last?: { count: number; fromMs: number; toMs: number; atMs: number };
 }
@@ -97,7 +108,13 @@ export interface Outbox {
    * requires it. Once this returns, the messages survive a crash or power loss. Throws
    * `OutboxError` if the store cannot write.
    */
-  commit(drafts: readonly OutboxDraft[]): OutboxMessage[];
+  commit(drafts: readonly OutboxDraft[], windows?: readonly OpenWindow[]): OutboxMessage[];
+  /**
+   * At start: every window recorded open (see `OpenWindow`) was open when the process died. Each
+   * becomes a loss of its topic spanning from its start to `nowMs`, reported in the topic's next
+   * message like a drop. Returns how many.
+   */
+  recoverInterrupted?(nowMs: number): number;
   /** Waiting messages matching `q`, in sequence order (acknowledged ones excluded). */
   next(q: OutboxQuery): OutboxMessage[];
   /** Up to `limit` waiting messages in sequence order, skipping those in `exclude` (in flight). */

@@ -11,6 +11,9 @@ import type { OutboxMessage } from "./outbox.js";
  *   lost); `lost_*` is the loss report the message carries, put back into `lost` if the message
  *   itself is dropped, so no loss goes unreported.
  * - `lost`: losses per topic not yet reported in a message.
+ * - `meta` keys `open:{topic}`: per stream, the start of the window open when its previous window
+ *   was committed, written in that same transaction on the page the counter dirties anyway, so it
+ *   costs no extra write. Left behind by a crash, it becomes a loss of that topic at the next start.
  * - `crc` / `tcrc` (layout 3): CRC-32 of the whole row, and of its topic and span alone. SQLite's
  *   quick_check sees only the b-tree structure, so random bytes inside a record pass it; a damaged
  *   row must never be published, and `tcrc` says whether the topic can still be trusted to report
@@ -21,7 +24,7 @@ import type { OutboxMessage } from "./outbox.js";
  */
 export const LAYOUT_VERSION = 3;
 
-export const META_KEYS = ["next_seq", "dropped_routine", "dropped_alarms", "expired", "last_loss_count", "last_loss_from", "last_loss_to", "last_loss_at", "damaged", "cmd_counter"] as const;
+export const META_KEYS = ["next_seq", "dropped_routine", "dropped_alarms", "expired", "last_loss_count", "last_loss_from", "last_loss_to", "last_loss_at", "damaged", "interrupted", "cmd_counter"] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 
 /** Creates or migrates the tables; returns whether the file had no sequence counter yet (a new outbox). */

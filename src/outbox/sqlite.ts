@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { readSeqFile, writeSeqFile } from "./seqfile.js";
 import Database from "better-sqlite3";
 import { classify, OutboxError } from "./errors.js";
-import type { DropTotals, LossReport, Outbox, OutboxDraft, OutboxMessage, OutboxQuery, OutboxStats, Priority } from "./outbox.js";
+import type { DropTotals, LossReport, OpenWindow, Outbox, OutboxDraft, OutboxMessage, OutboxQuery, OutboxStats, Priority } from "./outbox.js";
 import type { DropRow, MetaKey, Row } from "./schema.js";
 import { COLS, createOrMigrate, DROP_COLS, rowCrc, rowIntegrity, topicCrc, toMessage } from "./schema.js";
 
@@ -82,7 +82,7 @@ export class SqliteOutbox implements Outbox {
   private readonly opts: SqliteOutboxOptions;
   private readonly maxBytes: number;
   private readonly st: Record<string, Database.Statement>;
-  private readonly commitTx: Database.Transaction<(drafts: readonly OutboxDraft[]) => OutboxMessage[]>;
+  private readonly commitTx: Database.Transaction<(drafts: readonly OutboxDraft[], windows: readonly OpenWindow[]) => OutboxMessage[]>;
   private readonly ackTx: (seqs: readonly number[]) => void;
   private readonly expireTx: (nowMs: number) => number;
   private readonly damagedTx: (rows: readonly DropRow[]) => void;
@@ -158,11 +158,22 @@ export class SqliteOutbox implements Outbox {
         "INSERT INTO lost (topic, count, from_ms, to_ms) VALUES (?, ?, ?, ?) ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count, from_ms = min(from_ms, excluded.from_ms), to_ms = max(to_ms, excluded.to_ms)",
       ),
       unreported: p("SELECT COALESCE(SUM(count), 0) FROM lost").pluck(),
+      // in `meta`, whose one page every commit rewrites anyway (the counter): no extra page per window
+      setOpen: p("INSERT INTO meta (key, value) VALUES ('open:' || ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      delOpen: p("DELETE FROM meta WHERE key = 'open:' || ?"),
+      allOpen: p("SELECT substr(key, 6) AS topic, value AS from_ms FROM meta WHERE substr(key, 1, 5) = 'open:'"),
       summary: p("SELECT COUNT(*) AS n, MIN(created_ms) AS o FROM outbox"),
     };
     this.bytes = (db.prepare(`SELECT COALESCE(SUM(length(payload) + length(CAST(topic AS BLOB)) + ${ROW_OVERHEAD}), 0) FROM outbox`).pluck().get() as number) ?? 0;
     this.alarms = db.prepare("SELECT seq FROM outbox WHERE priority = 1 ORDER BY seq").pluck().all() as number[];
-    this.commitTx = db.transaction((drafts: readonly OutboxDraft[]) => this.doCommit(drafts));
+    this.commitTx = db.transaction((drafts: readonly OutboxDraft[], windows: readonly OpenWindow[]) => {
+      const out = drafts.length > 0 ? this.doCommit(drafts) : [];
+      for (const w of windows) {
+        if (w.fromMs === undefined) this.st["delOpen"]!.run(w.topic);
+        else this.st["setOpen"]!.run(w.topic, Math.round(w.fromMs));
+      }
+      return out;
+    });
     this.ackTx = db.transaction((seqs: readonly number[]) => {
       for (const seq of seqs) {
         const r = this.st["del"]!.get(seq) as { priority: number; size: number } | undefined;
@@ -179,12 +190,12 @@ export class SqliteOutbox implements Outbox {
     });
   }
 
-  commit(drafts: readonly OutboxDraft[]): OutboxMessage[] {
-    if (drafts.length === 0) return [];
+  commit(drafts: readonly OutboxDraft[], windows: readonly OpenWindow[] = []): OutboxMessage[] {
+    if (drafts.length === 0 && windows.length === 0) return [];
     try {
       this.flushAcks(); // so room is made among messages still waiting
       // IMMEDIATE: take the write lock before reading next_seq, so two writers can never share a number
-      return this.commitTx.immediate(drafts);
+      return this.commitTx.immediate(drafts, windows);
     } catch (err) {
       throw classify(err, this.path, `committing ${drafts.length} message(s)`);
     }
@@ -234,6 +245,31 @@ export class SqliteOutbox implements Outbox {
     });
     this.st["setMeta"]!.run(first + drafts.length, "next_seq");
     return out;
+  }
+
+  recoverInterrupted(nowMs: number): number {
+    const now = Math.round(nowMs);
+    try {
+      return this.db.transaction(() => {
+        const rows = this.st["allOpen"]!.all() as { topic: string; from_ms: number }[];
+        if (rows.length === 0) return 0;
+        let from = Number.POSITIVE_INFINITY;
+        for (const r of rows) {
+          // to the restart: windows that would have started while the device was down are inside the span too
+          this.st["addLost"]!.run(r.topic, 1, r.from_ms, Math.max(now, r.from_ms));
+          this.st["delOpen"]!.run(r.topic);
+          from = Math.min(from, r.from_ms);
+        }
+        this.st["addMeta"]!.run(rows.length, "interrupted");
+        this.st["setMeta"]!.run(rows.length, "last_loss_count");
+        this.st["setMeta"]!.run(from, "last_loss_from");
+        this.st["setMeta"]!.run(Math.max(now, from), "last_loss_to");
+        this.st["setMeta"]!.run(now, "last_loss_at");
+        return rows.length;
+      }).immediate();
+    } catch (err) {
+      throw classify(err, this.path, "accounting for windows open at the last crash");
+    }
   }
 
   /** Write the high-water mark a block ahead before numbers up to `upTo` (exclusive) are used. */
@@ -522,7 +558,7 @@ export class SqliteOutbox implements Outbox {
   stats(): OutboxStats {
     this.flushAcks();
     const row = this.st["summary"]!.get() as { n: number; o: number | null };
-    const drops: DropTotals = { routine: this.meta("dropped_routine"), alarms: this.meta("dropped_alarms"), expired: this.meta("expired"), damaged: this.meta("damaged") };
+    const drops: DropTotals = { routine: this.meta("dropped_routine"), alarms: this.meta("dropped_alarms"), expired: this.meta("expired"), damaged: this.meta("damaged"), interrupted: this.meta("interrupted") };
     const lastAt = this.meta("last_loss_at");
     if (lastAt > 0) drops.last = { count: this.meta("last_loss_count"), fromMs: this.meta("last_loss_from"), toMs: this.meta("last_loss_to"), atMs: lastAt };
     return {

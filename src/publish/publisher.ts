@@ -1,7 +1,7 @@
 import type { Window, WindowListener } from "../clock/windows.js";
 import type { Summary } from "../aggregate/summary.js";
 import type { Logger } from "../log/logger.js";
-import type { Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
+import type { OpenWindow, Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
 import type { Alarm } from "../aggregate/alarm.js";
 import type { Clock } from "../clock/clock.js";
 import { observedSeconds } from "../clock/windows.js";
@@ -43,11 +43,15 @@ export class Publisher {
     for (const s of summaries) this.batch.push(s);
   };
 
-  /** The listener to add last to a scheduler: commits what its window produced. */
-  listener(): WindowListener {
+  /**
+   * The listener to add last to a scheduler: commits what its window produced, and with it which
+   * window is now open on each of those streams (`current`: the scheduler's open window, undefined
+   * once it stopped), so a crash before the next commit is accounted for at the next start.
+   */
+  listener(current?: () => Window | undefined): WindowListener {
     return {
       rotate: () => {},
-      finalize: (w: Window) => this.flush(w),
+      finalize: (w: Window) => this.flush(w, current),
     };
   }
 
@@ -77,7 +81,7 @@ export class Publisher {
   };
 
   /** Commit everything collected. Never throws: a failed write is logged and kept for the next try. */
-  flush(_w?: Window): OutboxMessage[] {
+  flush(_w?: Window, current?: () => Window | undefined): OutboxMessage[] {
     if (this.batch.length === 0 && this.alarms.length === 0) return [];
     const summaries = this.batch;
     const expireAfter = this.opts.expireAfterS;
@@ -97,7 +101,9 @@ export class Publisher {
     let msgs: OutboxMessage[];
     try {
       if (expireAfter !== undefined) this.opts.outbox.expire(this.opts.clock.wallMs());
-      msgs = this.opts.outbox.commit([...this.alarms, ...drafts]);
+      const open = current?.();
+      const windows: OpenWindow[] | undefined = current ? drafts.map((d) => ({ topic: d.topic, fromMs: open?.startWallMs })) : undefined;
+      msgs = this.opts.outbox.commit([...this.alarms, ...drafts], windows);
       this.batch = [];
       this.alarms = [];
     } catch (err) {

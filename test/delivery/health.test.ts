@@ -44,7 +44,7 @@ describe("…/health heartbeat (virtual time, sim seed 7)", () => {
       cpuTempC: 48.3,
       clock: { synced: true, jumps: 0 },
       mqtt: { state: "connected", reconnects: 0, disconnects: 0 },
-      outbox: { dropped: { routine: 0, alarms: 0, expired: 0, damaged: 0 }, lastLoss: null },
+      outbox: { dropped: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 }, lastLoss: null },
       sections: { "sensor.test": { fault: "no-activity" } },
     });
     expect(r.uptimeS).toBeGreaterThanOrEqual(300);

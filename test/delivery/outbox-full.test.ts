@@ -37,7 +37,7 @@ describe("outbox full: drop policy and accounting (sim seed 7)", () => {
     expect(st.drops.routine).toBeGreaterThan(500);
     expect(st.drops.alarms).toBe(0);
     const health = rig.device.healthReport();
-    expect(health.outbox.dropped).toEqual({ routine: st.drops.routine, alarms: 0, expired: 0, damaged: 0 });
+    expect(health.outbox.dropped).toEqual({ routine: st.drops.routine, alarms: 0, expired: 0, damaged: 0, interrupted: 0 });
     expect(health.outbox.lastLoss?.count).toBeGreaterThan(0);
     link.restore();
     await rig.waitConnected();

@@ -1,0 +1,88 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EmbeddedBroker } from "../../src/mqtt/embedded.js";
+import { SqliteOutbox } from "../../src/outbox/sqlite.js";
+import type { DecodedMessage } from "../../src/publish/envelope.js";
+import { decodeMessage } from "../../src/publish/envelope.js";
+import { startAedes, subscribe } from "../helpers/brokers.js";
+import { until } from "./rig.js";
+
+const CHILD = new URL("./fixtures/window-child.mjs", import.meta.url).pathname;
+const DIST = new URL("../../dist/runtime.js", import.meta.url).pathname;
+const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);
+
+/** Run the window child until it holds its window open; returns the wall time it holds at and a stopper. */
+async function hold(url: string, db: string, startWall: number, runS: number): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
+  const child = spawn(process.execPath, [CHILD, url, db, String(startWall), String(runS)], { stdio: ["ignore", "pipe", "pipe"] });
+  let at = -1;
+  let err = "";
+  let code: number | null = null;
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout.on("data", (d: Buffer) => {
+    const m = /held (\d+)/.exec(d.toString());
+    if (m) at = Number(m[1]);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", (c) => ((code = c), resolve())));
+  await until(() => at > 0 || code !== null, "the window child to hold its window", 30_000);
+  if (at < 0) throw new Error(`window child exited (${code}): ${err}`);
+  return {
+    at,
+    end: async (sig) => {
+      child.kill(sig);
+      await exited;
+    },
+  };
+}
+
+const whySkipped = existsSync(DIST) ? "" : ": skipped, dist/ is missing: run `npm run build` (the test runs the built device in a child process)";
+describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
+  let broker: EmbeddedBroker;
+  beforeAll(async () => {
+    broker = await startAedes();
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  it("SIGKILL with a window open: after the restart every window start is a pack or inside a loss report of its stream", async () => {
+    const db = join(mkdtempSync(join(tmpdir(), "roadside-midwindow-")), "outbox.db");
+    const sub = await subscribe(broker.url, "roadside/window-1/traffic/#");
+    // run 1 starts 10 s into a minute and is killed 40 s into its third window
+    const a = await hold(broker.url, db, T0 + 10_000, 150);
+    expect(a.at).toBe(T0 + 160_000);
+    await a.end("SIGKILL");
+    // the device is down for 7 minutes, then runs 2 min 50 s and stops cleanly
+    const b = await hold(broker.url, db, T0 + 600_000, 170);
+    await b.end("SIGTERM");
+    const o = new SqliteOutbox({ path: db, now: () => T0 });
+    const drops = o.stats().drops;
+    o.close();
+    await until(() => sub.messages.length >= 2 * 5, `the windows of both runs at the subscriber (got ${sub.messages.map((x) => `${x.topic.slice(-5)}@${(decodeMessage(x.payload).windowStartMs - T0) / 1000}`).join(" ")})`, 10_000);
+    await sub.close();
+
+    const byTopic = new Map<string, DecodedMessage[]>();
+    for (const x of sub.messages) {
+      const list = byTopic.get(x.topic) ?? [];
+      list.push(decodeMessage(x.payload));
+      byTopic.set(x.topic, list);
+    }
+    expect([...byTopic.keys()].sort()).toEqual(["roadside/window-1/traffic/lane1", "roadside/window-1/traffic/lane2"]);
+    // the windows the device opened: 10 s, 1 min, 2 min (open at the kill), then 10, 11 and 12 min (partial, stopped)
+    const starts = [10_000, 60_000, 120_000, 600_000, 660_000, 720_000].map((t) => T0 + t);
+    for (const [topic, msgs] of byTopic) {
+      for (const s of starts) {
+        const pack = msgs.some((m) => m.windowStartMs === s);
+        const lost = msgs.some((m) => m.dropped !== undefined && m.dropped.fromMs <= s && s <= m.dropped.toMs);
+        expect(pack || lost, `${topic}: window ${new Date(s).toISOString()} is neither published nor inside a loss report`).toBe(true);
+      }
+      // the interrupted window is reported once, by the first window after the restart
+      const first = msgs.find((m) => m.windowStartMs === T0 + 600_000)!;
+      expect(first.dropped).toEqual({ count: 1, fromMs: T0 + 120_000, toMs: T0 + 600_000 });
+      expect(msgs.filter((m) => m.dropped !== undefined)).toHaveLength(1);
+    }
+    expect(drops.interrupted).toBe(2);
+  }, 90_000);
+});
