@@ -2,14 +2,20 @@ import type { Window } from "../clock/windows.js";
 
 /**
  * The open windows of one aggregator: the current one, and the closed ones still in their grace
- * period. Events are routed by their monotonic stamp, so an event delivered late (after the
- * boundary, before finalisation) still lands in the window it happened in.
+ * period. Events are routed by their monotonic stamp, whatever the timers do: an event delivered
+ * after the boundary, before finalisation, still lands in the window it happened in; one stamped at
+ * or after the current window's end that arrives before the rotation waits for the next window;
+ * and one stamped in a window already published belongs to no open window: it is counted in
+ * `late` and left out, never moved into the current window (a manhole sample stamped before an
+ * outage once made a window wholly inside the outage report a depth).
  */
 export class WindowBuckets<B> {
   private curW: Window | undefined;
   private curB: B | undefined;
   /** Closed windows waiting for finalisation, oldest first (usually one; more if a clock jump closed a window during another's grace period). */
   private closing: { w: Window; b: B }[] = [];
+  /** Events stamped at or after the current window's end, delivered before its rotation. */
+  private nextB: B | undefined;
   /** Events stamped before every open window (delivered after their window was finalised). */
   late = 0;
 
@@ -25,22 +31,29 @@ export class WindowBuckets<B> {
     if (this.curW === closing) this.closing.push({ w: closing, b: this.curB! });
     else this.closing.push({ w: closing, b: this.make(closing) }); // first rotation without open()
     this.curW = opening;
-    this.curB = this.make(opening);
+    this.curB = this.nextB ?? this.make(opening);
+    this.nextB = undefined;
   }
 
   /**
-   * The bucket an event stamped `tNs` belongs to. Late events go to the current window and are
-   * counted. Undefined before the first window opened (the device is still starting: nothing to count in).
+   * The bucket an event stamped `tNs` belongs to. Undefined for a late event (its window was already
+   * published; counted in `late`) and before the first window opened (the device is still starting).
    */
   at(tNs: number): B | undefined {
-    if (!this.curW) return undefined;
-    if (tNs >= this.curW.startNs) return this.curB!;
+    const cur = this.curW;
+    if (!cur) return undefined;
+    if (tNs >= cur.startNs) {
+      if (tNs < cur.endNs) return this.curB!;
+      // the boundary timer has not run yet: hold it for the next window
+      if (this.nextB === undefined) this.nextB = this.make({ ...cur, startNs: cur.endNs, index: cur.index + 1 });
+      return this.nextB;
+    }
     for (let i = this.closing.length - 1; i >= 0; i--) {
       const c = this.closing[i]!;
       if (tNs >= c.w.startNs) return c.b;
     }
     this.late++;
-    return this.curB;
+    return undefined;
   }
 
   /** Visit each open window with its bucket (closing ones first, oldest first). */

@@ -73,8 +73,12 @@ export class LevelAggregator implements WindowListener {
     return this.lastDepth;
   }
 
-  /** One depth sample (mm above the invert) representing `intervalS` seconds. */
-  sample(depthMm: number, tNs: number, intervalS: number): void {
+  /**
+   * One depth sample (mm above the invert) taken at the sampling interval `intervalS`, weighing
+   * `weightS` seconds in the time-weighted mean (the time its readings covered; less than the
+   * interval when a window boundary cut it).
+   */
+  sample(depthMm: number, tNs: number, intervalS: number, weightS = intervalS): void {
     if (tNs < this.lastSampleNs) return; // out of order: never move the state machines back in time
     this.lastSampleNs = tNs;
     this.lastDepth = depthMm;
@@ -84,8 +88,8 @@ export class LevelAggregator implements WindowListener {
       b.samples++;
       if (depthMm < b.min) b.min = depthMm;
       if (depthMm > b.max) b.max = depthMm;
-      b.sumW += depthMm * intervalS;
-      b.w += intervalS;
+      b.sumW += depthMm * weightS;
+      b.w += weightS;
     }
     if (this.spillSince >= 0 && depthMm > this.peakMm) this.peakMm = depthMm;
     this.counter.advance(tNs);

@@ -86,15 +86,21 @@ export class TrafficBucket {
 }
 
 /**
- * The open windows of one lane (the current one, and the previous one during its grace period) with
- * their buckets. Events are routed by their stamp, so an event delivered after the boundary but
- * stamped before it still lands in its own window. Like `WindowBuckets`, without closures.
+ * The open windows of one lane (the current one, the previous one during its grace period, and the
+ * next one before its boundary timer has fired) with their buckets. Events are routed by their
+ * stamp, whatever the timers do: an event delivered after the boundary but stamped before it lands
+ * in its own window, and one stamped at or after the current window's end that arrives before the
+ * boundary timer rotated the window (a real-time race: the kernel stamped the edge at the boundary,
+ * the cron tick ran a few ms later) waits in the next window's bucket. Like `WindowBuckets`, without
+ * closures.
  */
 export class LaneWindows {
   cur: Window | undefined;
   curB: TrafficBucket | undefined;
   prev: Window | undefined;
   prevB: TrafficBucket | undefined;
+  /** Events stamped at or after `cur.endNs` before the rotation (the next window has not opened yet). */
+  nextB: TrafficBucket | undefined;
   private readonly pool: TrafficBucket[] = [];
   /** Events stamped before every open window (their window was already published). */
   late = 0;
@@ -103,7 +109,8 @@ export class LaneWindows {
 
   open(w: Window): void {
     this.cur = w;
-    this.curB = this.fresh();
+    this.curB = this.nextB ?? this.fresh();
+    this.nextB = undefined;
   }
 
   rotate(closing: Window, opening: Window): void {
@@ -115,16 +122,55 @@ export class LaneWindows {
       this.prevB = this.curB;
     }
     this.cur = opening;
-    this.curB = this.fresh();
+    // whatever arrived early was stamped at or after the old end, so inside the opening window
+    this.curB = this.nextB ?? this.fresh();
+    this.nextB = undefined;
   }
 
-  /** The bucket of the window containing `tNs`; late events go to the current one (and are counted). */
+  /**
+   * The bucket of the window containing `tNs`. Late events (stamped before every open window) go to
+   * the current one and are counted; callers that must not mix windows check `isLate` first.
+   */
   at(tNs: number): TrafficBucket {
-    if (this.cur !== undefined && tNs >= this.cur.startNs) return this.curB!;
+    const cur = this.cur;
+    if (cur !== undefined && tNs >= cur.startNs) {
+      if (tNs < cur.endNs) return this.curB!;
+      if (this.nextB === undefined) this.nextB = this.fresh();
+      return this.nextB;
+    }
     if (this.prev !== undefined && tNs >= this.prev.startNs) return this.prevB!;
     this.late++;
     if (this.curB === undefined) this.curB = this.fresh();
     return this.curB;
+  }
+
+  /**
+   * Add the part of [from, to) inside each open window (and the next, not yet opened one) to a
+   * per-loop field: on-time and fault time are clipped to windows, not assigned whole.
+   */
+  spread(field: "onNs" | "faultNs", loop: number, from: number, to: number): void {
+    if (this.prev !== undefined) this.prevB![field][loop]! += overlap(this.prev, from, to);
+    const cur = this.cur;
+    if (cur === undefined) return;
+    this.curB![field][loop]! += overlap(cur, from, to);
+    const a = from > cur.endNs ? from : cur.endNs;
+    if (to > a) {
+      if (this.nextB === undefined) this.nextB = this.fresh();
+      this.nextB[field][loop]! += to - a;
+    }
+  }
+
+  /** As `spread`, for the time no loop could count. */
+  spreadCountFault(from: number, to: number): void {
+    if (this.prev !== undefined) this.prevB!.countFaultNs += overlap(this.prev, from, to);
+    const cur = this.cur;
+    if (cur === undefined) return;
+    this.curB!.countFaultNs += overlap(cur, from, to);
+    const a = from > cur.endNs ? from : cur.endNs;
+    if (to > a) {
+      if (this.nextB === undefined) this.nextB = this.fresh();
+      this.nextB.countFaultNs += to - a;
+    }
   }
 
   /** Hand over a closed window's bucket; give it back with `release` once summarised. */

@@ -106,9 +106,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     if (this.faultSince[loop]! < 0 && since >= 0 && this.presence) {
       const end = this.faultEnd[loop]!;
       const from = since > end ? since : end;
-      const w = this.win;
-      if (w.prev !== undefined) w.prevB!.onNs[loop]! += overlap(w.prev, from, t);
-      if (w.cur !== undefined) w.curB!.onNs[loop]! += overlap(w.cur, from, t);
+      this.win.spread("onNs", loop, from, t);
     }
     this.lastOff[loop] = t;
     if (this.pairing !== undefined) this.pairing.off(loop, t);
@@ -166,11 +164,9 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
       if (all) this.allFaultSince = latest;
     } else {
       const s = this.faultSince[loop]!;
-      if (w.prev !== undefined) w.prevB!.faultNs[loop]! += overlap(w.prev, s, now);
-      if (w.cur !== undefined) w.curB!.faultNs[loop]! += overlap(w.cur, s, now);
+      w.spread("faultNs", loop, s, now);
       if (this.allFaultSince >= 0) {
-        if (w.prev !== undefined) w.prevB!.countFaultNs += overlap(w.prev, this.allFaultSince, now);
-        if (w.cur !== undefined) w.curB!.countFaultNs += overlap(w.cur, this.allFaultSince, now);
+        w.spreadCountFault(this.allFaultSince, now);
         this.allFaultSince = -1;
       }
       this.faultSince[loop] = -1;
@@ -205,6 +201,12 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     };
     if (state === "start" && now > tNs) alarm.measures!.push({ n: "delay", u: "s", v: Math.round((now - tNs) / 1e6) / 1e3 });
     this.opts.alarm?.(alarm);
+  }
+
+  /** End of the run: settle the glitch filters and pairings, before the last windows are finalised. */
+  end(nowNs: number): void {
+    this.driver?.end();
+    this.pairing?.poll(nowNs);
   }
 
   /** End of a 30 s diagnostics sample. */

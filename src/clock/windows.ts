@@ -121,7 +121,12 @@ export class WindowScheduler {
     return this.cur;
   }
 
-  /** Close the current window now (partial), finalise every open window at once, and stop. */
+  /**
+   * Close the current window now (partial), finalise every open window at once, and stop. A window
+   * that opened at this very instant (the run ended exactly on a boundary) covers no time, so no
+   * event can belong to it: it is dropped, not published empty (it would use up a sequence number
+   * and tell subscribers of an observation that never happened).
+   */
   stop(): void {
     this.ticker?.stop();
     this.unJump?.();
@@ -137,7 +142,7 @@ export class WindowScheduler {
         this.finalize(w);
       }
       this.pending.clear();
-      this.finalize(closing);
+      if (closing.endNs > closing.startNs) this.finalize(closing);
     }
   }
 

@@ -69,6 +69,11 @@ class Bin {
       },
     });
     ctx.windows(windowS).add(this.agg);
+    // after the aggregator has rotated: readings before the boundary make the closing window's last sample
+    ctx.windows(windowS).add({
+      rotate: (_closing, opening) => this.distance.cut?.(opening.startNs, (mm, tNs) => !Number.isNaN(mm) && this.agg.distance(mm, tNs)),
+      finalize: () => {},
+    });
     if (cfg.tilt) this.tilt = this.held(cfg.tilt.input, cfg.tilt.debounce, (level, tNs) => this.tiltChange(level, tNs));
     if (cfg.lid) this.lid = this.held(cfg.lid.input, cfg.lid.debounce, (level, tNs) => this.lidChange(level, tNs));
     ctx.health.register(`sensor.${name}`, () => ({

@@ -24,6 +24,8 @@ class Manhole {
   private coverEndNs = -Infinity;
   private prevDepth = Number.NaN;
   private prevNs = 0;
+  /** When the last sample was cut (timer or window boundary): a sample weighs the time since. */
+  private takenNs = -1;
   private fast = false;
   private stopped = false;
   coverSuppressed = 0;
@@ -50,6 +52,12 @@ class Manhole {
       confirm: cfg.confirmSamples,
     });
     ctx.windows(windowS).add(this.agg);
+    // after the aggregator has rotated: the readings before the boundary make the closing window's
+    // last sample, so no sample is ever stamped in a window already published
+    ctx.windows(windowS).add({
+      rotate: (_closing, opening) => this.source.cut?.(opening.startNs, (mm, tNs) => this.sampled(mm, tNs, this.interval(), opening.startNs)),
+      finalize: () => {},
+    });
     if (cfg.cover) {
       const c = cfg.cover;
       this.cover = new DebouncedSwitch(ctx.clock, c.debounce * NS_PER_S, (level, tNs) => this.coverChange(level, tNs));
@@ -73,6 +81,7 @@ class Manhole {
       if (l === 1) this.coverChange(1, this.ctx.clock.monoNs());
     }
     await this.source.start();
+    this.takenNs = this.ctx.clock.monoNs();
     this.schedule();
   }
 
@@ -94,17 +103,20 @@ class Manhole {
     const interval = this.interval();
     this.timer = clock.setTimer(clock.monoNs() + interval * NS_PER_S, () => {
       this.timer = undefined;
-      this.source.take((mm, tNs) => this.sampled(mm, tNs, interval));
+      this.source.take((mm, tNs) => this.sampled(mm, tNs, interval, clock.monoNs()));
       // a synchronous sample that changed the rate has already scheduled the next one
       if (!this.timer && !this.stopped) this.schedule();
     });
   }
 
-  private sampled(value: number, tNs: number, intervalS: number): void {
+  private sampled(value: number, tNs: number, intervalS: number, cutNs: number): void {
+    const since = this.takenNs;
+    this.takenNs = cutNs;
     if (Number.isNaN(value)) return;
     const s = this.cfg.sensor;
     const depth = s.type === "maxbotix" ? this.cfg.mountHeightMm! - value : value;
-    this.agg.sample(depth, tNs, intervalS);
+    const weightS = since >= 0 && cutNs > since ? (cutNs - since) / NS_PER_S : intervalS;
+    this.agg.sample(depth, tNs, intervalS, weightS);
     // adaptive sampling: fast near or in overflow and while the level climbs quickly
     const sp = this.cfg.sampling;
     const risePerMin = Number.isNaN(this.prevDepth) || tNs <= this.prevNs ? 0 : ((depth - this.prevDepth) * 60 * NS_PER_S) / (tNs - this.prevNs);

@@ -18,6 +18,12 @@ export interface SampleSource {
   start(): Promise<void>;
   stop(): Promise<void>;
   take(done: SampleDone): void;
+  /**
+   * Sources that sample readings collected over time: a sample of only the readings stamped before
+   * `beforeNs` (a window boundary), so a sample never straddles windows. Calls `done` only when
+   * there was one.
+   */
+  cut?(beforeNs: number, done: SampleDone): void;
 }
 
 /**
@@ -134,6 +140,15 @@ export class SerialRangeSource implements SampleSource {
     const enough = this.sampler.pending >= this.minReadings;
     const v = this.sampler.take();
     if (!enough || Number.isNaN(v)) return done(Number.NaN, this.ctx.clock.monoNs());
+    done(v, this.sampler.sampleNs);
+  }
+
+  cut(beforeNs: number, done: SampleDone): void {
+    const n = this.sampler.pendingBefore(beforeNs);
+    if (n === 0) return;
+    const v = this.sampler.take(beforeNs);
+    // too few readings for a sample: they are dropped, not carried into the next window's sample
+    if (n < this.minReadings || Number.isNaN(v)) return;
     done(v, this.sampler.sampleNs);
   }
 }

@@ -130,6 +130,9 @@ export const trafficFeature: FeatureFactory = (ctx) => {
     stop() {
       if (timer) ctx.clock.clearTimer(timer);
       timer = undefined;
+      // features stop before the windows close: the last edges leave the glitch filters and the
+      // last vehicles are paired into the windows that are about to be published
+      for (const lane of lanes) lane.agg.end(ctx.clock.monoNs());
     },
   };
   return feature;

@@ -70,6 +70,19 @@ export class LoopDriver {
     }
   }
 
+  /** End of the signal: accept every pending change, earliest first (see `PulseFilter.end`). */
+  end(): void {
+    const f = this.filters;
+    const a = f[0]!.pendingSince();
+    const b = f.length > 1 ? f[1]!.pendingSince() : -1;
+    if (b >= 0 && (a < 0 || b < a)) {
+      f[1]!.end();
+      f[0]!.end();
+    } else {
+      for (const x of f) x.end();
+    }
+  }
+
   /** The backend reported `count` lost edges on loop `loop`. */
   dropped(loop: number, count: number): void {
     this.lost[loop]! += count;

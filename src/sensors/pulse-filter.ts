@@ -101,6 +101,15 @@ export class PulseFilter {
     if (nowNs - this.t[CAND]! >= width) this.accept();
   }
 
+  /**
+   * End of the signal (a run or a trace ended): a pending change has held for as long as anyone
+   * will ever know, so it is accepted. Otherwise the last edge of a trace would never leave the
+   * filter and the last vehicle would have no speed or class.
+   */
+  end(): void {
+    if (this.candLevel !== -1) this.accept();
+  }
+
   /** Time of the pending (unconfirmed) change, or -1. */
   pendingSince(): number {
     return this.candLevel === -1 ? -1 : this.t[REPORT]!;
