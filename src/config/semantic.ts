@@ -2,7 +2,7 @@ import type { Board, BoardLine } from "./boards.js";
 import { findLine } from "./boards.js";
 import { checkIdentifiers, checkSimIdentifiers } from "./identifiers-checks.js";
 import type { ConfigIssue } from "./issues.js";
-import { closest } from "./issues.js";
+import { closest, distance } from "./issues.js";
 import { checkBins, checkLevelSensors, checkManholes, checkSimSewerBins } from "./sections/level-checks.js";
 import type { DeviceConfig } from "./schema.js";
 import { checkIo } from "./sections/io.js";
@@ -38,9 +38,11 @@ export const checkDevice: Check = ({ config, board, boards }) => {
   if (!board) {
     const ids = [...boards.keys()];
     const hint = closest(config.device.board, ids);
+    // raspberry-pi-6 is one letter from every Pi: a guess among equals (raspberry-pi-3) misleads
+    const ties = hint ? ids.filter((id) => distance(config.device.board, id) === distance(config.device.board, hint)) : [];
     out.push({
       path: ["device", "board"],
-      message: `no board ${JSON.stringify(config.device.board)} in boards/; ${hint ? `did you mean ${hint}? ` : ""}known boards: ${ids.join(", ")}`,
+      message: `no board ${JSON.stringify(config.device.board)} in boards/; ${hint && ties.length === 1 ? `did you mean ${hint}? ` : ""}known boards: ${ids.join(", ")}`,
     });
   }
   return out;

@@ -34,6 +34,14 @@ export function timeQuality(w: Window): TimeQuality {
   return w.synced ? "synced" : "unsynced";
 }
 
+/**
+ * The aligned start of a window, ms: its aligned end minus its length. A window the device started
+ * inside (or that a clock step opened) begins observing later, but belongs to the same slot.
+ */
+export function windowStartMs(w: Window): number {
+  return w.endWallMs - w.lengthS * 1000;
+}
+
 /** The SenML base name of a stream: `{device}:{kind}:{stream}:`. */
 export function baseName(deviceId: string, kind: string, stream: string): string {
   return `${deviceId}:${kind}:${stream}:`;
@@ -42,7 +50,9 @@ export function baseName(deviceId: string, kind: string, stream: string): string
 /** The SenML pack of one summary with its sequence number (and the losses of its topic to report). */
 export function summaryPack(deviceId: string, s: Summary, seq: number, lost?: LossReport): SenmlRecord[] {
   const pack: SenmlRecord[] = [
-    { bn: baseName(deviceId, s.kind, s.name), bt: s.window.startWallMs / 1000, n: "seq", v: seq },
+    // bt is the aligned window start (DESIGN.md "Time"), also for a partial window: subscribers key
+    // windows by it; `observed` says how much of the window the device saw
+    { bn: baseName(deviceId, s.kind, s.name), bt: windowStartMs(s.window) / 1000, n: "seq", v: seq },
     { n: "schema", v: SCHEMA_VERSION },
     { n: "window", u: "s", v: s.window.lengthS },
     { n: "observed", u: "s", v: Math.round(observedSeconds(s.window) * 1000) / 1000 },
