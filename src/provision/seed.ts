@@ -119,6 +119,7 @@ function chooseArch(board: string, arch: string | undefined): Arch {
 
 /** Check a given bundle: its checksum file, its checksum, its architecture against the board. */
 function checkBundle(file: string, board: string, arch: string | undefined): void {
+  if (arch !== undefined) chooseArch(board, arch);
   if (!existsSync(file) || !statSync(file).isFile()) throw new SeedError(`--bundle ${file}: no such file; make one with scripts/bundle.sh --arch ${chooseArch(board, arch)}`);
   if (!/\.tar\.gz$/.test(file)) throw new SeedError(`--bundle ${file}: not a .tar.gz bundle; make one with scripts/bundle.sh`);
   const sumFile = `${file}.sha256`;
