@@ -233,6 +233,10 @@ export class LaneDiagnostics {
     for (let k = 0; k < this.n; k++) {
       const share = this.misses[k]! / N;
       const on = (this.active[k]! & DETECTOR_FAULTS.unpaired.bit) !== 0;
+      // a loop holding a presence longer than a vehicle takes is not missing vehicles, it is stuck:
+      // locked-on will say so; "unpaired" would send the technician to the sensitivity (field report)
+      const since = this.onSince[k]!;
+      if (!on && since >= 0 && now - since >= this.cfg.heldPresenceS * 1e9) continue;
       if (!on && share > this.cfg.unpairedShare) this.set(k, "unpaired", true, now, now);
       else if (on && share < this.cfg.unpairedShare / 2) this.set(k, "unpaired", false, now, now);
     }

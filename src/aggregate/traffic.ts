@@ -199,7 +199,8 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
         { n: "fault", vs: kind },
       ],
     };
-    if (state === "start" && now > tNs) alarm.measures!.push({ n: "delay", u: "s", v: Math.round((now - tNs) / 1e6) / 1e3 });
+    // always on a start, 0 included: subscribers read the record's presence, not a special case
+    if (state === "start") alarm.measures!.push({ n: "delay", u: "s", v: Math.round((Math.max(0, now - tNs)) / 1e6) / 1e3 });
     this.opts.alarm?.(alarm);
   }
 
