@@ -23,9 +23,13 @@ export function formatMeasure(name: string, m: { u?: string; v?: number; vs?: st
   }
 }
 
-/** `12:00:10  traffic/lane1  10s  volume 3  flow 1080 veh/h  occupancy 4.1 %  seq 17` */
+/**
+ * `12:00:00  traffic/lane1  10s  volume 3  flow 1080 veh/h  occupancy 4.1 %  seq 17`: the window's
+ * start (its `bt`, as watch and the live view show it) and length; a partial window says how much of
+ * it was observed.
+ */
 export function formatMessage(msg: DecodedMessage, opts: { utc?: boolean } = {}): string {
-  const d = new Date(Math.round((msg.windowStartMs + msg.observedS * 1000) / 1000) * 1000);
+  const d = new Date(msg.windowStartMs);
   const time = opts.utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
   const flags: string[] = [];
   if (msg.timeq !== "synced") flags.push(`time ${msg.timeq}`);

@@ -55,8 +55,21 @@ describe("docs/simulator.md: record a seeded day, replay it, compare", () => {
     const r = sh.run(cmds.join("\n"));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe("same summaries");
-    // and the runs really printed a day of summaries
-    expect(readFileSync(join(sh.dir, "live.txt"), "utf8").split("\n").filter((l) => l.includes("seq")).length).toBeGreaterThan(500);
+    // and the runs really printed a day of summaries, as the doc's example shows them
+    const live = readFileSync(join(sh.dir, "live.txt"), "utf8").split("\n");
+    expect(live.filter((l) => l.includes("seq")).length).toBeGreaterThan(500);
+    const shown = blocks.flatMap((b) => b.body.split("\n")).filter((l) => /^\d\d:\d\d:\d\d {2}traffic\//.test(l));
+    expect(shown.length).toBeGreaterThanOrEqual(3);
+    for (const line of shown) {
+      const [time, stream, len] = line.split(/ {2,}/);
+      const vol = /volume \d+/.exec(line)![0];
+      const seq = /seq \d+/.exec(line)![0];
+      const real = live.find((l) => l.includes(`  ${seq}`) && (l.endsWith(seq) || l.includes(`${seq}  `)));
+      expect(real, `${seq} in live.txt`).toBeDefined();
+      expect(real!.startsWith(`${time}  ${stream}`), `${line}\nvs\n${real}`).toBe(true);
+      expect(real).toContain(`  ${len}  ${vol}  `);
+      expect(line.includes("time jump")).toBe(real!.includes("time jump"));
+    }
   }, 300_000);
 });
 
