@@ -6,6 +6,7 @@ import { installCommand } from "./install.js";
 import { provisionCommand } from "./provision.js";
 import { runCommand } from "./run.js";
 import { simCommand } from "./sim.js";
+import { testCommand } from "./test.js";
 import { validateCommand } from "./validate.js";
 import { watchCommand } from "./watch.js";
 import { version } from "./version.js";
@@ -19,7 +20,8 @@ export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sim: { run: simCommand, summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth" },
   replay: { run: replayCommand, summary: "feed a recorded signal trace through a device config's pipeline" },
   provision: { run: provisionCommand, summary: "write a device config for a board and a site (asks on a terminal); validates it first" },
-  doctor: { run: doctorCommand, summary: "on-site checklist: config, board, wiring (live edge counts), clock, disk, outbox, broker" },
+  doctor: { run: doctorCommand, summary: "on-site checklist: config, board, wiring (stuck inputs, speed traps), clock, disk, outbox, files, broker, service" },
+  test: { run: testCommand, summary: "dry run: print the summaries and alarms a config would publish, publishing nothing" },
   install: { run: installCommand, summary: "write the systemd unit that runs this device as a hardened service" },
   watch: { run: watchCommand, summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
 };
