@@ -1,5 +1,4 @@
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -7,36 +6,10 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runCli } from "../helpers/cli.js";
+import { fakeBundle, IMAGER, imagerCard } from "./provision-card.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const IMAGER = join(ROOT, "test", "fixtures", "imager");
 const dir = mkdtempSync(join(tmpdir(), "roadside-seed-"));
-
-/** A bundle as scripts/bundle.sh writes it (tarball + sha256sum file); its content does not matter here. */
-export function fakeBundle(where: string, arch = "arm64", content = "v1"): string {
-  const name = `roadside-0.1.0-linux-${arch}-node20`;
-  const src = mkdtempSync(join(tmpdir(), "roadside-fake-bundle-"));
-  mkdirSync(join(src, name, "scripts"), { recursive: true });
-  writeFileSync(join(src, name, "scripts", "install.sh"), `echo ${content}\n`);
-  writeFileSync(join(src, name, "BUNDLE-INFO"), `version=0.1.0\narch=${arch}\n`);
-  mkdirSync(where, { recursive: true });
-  const file = join(where, `${name}.tar.gz`);
-  expect(spawnSync("tar", ["-czf", file, "-C", src, name]).status).toBe(0);
-  const sum = createHash("sha256").update(readFileSync(file)).digest("hex");
-  writeFileSync(`${file}.sha256`, `${sum}  ${name}.tar.gz\n`);
-  return file;
-}
-
-/** A boot partition as Raspberry Pi Imager leaves it: firmware files plus its cloud-init seed. */
-export function imagerCard(where: string, userData = "user-data-2.0.3"): string {
-  mkdirSync(where, { recursive: true });
-  writeFileSync(join(where, "config.txt"), "dtparam=audio=on\ncamera_auto_detect=1\n");
-  writeFileSync(join(where, "cmdline.txt"), "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait ds=nocloud;i=rpi-imager-1764000000000\n");
-  copyFileSync(join(IMAGER, userData), join(where, "user-data"));
-  copyFileSync(join(IMAGER, "network-config"), join(where, "network-config"));
-  copyFileSync(join(IMAGER, "meta-data"), join(where, "meta-data"));
-  return where;
-}
 
 /** Every file under `root`, path → bytes. */
 function snapshot(root: string): Map<string, string> {
@@ -157,7 +130,7 @@ describe("roadside provision --seed", () => {
     ];
     for (const [extra, want] of cases) {
       const res = await provision([...BASE, "--seed", card, ...extra]);
-      expect(res.code, extra.join(" ")).toBe(2);
+      expect(res.code, `${extra.join(" ")}: ${res.stderr}`).toBe(2);
       expect(res.stderr, extra.join(" ")).toMatch(want);
     }
     writeFileSync(join(card, "user-data"), "#!/bin/sh\necho hello\n");
