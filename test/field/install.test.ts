@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +9,6 @@ import { runCli } from "../helpers/cli.js";
 const dir = mkdtempSync(join(tmpdir(), "roadside-install-"));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const have = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 function config(name: string, board: string): string {
   const p = join(dir, name);
@@ -105,48 +104,9 @@ describe("scripts/install.sh and scripts/bundle.sh", () => {
     }
   });
 
-  it.skipIf(!have("shellcheck"))("are shellcheck-clean", () => {
-    const r = spawnSync("shellcheck", scripts, { encoding: "utf8" });
+  it.skipIf(!have("shellcheck"))("are shellcheck-clean, the .deb's maintainer scripts too (the bundle itself: bundle.test.ts)", () => {
+    const r = spawnSync("shellcheck", [...scripts, ...["postinst", "prerm", "postrm"].map((s) => join(ROOT, "scripts/deb", s))], { encoding: "utf8" });
     expect(r.stdout + r.stderr).toBe("");
     expect(r.status).toBe(0);
-  });
-
-  it("bundle.sh builds an offline tarball of this checkout that runs on its own, with production packages only; install.sh --dry-run plans its install", () => {
-    const out = join(dir, "bundle");
-    // dist/ is built by `npm test` before the tests run
-    const b = spawnSync("bash", [join(ROOT, "scripts/bundle.sh"), "--no-build", "--output", out], { encoding: "utf8" });
-    expect(b.status, b.stderr).toBe(0);
-    expect(b.stderr).toMatch(/\[1\/5\][\s\S]*\[2\/5\][\s\S]*\[3\/5\][\s\S]*\[4\/5\][\s\S]*\[5\/5\] compressing/); // progress
-    const name = `roadside-${VERSION}-linux-${process.arch}-node${process.versions.node.split(".")[0]}`;
-    const tarball = join(out, `${name}.tar.gz`);
-    expect(b.stdout).toContain(`wrote ${tarball}`);
-    const list = spawnSync("tar", ["-tzf", tarball], { encoding: "utf8", maxBuffer: 64 << 20 }).stdout.split("\n");
-    for (const f of ["bin/roadside.js", "dist/cli/main.js", "boards/raspberry-pi-5.json", "BUNDLE-INFO", "scripts/install.sh", "node_modules/mqtt/package.json", "node_modules/better-sqlite3/build/Release/better_sqlite3.node", "node_modules/zod/package.json"]) {
-      expect(list, f).toContain(`${name}/${f}`);
-    }
-    for (const dev of ["vitest", "typescript", "@types/better-sqlite3"]) expect(list.some((f) => f.startsWith(`${name}/node_modules/${dev}/`)), dev).toBe(false);
-    expect(list.filter((f) => f.startsWith(`${name}/dist/`) && /\.test\.js$|\.map$/.test(f))).toEqual([]);
-    const sum = readFileSync(`${tarball}.sha256`, "utf8");
-    expect(spawnSync("sha256sum", ["-c", `${name}.tar.gz.sha256`], { cwd: out }).status, sum).toBe(0);
-
-    // unpacked alone, it runs: its own node_modules load, native addons included
-    const x = join(dir, "unpacked");
-    spawnSync("mkdir", ["-p", x]);
-    expect(spawnSync("tar", ["-xzf", tarball, "-C", x]).status).toBe(0);
-    const app = join(x, name, "bin", "roadside.js");
-    const v = spawnSync(process.execPath, [app, "--version"], { encoding: "utf8" });
-    expect(v.stdout.trim(), v.stderr).toBe(VERSION);
-    const val = spawnSync(process.execPath, [app, "validate", config("bundled.yaml", "sim")], { encoding: "utf8", cwd: x });
-    expect(val.status, val.stderr).toBe(0);
-    expect(readFileSync(join(x, name, "BUNDLE-INFO"), "utf8")).toMatch(new RegExp(`^arch=${process.arch}$[\\s\\S]*^node_abi=${process.versions.modules}$`, "m"));
-
-    const prefix = join(dir, "opt-roadside");
-    const plan = spawnSync("bash", [join(ROOT, "scripts/install.sh"), "--dry-run", "--bundle", tarball, "--prefix", prefix], { encoding: "utf8" });
-    expect(plan.status, plan.stderr).toBe(0);
-    expect(plan.stdout).toContain(`+ tar -xzf ${tarball} -C ${prefix}.new --strip-components=1`);
-    expect(plan.stdout).toContain(`+ ln -sfn ${prefix}/bin/roadside.js /usr/local/bin/roadside`);
-    expect(plan.stdout).toContain("done (dry run): nothing was changed");
-    expect(existsSync(prefix) || existsSync(`${prefix}.new`)).toBe(false);
-    expect(readdirSync(out).sort()).toEqual([`${name}.tar.gz`, `${name}.tar.gz.sha256`]);
   });
 });
