@@ -9,20 +9,30 @@ export interface ConfigIssue {
   location?: string;
 }
 
+/** Text from the input as shown in a message: at most `max` characters, the rest marked as cut. */
+export function clip(text: string, max = 160): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** `show` for messages: a hostile file's megabyte string or key is cut, not echoed. */
+export function shown(v: unknown): string {
+  return clip(typeof v === "string" && v.length > 200 ? JSON.stringify(v.slice(0, 200)) : show(v), 80);
+}
+
 /** `inputs["lane1.up"].line`: dotted where the key is a plain identifier, bracketed otherwise. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
-    else if (typeof seg === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(String(seg))}]`;
+    else if (typeof seg === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg) && seg.length <= 64) out += out ? `.${seg}` : seg;
+    else out += `[${clip(JSON.stringify(String(seg)), 64)}]`;
   }
   return out || "(top level)";
 }
 
-/** `path: message`, the one line format of every config error. */
+/** `path: message`, the one line format of every config error; never more than one line. */
 export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.location ?? formatPath(issue.path)}: ${issue.message}`;
+  return `${issue.location ?? formatPath(issue.path)}: ${clip(issue.message.replace(/[\r\n]+/g, " "), 400)}`;
 }
 
 /** The value at `path` inside `root`, or undefined. */
@@ -35,34 +45,40 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** Levenshtein distance, for "did you mean" hints. */
+/** Levenshtein distance, case-insensitive, for "did you mean" hints. */
 export function distance(a: string, b: string): number {
-  const d: number[] = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[] = Array.from({ length: y.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= x.length; i++) {
     let prev = d[0]!;
     d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
+    const ci = x.charCodeAt(i - 1);
+    for (let j = 1; j <= y.length; j++) {
       const tmp = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (ci === y.charCodeAt(j - 1) ? 0 : 1));
       prev = tmp;
     }
   }
-  return d[b.length]!;
+  return d[y.length]!;
 }
 
 /** The closest of `candidates` to `word`, if close enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined; // no name is that long: not a typo, and distance() is quadratic
+  // a one-letter name is too short to have a typo of another name
+  const limit = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1);
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue; // the distance is at least the length difference
     const dd = distance(word, c);
     if (dd < bestD) {
       bestD = dd;
       best = c;
     }
   }
-  // a one-letter name is too short to have a typo of another name
-  return best !== undefined && bestD <= Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1) ? best : undefined;
+  return best !== undefined && bestD <= limit ? best : undefined;
 }
 
 /** Known keys of the object schema at `path`, for did-you-mean hints on unknown keys. */
@@ -93,22 +109,22 @@ export function fromZod(error: z.ZodError, input: unknown, knownKeys: KnownKeys)
         if (value === undefined) {
           out.push({ path, message: iss.message.startsWith("Invalid input") ? `is required (expected ${iss.expected})` : iss.message });
         } else {
-          out.push({ path, message: iss.message.startsWith("Invalid input") ? `expected ${iss.expected}, got ${show(value)}` : iss.message });
+          out.push({ path, message: iss.message.startsWith("Invalid input") ? `expected ${iss.expected}, got ${shown(value)}` : iss.message });
         }
         break;
       case "invalid_value":
-        out.push({ path, message: `got ${show(value)}; use one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}` });
+        out.push({ path, message: `got ${shown(value)}; use one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}` });
         break;
       case "too_small":
       case "too_big": {
         const limit = iss.code === "too_small" ? iss.minimum : iss.maximum;
         const custom = !iss.message.startsWith("Too ");
         const what = iss.code === "too_small" ? "below the minimum" : "above the maximum";
-        out.push({ path, message: custom ? iss.message : `${show(value)} is ${what} ${String(limit)}` });
+        out.push({ path, message: custom ? iss.message : `${shown(value)} is ${what} ${String(limit)}` });
         break;
       }
       case "invalid_format":
-        out.push({ path, message: `${show(value)} is not a valid ${iss.format}` });
+        out.push({ path, message: `${shown(value)} is not a valid ${iss.format}` });
         break;
       default:
         out.push({ path, message: iss.message });

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
 import type * as z from "zod";
 import type { Board, BoardLine } from "./boards.js";
 import { loadBoards } from "./boards.js";
@@ -9,6 +8,7 @@ import { closest, formatIssue, fromZod } from "./issues.js";
 import type { DeviceConfig } from "./schema.js";
 import { configSchema } from "./schema.js";
 import { keysAt } from "./schema-walk.js";
+import { capped, MAX_DEPTH, readConfigText, valueDepthPath } from "./yaml-input.js";
 import type { CheckContext } from "./semantic.js";
 import { CHECKS } from "./semantic.js";
 
@@ -37,6 +37,9 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, issues: [{ path: [], message: "the config must be a mapping with at least device: { id, board }; see docs/config.md" }] };
   }
+  // a config given as an object (a remote command's JSON) gets the same bound as text
+  const deep = valueDepthPath(raw);
+  if (deep) return { ok: false, issues: [{ path: deep, message: `nested deeper than ${MAX_DEPTH} levels; a config needs a handful` }] };
   const obj = raw as Record<string, unknown>;
   const shape = configSchema.shape;
   const issues: ConfigIssue[] = [];
@@ -64,12 +67,13 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   }
   if (!failed.has("device")) {
     const config = parsed as DeviceConfig;
-    const reported = issues.map((i) => i.path.join("\u0000"));
+    // every reported path, and every prefix of one: "is this path or something under it reported"
+    // and "is this path under a reported one" become set lookups, linear in the number of issues
+    const reported = new Set(issues.map((i) => i.path.join("\u0000")));
+    const underReported = new Set<string>();
+    for (const i of issues) for (let n = 0; n <= i.path.length; n++) underReported.add(i.path.slice(0, n).join("\u0000"));
     const ctx: CheckContext = {
-      touched: (path) => {
-        const p = path.join("\u0000");
-        return reported.some((r) => r === p || r.startsWith(`${p}\u0000`));
-      },
+      touched: (path) => underReported.has(path.join("\u0000")),
       config: withDefaults(config, failed),
       board: boards.get(config.device.board),
       boards,
@@ -79,8 +83,8 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
     for (const check of CHECKS) {
       for (const issue of check(ctx)) {
         // a semantic complaint about a value the schema already rejected (and repair removed) is noise
-        const p = issue.path.join("\u0000");
-        if (reported.some((r) => p === r || p.startsWith(`${r}\u0000`))) continue;
+        const self = issue.path.length === 0 && reported.has("");
+        if (self || issue.path.some((_, n) => reported.has(issue.path.slice(0, n + 1).join("\u0000")))) continue;
         issues.push(issue);
       }
     }
@@ -88,8 +92,12 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
       return { ok: true, issues: [], loaded: { config: ctx.config, board: ctx.board, lines: ctx.lines, hash: configHash(ctx.config) } };
     }
   }
-  issues.sort((a, b) => order(obj, a) - order(obj, b));
-  return { ok: false, issues };
+  // file order of the top-level sections; a stable sort keeps each section's own order (O(n log n))
+  const rank = new Map(Object.keys(obj).map((k, i) => [k, i]));
+  const last = rank.size;
+  const keyed = issues.map((issue) => ({ issue, r: rank.get(String(issue.path[0])) ?? last }));
+  keyed.sort((a, b) => a.r - b.r);
+  return { ok: false, issues: capped(keyed.map((k) => k.issue)) };
 }
 
 /** Remove the values at `paths` (relative to the section) and parse again, a few rounds at most. */
@@ -129,13 +137,6 @@ function withDefaults(config: DeviceConfig, failed: ReadonlySet<string>): Device
   return c as DeviceConfig;
 }
 
-/** Position of an issue's top-level section in the file, so errors print in file order. */
-function order(obj: Record<string, unknown>, issue: ConfigIssue): number {
-  const keys = Object.keys(obj);
-  const i = keys.indexOf(String(issue.path[0]));
-  return i === -1 ? keys.length : i;
-}
-
 /** Canonical hash of a parsed config: keys sorted, so formatting and key order do not change it. */
 export function configHash(config: DeviceConfig): string {
   const canon = (v: unknown): unknown => {
@@ -150,18 +151,9 @@ export function configHash(config: DeviceConfig): string {
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. Syntax errors are issues too. */
 export function parseConfigText(text: string, opts: ValidateOptions = {}): ValidationResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return { path: [], location: `line ${pos.line}, column ${pos.col}`, message: `${e.message.split("\n")[0]}; fix the YAML syntax` };
-      }),
-    };
-  }
-  return validateConfig(doc.toJS({ maxAliasCount: 100 }), opts);
+  const read = readConfigText(text);
+  if (!read.ok) return read;
+  return validateConfig(read.value, opts);
 }
 
 /** Read and validate a config file. A missing or unreadable file is one issue naming the path. */
