@@ -1,29 +1,30 @@
 import type { Io } from "./args.js";
 import { EXIT, processIo, UsageError } from "./args.js";
-import { replayCommand } from "./replay.js";
-import { doctorCommand } from "./doctor.js";
-import { installCommand } from "./install.js";
-import { provisionCommand } from "./provision.js";
-import { runCommand } from "./run.js";
-import { simCommand } from "./sim.js";
-import { testCommand } from "./test.js";
-import { validateCommand } from "./validate.js";
-import { watchCommand } from "./watch.js";
 import { version } from "./version.js";
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
+/**
+ * A command whose module is imported only when it runs: every module loaded stays in memory for the
+ * life of the process (its source text too), and `roadside run` on a 512 MB board must not carry
+ * doctor, provision or watch code for years (issue 15; docs/hardware.md "Memory").
+ */
+function lazy<K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command {
+  return async (argv, io) => (await load())[name](argv, io);
+}
+
 /** Commands by name, with a one-line summary for the top-level help. */
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  run: { run: runCommand, summary: "run the device (no config: a simulated site and an embedded broker)" },
-  validate: { run: validateCommand, summary: "check device configs; prints every problem as path: message" },
-  sim: { run: simCommand, summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth" },
-  replay: { run: replayCommand, summary: "feed a recorded signal trace through a device config's pipeline" },
-  provision: { run: provisionCommand, summary: "write a device config for a board and a site (asks on a terminal); validates it first" },
-  doctor: { run: doctorCommand, summary: "on-site checklist: config, board, wiring (stuck inputs, speed traps), clock, disk, outbox, files, broker, service" },
-  test: { run: testCommand, summary: "dry run: print the summaries and alarms a config would publish, publishing nothing" },
-  install: { run: installCommand, summary: "write the systemd unit that runs this device as a hardened service" },
-  watch: { run: watchCommand, summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
+  run: { run: lazy(() => import("./run.js"), "runCommand"), summary: "run the device (no config: a simulated site and an embedded broker)" },
+  validate: { run: lazy(() => import("./validate.js"), "validateCommand"), summary: "check device configs; prints every problem as path: message" },
+  sim: { run: lazy(() => import("./sim.js"), "simCommand"), summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth" },
+  replay: { run: lazy(() => import("./replay.js"), "replayCommand"), summary: "feed a recorded signal trace through a device config's pipeline" },
+  provision: { run: lazy(() => import("./provision.js"), "provisionCommand"), summary: "write a device config for a board and a site (asks on a terminal); validates it first" },
+  doctor: { run: lazy(() => import("./doctor.js"), "doctorCommand"), summary: "on-site checklist: config, board, wiring (stuck inputs, speed traps), clock, disk, outbox, files, broker, service" },
+  test: { run: lazy(() => import("./test.js"), "testCommand"), summary: "dry run: print the summaries and alarms a config would publish, publishing nothing" },
+  support: { run: lazy(() => import("./support.js"), "supportCommand"), summary: "write a support bundle for a ticket: versions, config without secrets, doctor, health, outbox, journal" },
+  install: { run: lazy(() => import("./install.js"), "installCommand"), summary: "write the systemd unit that runs this device as a hardened service" },
+  watch: { run: lazy(() => import("./watch.js"), "watchCommand"), summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
 };
 
 

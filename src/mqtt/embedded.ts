@@ -1,6 +1,5 @@
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
-import { Aedes } from "aedes";
 
 export interface EmbeddedBroker {
   /** mqtt://127.0.0.1:PORT */
@@ -15,6 +14,8 @@ export interface EmbeddedBroker {
  * Loopback only: it has no authentication and is not for production.
  */
 export async function startEmbeddedBroker(port = 1883): Promise<EmbeddedBroker> {
+  // imported here, not at the top: a device that talks to the city's broker never loads aedes
+  const { Aedes } = await import("aedes");
   const broker = await Aedes.createBroker();
   const listen = (p: number): Promise<Server> =>
     new Promise((resolve, reject) => {

@@ -1,0 +1,63 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EmbeddedBroker } from "../../src/mqtt/embedded.js";
+import { startAedes } from "../helpers/brokers.js";
+import { ROADSIDE } from "../helpers/cli.js";
+
+const HOOK = fileURLToPath(new URL("../helpers/module-log.mjs", import.meta.url));
+
+/** The ES modules `roadside ARGS` loads (it runs to its end: --duration). */
+async function modulesOf(dir: string, args: string[]): Promise<{ code: number | null; modules: string[]; stderr: string }> {
+  const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(log, "");
+  const child = spawn(process.execPath, ["--import", HOOK, ROADSIDE, ...args], { env: { ...process.env, MODULE_LOG: log }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  return { code, modules: readFileSync(log, "utf8").split("\n").filter(Boolean), stderr };
+}
+
+const dist = (m: string[], folder: string) => m.filter((u) => u.includes(`/dist/${folder}`));
+
+describe("a command loads only what it uses (issue 15: every module loaded stays in memory)", () => {
+  let dir: string;
+  let broker: EmbeddedBroker;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "roadside-lazy-"));
+    broker = await startAedes();
+  });
+  afterAll(async () => {
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("run against a broker loads no embedded broker, doctor, provision, install, sim or replay command code", async () => {
+    const config = join(dir, "device.json");
+    writeFileSync(config, JSON.stringify({ device: { id: "lazy-1", board: "sim" }, inputs: { a: { line: 17 }, b: { line: 27 } }, detectors: { lane1: { loops: ["a", "b"] } }, windows: { default: "10s" } }));
+    const r = await modulesOf(dir, ["run", "--config", config, "--broker", broker.url, "--state-dir", join(dir, "state"), "--duration", "2s", "--quiet", "--log-level", "error"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.modules.some((u) => u.endsWith("/dist/cli/run.js"))).toBe(true);
+    expect(r.modules.filter((u) => u.includes("/node_modules/aedes/"))).toEqual([]);
+    expect(dist(r.modules, "doctor/")).toEqual([]);
+    expect(dist(r.modules, "provision/")).toEqual([]);
+    expect(dist(r.modules, "install/")).toEqual([]);
+    for (const cmd of ["doctor", "provision", "install", "sim", "replay", "watch", "validate"]) expect(dist(r.modules, `cli/${cmd}.js`)).toEqual([]);
+  }, 60_000);
+
+  it("run with no broker starts the embedded one (aedes is loaded when it is used)", async () => {
+    const r = await modulesOf(dir, ["run", "--state-dir", join(dir, "state-demo"), "--duration", "1s", "--quiet", "--log-level", "error"]);
+    expect(r.code).toBe(0);
+    expect(r.modules.some((u) => u.includes("/node_modules/aedes/"))).toBe(true);
+  }, 60_000);
+
+  it("--help names every command without loading any of them", async () => {
+    const r = await modulesOf(dir, ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.modules.filter((u) => /\/dist\/cli\/(run|sim|replay|doctor|provision|install|watch|validate)\.js$/.test(u))).toEqual([]);
+  }, 30_000);
+});
