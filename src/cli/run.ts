@@ -22,6 +22,7 @@ import { startEmbeddedBroker } from "../mqtt/embedded.js";
 import { loadTransport, redactUrl } from "../mqtt/secrets.js";
 import { OutboxError } from "../outbox/errors.js";
 import { openOutbox } from "../outbox/open.js";
+import { lockStateDir, StateLockError } from "../outbox/lock.js";
 import { annotateLoss, decodeMessage } from "../publish/envelope.js";
 import { Device } from "../runtime.js";
 import { identifierPortNames } from "../config/sections/identifiers.js";
@@ -129,6 +130,20 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
 
+  // one process per state folder: a second would take the broker session over and publish its own summaries
+  let lock: ReturnType<typeof lockStateDir>;
+  try {
+    lock = lockStateDir(dir);
+  } catch (err) {
+    if (err instanceof StateLockError) {
+      io.err(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    io.err(`cannot lock the state folder ${dir}: ${(err as Error).message}; check that the folder is writable by this user or pass --state-dir\n`);
+    return EXIT.failure;
+  }
+  process.once("exit", () => lock.release());
+
   let broker: EmbeddedBroker | undefined;
   if (!(values.broker ?? config.mqtt.url)) {
     broker = await startEmbeddedBroker(config.mqtt.embeddedPort);
@@ -152,6 +167,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     });
   } catch (err) {
     await broker?.close();
+    lock.release();
     io.err(`${err instanceof OutboxError ? err.message : `cannot open the outbox in ${dir}: ${(err as Error).message}; check that the folder is writable or pass --state-dir`}\n`);
     return EXIT.failure;
   }
@@ -159,12 +175,15 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const replay = new FileReplayStore(join(dir, "control.json"));
 
   let exit: (code: number) => void = () => {};
+  let durationTimer: ReturnType<typeof clock.setTimer> | undefined;
   const stopped = new Promise<number>((resolve) => {
     exit = resolve;
     process.once("SIGINT", () => resolve(EXIT.ok));
     process.once("SIGTERM", () => resolve(EXIT.ok));
-    if (durationS !== undefined) clock.setTimer(clock.monoNs() + durationS * 1000 * NS_PER_MS, () => resolve(EXIT.ok));
+    if (durationS !== undefined) durationTimer = clock.setTimer(clock.monoNs() + durationS * 1000 * NS_PER_MS, () => resolve(EXIT.ok));
   });
+  // a pending --duration timer would keep the process alive after a signal stopped it
+  void stopped.then(() => durationTimer && clock.clearTimer(durationTimer));
 
   // --record: the recorder sits between the hardware and the device, so it sees what the drivers see;
   // identifier ports (probe scanners, RFID readers) are never recorded
@@ -265,6 +284,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     recorder?.close();
     outbox.close();
     await broker?.close();
+    lock.release();
     return EXIT.failure;
   }
 
@@ -278,6 +298,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   recorder?.close();
   outbox.close();
   await broker?.close();
+  lock.release();
   return code;
 }
 

@@ -25,6 +25,8 @@ interface RealTimer extends TimerHandle {
 }
 
 const TIMESYNC_FLAG = "/run/systemd/timesync/synchronized";
+/** The longest delay setTimeout honours (a signed 32-bit millisecond count). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Production clock. Monotonic time is `process.hrtime`, which on Linux is CLOCK_MONOTONIC: the same
@@ -80,10 +82,19 @@ export class RealClock implements Clock {
     return this.cachedSynced;
   }
 
+  /**
+   * Timers of any length. Node's setTimeout takes at most 2³¹−1 ms (24.8 days) and fires a longer
+   * delay after 1 ms, so a long one is waited out in chunks, each re-measured against the monotonic
+   * clock (`run -d 30d` once exited after 0.4 s).
+   */
   setTimer(atNs: number, fn: () => void): TimerHandle {
-    const delayMs = Math.max(0, (atNs - this.monoNs()) / NS_PER_MS);
-    const t = setTimeout(fn, delayMs);
-    return { atNs, t } as RealTimer;
+    const handle = { atNs } as RealTimer;
+    const arm = (): void => {
+      const delayMs = Math.max(0, (atNs - this.monoNs()) / NS_PER_MS);
+      handle.t = delayMs > MAX_TIMEOUT_MS ? setTimeout(arm, MAX_TIMEOUT_MS) : setTimeout(fn, delayMs);
+    };
+    arm();
+    return handle;
   }
   clearTimer(handle: TimerHandle): void {
     clearTimeout((handle as RealTimer).t);
