@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   support: { run: lazy(() => import("./support.js"), "supportCommand"), summary: "write a support bundle for a ticket: versions, config without secrets, doctor, health, outbox, journal" },
   install: { run: lazy(() => import("./install.js"), "installCommand"), summary: "write the systemd unit that runs this device as a hardened service" },
   watch: { run: lazy(() => import("./watch.js"), "watchCommand"), summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
+  calibrate: { run: lazy(() => import("./calibrate.js"), "calibrateCommand"), summary: "known-speed calibration of a speed trap's loop latencies from a recorded test drive" },
 };
 
 

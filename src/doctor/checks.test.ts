@@ -168,3 +168,17 @@ describe("doctor: the broker", () => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 });
+
+describe("support bundle parts", () => {
+  it("the journal since boot on a systemd host; a clear note elsewhere", async () => {
+    const { journalSinceBoot } = await import("./support.js");
+    const base = ctx(sim, {}).env;
+    expect(await journalSinceBoot(base, "roadside.service", 10)).toEqual({ unit: "roadside.service", unavailable: "not a systemd host (no journalctl)" });
+    let asked: readonly string[] = [];
+    const env = { ...base, exec: async (_c: string, args: readonly string[]) => ((asked = args), ok("a\nb\n")) };
+    expect(await journalSinceBoot(env, "roadside.service", 10)).toMatchObject({ lines: ["a", "b"] });
+    expect(asked).toEqual(["-u", "roadside.service", "-b", "--no-pager", "-q", "-o", "short-iso", "-n", "10"]);
+    const denied = { ...base, exec: async () => ({ code: 1, stdout: "", stderr: "No journal files were opened due to insufficient permissions.\n" }) };
+    expect(await journalSinceBoot(denied, "roadside.service", 10)).toEqual({ unit: "roadside.service", unavailable: "No journal files were opened due to insufficient permissions." });
+  });
+});
