@@ -87,6 +87,25 @@ describe("user-data merge", () => {
     expect(() => mergeUserData("#cloud-config\n- a\n", "/b/user-data")).toThrow(/must be a YAML mapping/);
   });
 
+  it("cloud-init's own code reads the entry and turns it into the runcmd script that runs firstboot.sh", () => {
+    // cc_runcmd: util.load_yaml, then util.shellify into /var/lib/cloud/instance/scripts/runcmd
+    const file = join(dir, "for-cloud-init");
+    writeFileSync(file, mergeUserData(IMAGER[0]!.text));
+    const py = ["import sys", "from cloudinit import util", "cfg = util.load_yaml(open(sys.argv[1]).read())", "print(util.shellify([c for c in cfg['runcmd'] if 'roadside-firstboot' in str(c)]), end='')"].join("\n");
+    const r = spawnSync("/usr/bin/python3", ["-c", py, file], { encoding: "utf8" });
+    if (r.error || /No module named 'cloudinit'/.test(r.stderr)) throw new Error(`cloud-init's Python package is missing: apt-get install cloud-init (${r.stderr || r.error?.message})`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("#!/bin/sh");
+    const root = mkdtempSync(join(tmpdir(), "roadside-runcmd-ci-"));
+    spawnSync("mkdir", ["-p", `${root}/boot/firmware/roadside`]);
+    writeFileSync(`${root}/boot/firmware/roadside/firstboot.sh`, 'echo "firstboot ran from $(dirname "${BASH_SOURCE[0]}")"\n');
+    const script = join(root, "runcmd");
+    writeFileSync(script, r.stdout.replaceAll("/boot/", `${root}/boot/`));
+    const ran = spawnSync("sh", [script], { encoding: "utf8" });
+    expect(ran.stdout.trim()).toBe(`firstboot ran from ${root}/boot/firmware/roadside`);
+    expect(ran.status).toBe(0);
+  });
+
   it("the entry runs firstboot.sh from /boot/firmware/roadside or /boot/roadside, with bash (FAT has no exec bit)", () => {
     const root = mkdtempSync(join(tmpdir(), "roadside-runcmd-"));
     // run the entry's shell text with the boot folders moved under a temporary root

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -141,6 +141,24 @@ describe("roadside provision --seed", () => {
     const bad = await provision(["--id", "p", "--board", "raspberry-pi-4", "--bundle", bundle]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--bundle goes with --seed DIR");
+  });
+});
+
+describe("roadside provision --seed --interactive", () => {
+  it("asks everything but where to write, and writes the seed", async () => {
+    const card = imagerCard(join(dir, "card-asked"), "user-data-2.0.11");
+    const answers = ["pole-5", "raspberry-pi-4", "", "0", "", "", "", "", "", "mqtt://10.0.2.2:1883", "", ""];
+    const child = spawn(process.execPath, [join(ROOT, "bin", "roadside.js"), "provision", "--interactive", "--seed", card, "--bundle", bundle], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.stdin.end(answers.map((a) => `${a}\n`).join(""));
+    const code = await new Promise((res) => child.on("exit", res));
+    expect(code, out).toBe(0);
+    expect(out).not.toContain("Write the config to");
+    expect(out).toContain(`wrote the first-boot seed to ${card}: device pole-5 on Raspberry Pi 4 Model B`);
+    expect(parse(readFileSync(join(card, "roadside", "etc", "device.yaml"), "utf8"))).toMatchObject({ device: { id: "pole-5" }, mqtt: { url: "mqtt://10.0.2.2:1883" } });
+    expect(readFileSync(join(card, "user-data"), "utf8")).toContain("# added by hand after Imager: the city's NTP server");
   });
 });
 
