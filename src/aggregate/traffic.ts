@@ -7,6 +7,7 @@ import type { PassageListener } from "../sensors/loop-pairing.js";
 import { TrapPairing } from "../sensors/loop-pairing.js";
 import type { Alarm, AlarmSink } from "./alarm.js";
 import type { SummarySink } from "./summary.js";
+import { TrapCalibration } from "./trap-calibration.js";
 import { LaneWindows, overlap } from "./traffic-bucket.js";
 import type { DetectorFault, DiagnosticsHost } from "./traffic-diagnostics.js";
 import { DETECTOR_FAULTS, LaneDiagnostics } from "./traffic-diagnostics.js";
@@ -22,6 +23,9 @@ export interface TrafficAggregatorOptions extends LaneShape {
   /** Loop length along the lane, m. */
   loopLengthM: number;
   diagnostics: ResolvedDiagnostics;
+  /** Speed traps: latency calibration (docs/traffic.md "Calibration"). Default report, 10 ms. */
+  calibration?: "report" | "auto";
+  calibrationAlarmMs?: number;
   sink: SummarySink;
   alarm?: AlarmSink;
   logger?: Logger;
@@ -45,6 +49,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
   private readonly n: number;
   private readonly pairing: TrapPairing | undefined;
   private readonly diag: LaneDiagnostics;
+  private readonly cal: TrapCalibration | undefined;
   private readonly presence: boolean;
   private readonly heldNs: number;
   private driver: LoopDriver | undefined;
@@ -66,12 +71,25 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     this.win = new LaneWindows(opts.classes.length);
     this.pairing = this.n === 2 && this.presence ? new TrapPairing(opts.spacingM, opts.loopLengthM, this) : undefined;
     this.diag = new LaneDiagnostics(this.n, this.presence, opts.diagnostics, this);
+    this.cal =
+      this.pairing !== undefined
+        ? new TrapCalibration({
+            detector: opts.detector,
+            downstream: opts.inputs[1] ?? "downstream",
+            spacingM: opts.spacingM,
+            loopLengthM: opts.loopLengthM,
+            mode: opts.calibration ?? "report",
+            alarmMs: opts.calibrationAlarmMs ?? 10,
+            ...(opts.alarm ? { alarm: opts.alarm } : {}),
+          })
+        : undefined;
     this.heldNs = opts.diagnostics.heldPresenceS * 1e9;
   }
 
   /** The driver whose pending changes must be settled before a window is finalised. */
   attach(driver: LoopDriver): void {
     this.driver = driver;
+    this.cal?.attach(driver);
   }
 
   /** Start diagnostics at `nowNs` with the loops' levels as read when the inputs opened. */
@@ -128,6 +146,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
       b.lengthN++;
       const c = classIndex(this.opts.classes, lengthM);
       if (c >= 0) b.classCounts[c]!++;
+      this.cal?.vehicle(speedMs, lengthM);
     }
     this.opts.onPassage?.(tEnd, speedMs, lengthM);
   }
@@ -263,6 +282,10 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     }
     const measures = trafficMeasures(closed, b, this.opts);
     this.win.release(b);
+    if (this.cal !== undefined) {
+      measures.push(...this.cal.measures());
+      this.cal.review(nowNs, this.onSince[0]! < 0 && this.onSince[1]! < 0);
+    }
     this.opts.sink([{ kind: "traffic", name: this.opts.detector, window: closed, measures }]);
   }
 
@@ -279,6 +302,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
       glitches: this.driver?.glitches() ?? 0,
       late: this.win.late,
       pending: this.pairing?.pending() ?? 0,
+      ...(this.cal?.health() ?? {}),
     };
   }
 

@@ -28,6 +28,8 @@ export function laneAggregator(
     speedUnit: det.speedUnit,
     classes: det.lengthClasses,
     diagnostics: resolveDiagnostics(det),
+    calibration: det.calibration,
+    calibrationAlarmMs: det.calibrationAlarmMs,
     sink: out.sink,
     ...(out.alarm ? { alarm: out.alarm } : {}),
     ...(out.logger ? { logger: out.logger } : {}),
@@ -71,6 +73,13 @@ export function trafficManifestMeasures(det: LoopDetectorConfig): ManifestStream
     { n: "quality.dropped", u: "count", description: "edges known lost before the driver" },
   );
   if (det.loops.length === 2) m.push({ n: "quality.unpaired", u: "count", description: "vehicles seen by one loop of the trap only (lane change between the loops, or a missed detection)" });
+  if (trap) {
+    m.push(
+      { n: "quality.latencyDiff", u: "s", description: "estimated latency of the downstream loop's card minus the upstream one's, beyond the configured inputs.*.latencyMs, from the traffic so far (left out until 30 cars)" },
+      { n: "quality.latencySe", u: "s", description: "standard error of quality.latencyDiff" },
+      { n: "quality.latencyApplied", u: "s", description: `latency correction applied automatically to the downstream loop (calibration: ${det.calibration}; 0 unless auto)` },
+    );
+  }
   return m;
 }
 
@@ -83,10 +92,11 @@ export const trafficFeature: FeatureFactory = (ctx) => {
     const agg = laneAggregator(name, det, { sink: ctx.summaries, alarm: ctx.alarm, logger: ctx.logger.child({ detector: name }) });
     ctx.windows(det.window ?? config.windows.default).add(agg);
     ctx.health.register(`traffic.${name}`, () => agg.health());
-    const lane: { driver?: LoopDriver; claims: ClaimedInput[]; agg: TrafficAggregator; glitchMs: number[] } = {
+    const lane: { driver?: LoopDriver; claims: ClaimedInput[]; agg: TrafficAggregator; glitchMs: number[]; latencyMs: number[] } = {
       agg,
       claims: [],
       glitchMs: det.loops.map((input) => config.inputs[input]!.glitchMs),
+      latencyMs: det.loops.map((input) => config.inputs[input]!.latencyMs),
     };
     det.loops.forEach((input, loop) => {
       lane.claims.push(
@@ -121,7 +131,7 @@ export const trafficFeature: FeatureFactory = (ctx) => {
       for (const lane of lanes) {
         // drivers start from the levels the backend read at open
         const levels = lane.claims.map((c) => c.level());
-        lane.driver = new LoopDriver(lane.glitchMs, levels, lane.agg);
+        lane.driver = new LoopDriver(lane.glitchMs, levels, lane.agg, lane.latencyMs);
         lane.agg.attach(lane.driver);
         lane.agg.start(now, levels);
       }

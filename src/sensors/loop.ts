@@ -34,10 +34,23 @@ class LoopSink implements PresenceSink {
 export class LoopDriver {
   private readonly filters: PulseFilter[];
   private readonly lost: number[];
+  /** Per loop: the card's response latency, ns, subtracted from every edge (inputs.*.latencyMs). */
+  private readonly latency: Float64Array;
 
-  constructor(glitchMs: readonly number[], initial: readonly Level[], listener: LoopListener) {
+  constructor(glitchMs: readonly number[], initial: readonly Level[], listener: LoopListener, latencyMs: readonly number[] = []) {
     this.filters = glitchMs.map((ms, k) => new PulseFilter(ms * NS_PER_MS, ms * NS_PER_MS, new LoopSink(listener, k), initial[k] ?? 0));
     this.lost = glitchMs.map(() => 0);
+    this.latency = new Float64Array(glitchMs.map((_, k) => (latencyMs[k] ?? 0) * NS_PER_MS));
+  }
+
+  /** The latency subtracted from a loop's edges, ns (configured, plus an applied calibration). */
+  latencyNs(loop: number): number {
+    return this.latency[loop]!;
+  }
+
+  /** Change a loop's latency correction (automatic calibration); takes effect from the next edge. */
+  setLatencyNs(loop: number, ns: number): void {
+    this.latency[loop] = ns;
   }
 
   /** Number of loops (1 or 2). */
@@ -47,8 +60,9 @@ export class LoopDriver {
 
   /** A raw edge of loop `loop`. */
   edge(loop: number, level: Level, tNs: number): void {
-    this.flush(tNs);
-    this.filters[loop]!.edge(level, tNs);
+    const t = tNs - this.latency[loop]!;
+    this.flush(t);
+    this.filters[loop]!.edge(level, t);
   }
 
   /** Confirm pending changes that have held long enough by `nowNs`, earliest first. */

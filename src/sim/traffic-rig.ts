@@ -102,6 +102,7 @@ export function runTrafficSite(loaded: LoadedConfig, opts: TrafficRunOptions): T
       det.loops.map((input) => config.inputs[input]!.glitchMs),
       levels,
       agg,
+      det.loops.map((input) => config.inputs[input]!.latencyMs),
     );
     agg.attach(driver);
     agg.start(now, levels);

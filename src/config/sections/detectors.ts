@@ -152,6 +152,18 @@ export const loopDetectorSchema = z
       .default(IRIS_LENGTH_CLASSES.map((c) => ({ ...c })))
       .describe("Speed traps: vehicle length classes, shortest first. Default the IRIS/MnDOT classes motorcycle < 7 ft, short 7–20 ft, medium 20–43 ft, long 43–255 ft."),
     diagnostics: diagnosticsSchema.default(DIAGNOSTICS_DEFAULTS),
+    calibration: z
+      .enum(["report", "auto"])
+      .default("report")
+      .describe(
+        "Speed traps: the device estimates the latency difference between the two loops' cards from the traffic (docs/traffic.md \"Calibration\"). report (default): publish the estimate in health and in each summary's quality, and alarm when it exceeds calibrationAlarmMs; speeds use only the configured inputs.*.latencyMs. auto: also apply the estimate once its standard error is below 1.5 ms.",
+      ),
+    calibrationAlarmMs: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe("Speed traps: alarm (trap-latency) when the loops' latencies, after the configured and applied corrections, disagree by more than this, ms, and by more than three standard errors of the estimate. Default 10 ms: about 4 % of speed at 90 km/h over 6 m; a replaced card or cross-wired loops."),
   })
   .describe("A lane's loop detector.");
 

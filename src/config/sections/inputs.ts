@@ -31,6 +31,14 @@ export const inputSchema = z
       .describe(
         "Minimum pulse width and gap in ms; shorter changes are contact bounce or noise and are dropped. Default 10 ms: far above sub-ms bounce, far below the shortest real on-time (a 2 m motorcycle at 160 km/h over a 1.8 m loop is on ~85 ms).",
       ),
+    latencyMs: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        "Response latency of the detector card on this input, ms (its datasheet, or `roadside calibrate`); subtracted from every edge time. Default 0: equal latencies cancel in a speed trap, but two loops on cards (or channels) with different latencies bias every speed by about −Δlatency / transit time (20 ms at 90 km/h over 6 m: −7.7 %).",
+      ),
   })
   .describe("A digital input line.");
 
