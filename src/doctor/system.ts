@@ -1,5 +1,6 @@
 import type { DeviceConfig } from "../config/schema.js";
 import { SENSOR_PROBES } from "./probes.js";
+import type { LiveReport } from "./live.js";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -109,7 +110,8 @@ export const serialCheck: DoctorCheck = {
   async run(ctx) {
     const live = await ctx.live();
     if (live.ports.length === 0) return [];
-    return live.ports.map((p): CheckResult => {
+    return live.ports.map((p): CheckResult => withValues(judgePort(p), p));
+    function judgePort(p: LiveReport["ports"][number]): CheckResult {
       const where = `${p.name} (${p.spec.path} ${p.spec.baudRate} ${p.spec.dataBits}${p.spec.parity[0]!.toUpperCase()}${p.spec.stopBits})`;
       if (p.error) return { status: "fail", label: "serial", title: `${where}: ${p.error}`, fix: "check the cable and the sensor's power; ls -l /dev/serial/by-id/ shows what is plugged in; the user needs group dialout" };
       if (p.bytes === 0) return { status: "fail", label: "serial", title: `${where}: opened, but no bytes in ${live.seconds} s`, fix: "check the sensor's power and its TX wire to the board's RX; some sensors only talk after a trigger" };
@@ -122,8 +124,11 @@ export const serialCheck: DoctorCheck = {
       const r = parse(p.data);
       if (r.frames === 0) return { status: "fail", label: "serial", title: `${where}: ${p.bytes} bytes but no valid frame`, fix: "wrong baud rate or the wrong sensor model: check baudRate and the sensor's datasheet" };
       const status = r.bad > r.frames / 10 ? "warn" : "pass";
-      return { status, label: "serial", title: `${where}: ${r.frames} frames${r.bad ? `, ${r.bad} bad` : ""}${r.sample ? `, e.g. ${r.sample}` : ""}`, ...(status === "warn" ? { fix: "many bad frames: check the cable length, ground and baud rate" } : {}) };
-    });
+      return { status, label: "serial", title: `${where}: ${r.frames} frames${r.bad ? `, ${r.bad} bad` : ""}${r.sample ? `, e.g. ${r.sample}` : ""}`, ...(status === "warn" ? { fix: "many bad frames: check the cable length, ground and baud rate" } : {}), values: { frames: r.frames, bad: r.bad } };
+    }
+    function withValues(r: CheckResult, p: LiveReport["ports"][number]): CheckResult {
+      return { ...r, values: { sensor: p.name, path: p.spec.path, baudRate: p.spec.baudRate, bytes: p.bytes, identifiers: p.identifiers, error: p.error ?? null, seconds: live.seconds, ...r.values } };
+    }
   },
 };
 
