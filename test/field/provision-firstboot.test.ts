@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 /**
  * scripts/firstboot.sh run for real, as root, with its real useradd, install and chown, against
@@ -143,6 +144,40 @@ describe("scripts/firstboot.sh", () => {
     expect(retry.out).toContain("user roadside exists");
     expect(readFileSync(join(r.etc, "roadside", "secrets", "broker.pw"), "utf8")).toBe("hunter2\n");
     expect(existsSync(join(r.var, "lib", "roadside", "firstboot.done"))).toBe(true);
+  });
+
+  it("runs from what `roadside provision --seed` wrote: the service user can read the config and its secret, nobody else can", async () => {
+    const r = rig();
+    // a card seeded by provision, with the rig's stub bundle
+    const card = join(r.root, "card");
+    mkdirSync(card);
+    writeFileSync(join(card, "config.txt"), "\n");
+    const bundle = join(r.root, "bundle", `${BUNDLE}.tar.gz`);
+    mkdirSync(join(r.root, "bundle"));
+    copyFileSync(join(r.seed, `${BUNDLE}.tar.gz`), bundle);
+    const sum = spawnSync("sha256sum", [`${BUNDLE}.tar.gz`], { cwd: join(r.root, "bundle"), encoding: "utf8" });
+    writeFileSync(`${bundle}.sha256`, sum.stdout);
+    writeFileSync(join(r.root, "broker.pw"), "hunter2\n");
+    writeFileSync(join(r.root, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    const p = spawnSync(process.execPath, [join(ROOT, "bin", "roadside.js"), "provision", "--id", "pole-1", "--board", "sim", "--broker", "mqtts://10.0.2.2:8883", "--username", "pole-1", "--password-file", join(r.root, "broker.pw"), "--ca", join(r.root, "ca.pem"), "--seed", card, "--bundle", bundle], { encoding: "utf8" });
+    expect(p.status, p.stderr).toBe(0);
+    const seeded: Rig = { ...r, seed: join(card, "roadside") };
+    const check = [
+      `bash ${seeded.seed}/firstboot.sh >/dev/null`,
+      `${process.execPath} ${join(ROOT, "bin", "roadside.js")} validate /etc/roadside/device.yaml`,
+      "setpriv --reuid=roadside --regid=roadside --init-groups cat /etc/roadside/device.yaml /etc/roadside/ca.pem /etc/roadside/secrets/broker.pw >/dev/null && echo service-reads",
+      "setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/roadside/secrets/broker.pw 2>/dev/null || echo others-cannot",
+    ].join("\n");
+    const res = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", [
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${r.root}/eu,workdir=${r.root}/ew /etc`,
+      `mount -t overlay overlay -o lowerdir=/var,upperdir=${r.root}/vu,workdir=${r.root}/vw /var`,
+      check,
+    ].join("\n")], { encoding: "utf8" });
+    expect(res.stdout + res.stderr).toContain("/etc/roadside/device.yaml: ok (device pole-1 on");
+    expect(res.stdout).toContain("service-reads");
+    expect(res.stdout).toContain("others-cannot");
+    expect(parse(readFileSync(join(r.etc, "roadside", "device.yaml"), "utf8"))).toMatchObject({ mqtt: { passwordFile: "/etc/roadside/secrets/broker.pw", tls: { ca: "/etc/roadside/ca.pem" } } });
+    expect(existsSync(join(card, "roadside", "etc", "secrets"))).toBe(false);
   });
 
   it("refuses a seed without a bundle or a config, saying what to do", () => {
