@@ -1,0 +1,83 @@
+// Child process of test/sim/window-state.test.ts (run with --expose-gc): simulates a site in
+// virtual time through the full pipeline (dist/) and, once warmed up (a quarter of the way) and near
+// the end, takes a heap snapshot after a forced collection and counts the live objects of each
+// constructor; prints how many more of each there are at the end, with the windows closed in
+// between, as JSON. Counts, not bytes: compiled code keeps growing for a while and would hide or fake
+// a leak. `--leak BYTES` adds a feature that keeps an object of BYTES per window forever, the fault
+// the test exists to catch.
+import { getHeapSnapshot } from "node:v8";
+import { parseArgs } from "node:util";
+import { formatIssues, loadConfigFile } from "../../dist/config/load.js";
+import { FEATURES } from "../../dist/features/index.js";
+import { silentLogger } from "../../dist/log/logger.js";
+import { simulate } from "../../dist/sim/session.js";
+
+const { values } = parseArgs({ options: { config: { type: "string" }, broker: { type: "string" }, hours: { type: "string" }, leak: { type: "string", default: "0" } } });
+const r = loadConfigFile(values.config);
+if (!r.ok) {
+  process.stderr.write(formatIssues(r.issues).join("\n"));
+  process.exit(2);
+}
+const leakBytes = Number(values.leak);
+const kept = [];
+class KeptWindow {
+  constructor(w) {
+    this.w = w;
+    this.pad = "x".repeat(leakBytes);
+  }
+}
+const leaky = (ctx) => {
+  if (leakBytes === 0) return undefined;
+  ctx.windows(ctx.loaded.config.windows.default).add({ rotate: () => {}, finalize: (w) => kept.push(new KeptWindow(w)) });
+  return { name: "leaky" };
+};
+const durationS = Number(values.hours) * 3600;
+/** Live objects by constructor (and closures by name), after a full collection. */
+function census() {
+  globalThis.gc();
+  globalThis.gc();
+  const heapUsed = process.memoryUsage().heapUsed;
+  const fd = getHeapSnapshot();
+  const chunks = [];
+  let c;
+  while ((c = fd.read()) !== null) chunks.push(c);
+  const snap = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  const { node_fields: f, node_types: [types] } = snap.snapshot.meta;
+  const N = f.length;
+  const iType = f.indexOf("type");
+  const iName = f.indexOf("name");
+  const counts = new Map();
+  for (let i = 0; i < snap.nodes.length; i += N) {
+    const t = types[snap.nodes[i + iType]];
+    // not strings: this census's own keys are strings made between the two counts; a kept string is
+    // held by an object or closure, which is counted
+    if (t !== "object" && t !== "closure") continue;
+    const key = `${t}:${snap.strings[snap.nodes[i + iName]]}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return { heapUsed, counts };
+}
+let warm;
+let late;
+const res = await simulate({
+  loaded: r.loaded,
+  brokerUrl: values.broker,
+  startWallMs: Date.UTC(2026, 0, 5),
+  durationS,
+  speed: "max",
+  logger: silentLogger,
+  features: [...FEATURES, leaky],
+  // measured while the device runs: state a stopped device drops would hide a leak
+  onProgress: (p) => {
+    if (warm === undefined && p.doneS >= durationS / 4) warm = { atS: p.doneS, ...census() };
+    else if (warm !== undefined && late === undefined && p.doneS >= durationS * 0.9 && p.doneS < durationS) late = { atS: p.doneS, ...census() };
+  },
+});
+if (!warm || !late) throw new Error("the run ended before both measurements; run longer");
+const grown = [...late.counts]
+  .map(([name, n]) => ({ name, more: n - (warm.counts.get(name) ?? 0) }))
+  .filter((g) => g.more > 0)
+  .sort((a, b) => b.more - a.more)
+  .slice(0, 15);
+const windows = Math.floor(late.atS / r.loaded.config.windows.default) - Math.floor(warm.atS / r.loaded.config.windows.default);
+process.stdout.write(JSON.stringify({ windows, heapGrowth: late.heapUsed - warm.heapUsed, grown, committed: res.committed, undelivered: res.undelivered, windowsKept: kept.length }) + "\n");
