@@ -159,6 +159,9 @@ export class Device {
     this.heartbeat = new Heartbeat({ clock: deps.clock, session: this.session, topics: this.topics, logger: this.log, intervalS: config.health.interval, report: () => this.healthReport() });
     if (config.control.commands) {
       const ctl = deps.control ?? {};
+      const verifier = ctl.verifier;
+      // the nonce a signed command may be bound to, and whether the replay counter can be read
+      if (verifier) this.health.register("control", () => verifier.status());
       const hooks: CommandHooks = {
         publishHealth: () => this.heartbeat.publishNow(),
         uptimeS: () => (deps.clock.monoNs() - this.startedNs) / 1e9,

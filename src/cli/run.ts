@@ -7,7 +7,7 @@ import { parseDuration } from "../config/duration.js";
 import { demoConfig } from "../config/defaults.js";
 import type { LoadedConfig, ValidationResult } from "../config/load.js";
 import { formatIssues, loadConfigFile, validateConfig } from "../config/load.js";
-import { CommandVerifier, FileReplayStore, loadPublicKey } from "../control/signing.js";
+import { CommandVerifier, DeviceReplayStore, FileReplayStore, loadPublicKey } from "../control/signing.js";
 import type { Generation, SupervisorHooks } from "../control/supervisor.js";
 import { RESTART_EXIT_CODE, Supervisor } from "../control/supervisor.js";
 import { linuxSystemProbe } from "../control/system.js";
@@ -172,7 +172,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.failure;
   }
   const { outbox, recovery } = opened;
-  const replay = new FileReplayStore(join(dir, "control.json"));
+  // the signed-command counter: in the outbox database, mirrored in control.json (src/control/signing.ts)
+  const replay = new DeviceReplayStore(outbox, new FileReplayStore(join(dir, "control.json")));
 
   let exit: (code: number) => void = () => {};
   let durationTimer: ReturnType<typeof clock.setTimer> | undefined;

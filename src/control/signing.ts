@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
-import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from "node:crypto";
 
 /**
  * Signed commands (docs/delivery.md "Commands and signing"). Broker ACLs decide who may publish on
@@ -14,22 +14,36 @@ import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
  * The body is signed as bytes, so no JSON canonicalisation is needed on either side:
  *   { "device": "pole-0042", "command": "config", "issuedAt": 1767600000000, "config": { … } }
  *
- * Replay protection: `issuedAt` (ms since epoch) must be later than the last signed command this
- * device accepted (kept in the state folder, so it survives restarts), and, when the device's clock
- * is synchronised, within `maxClockSkew` of it. The body names the device and the command, so a
- * command signed for one device or verb cannot be replayed to another.
+ * Replay protection, two ways, neither depending on the wall clock (a Pi without RTC boots unsynced):
+ * - a body with `"nonce"` must carry the device's current nonce: random, made at start and replaced
+ *   after every accepted signed command, published in health (`sections.control.nonce`). A captured
+ *   command names a nonce that no longer exists — whatever happened to the files or the clock;
+ * - a body without a nonce must have an `issuedAt` (ms since epoch, as the operator's clock says)
+ *   later than the last accepted one. That counter is kept in the outbox database (written with a
+ *   full fsync before the command runs) and mirrored in `control.json`. When it cannot be known (both
+ *   records unreadable, or the outbox was replaced after damage and the file is gone), such bodies
+ *   are refused — fail closed — and health says so; nonce-bound commands still work.
+ * When the device's clock is synchronised, `issuedAt` must also be within `maxClockSkew` of it. The
+ * body names the device and the command, so a command signed for one device or verb cannot be
+ * replayed to another.
  */
 export interface SignedBody {
   device: string;
   command: string;
   issuedAt: number;
+  /** The device's current nonce (health `sections.control.nonce`), if the command is bound to it. */
+  nonce?: string;
   [field: string]: unknown;
 }
 
 /** The last accepted `issuedAt`, kept across restarts. */
 export interface ReplayStore {
-  last(): number;
+  /** The last accepted issuedAt; undefined when it cannot be known (then nonce-less commands are refused). */
+  last(): number | undefined;
+  /** Record a new counter value durably; throws if it could not be kept. */
   accept(issuedAt: number): void;
+  /** Why `last()` is unknown, in words, for health and replies. */
+  problem?(): string | undefined;
 }
 
 export class MemoryReplayStore implements ReplayStore {
@@ -42,21 +56,47 @@ export class MemoryReplayStore implements ReplayStore {
   }
 }
 
+/** What a counter file says: nothing (no such file), a number, or that it cannot be read. */
+export type FileCounter = { state: "missing" } | { state: "ok"; value: number } | { state: "bad"; why: string };
+
 /** A small JSON file in the state folder, replaced atomically (write, fsync, rename). */
 export class FileReplayStore implements ReplayStore {
   private value: number | undefined;
-  constructor(private readonly path: string) {}
+  private why: string | undefined;
+  constructor(readonly path: string) {}
 
-  last(): number {
+  read(): FileCounter {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { state: "missing" };
+      return { state: "bad", why: `cannot read ${this.path}: ${(err as Error).message}` };
+    }
+    try {
+      const v = (JSON.parse(text) as { lastIssuedAt?: unknown }).lastIssuedAt;
+      if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return { state: "ok", value: v };
+    } catch {
+      // reported below
+    }
+    return { state: "bad", why: `${this.path} does not hold a counter (damaged?)` };
+  }
+
+  /** A missing file is a device that never accepted a signed command; an unreadable one is unknown (fail closed). */
+  last(): number | undefined {
     if (this.value === undefined) {
-      try {
-        const v = (JSON.parse(readFileSync(this.path, "utf8")) as { lastIssuedAt?: unknown }).lastIssuedAt;
-        this.value = typeof v === "number" && Number.isFinite(v) ? v : 0;
-      } catch {
-        this.value = 0;
+      const r = this.read();
+      if (r.state === "bad") {
+        this.why = r.why;
+        return undefined;
       }
+      this.value = r.state === "ok" ? r.value : 0;
     }
     return this.value;
+  }
+
+  problem(): string | undefined {
+    return this.value === undefined ? this.why : undefined;
   }
 
   accept(issuedAt: number): void {
@@ -70,10 +110,74 @@ export class FileReplayStore implements ReplayStore {
     }
     renameSync(tmp, this.path);
     this.value = issuedAt;
+    this.why = undefined;
   }
 }
 
-export type VerifyResult = { ok: true; body: SignedBody } | { ok: false; code: "unsigned" | "bad-signature" | "wrong-device" | "wrong-command" | "replayed" | "stale" | "malformed"; message: string };
+/** Where the outbox keeps the counter: undefined when it was lost (a replaced, damaged outbox). */
+export interface CounterCell {
+  commandCounter(): number | undefined;
+  setCommandCounter(value: number): void;
+}
+
+/**
+ * The device's counter: in the outbox database (fsynced with the rest of the device's durable
+ * state), mirrored in `control.json`. Known when the database has it (the larger of the two is
+ * taken), or, if the database lost it, when the file still says it; unknown otherwise.
+ */
+export class DeviceReplayStore implements ReplayStore {
+  private why: string | undefined;
+  constructor(
+    private readonly db: CounterCell,
+    private readonly file: FileReplayStore,
+  ) {}
+
+  last(): number | undefined {
+    let fromDb: number | undefined;
+    let dbWhy = "";
+    try {
+      fromDb = this.db.commandCounter();
+      if (fromDb === undefined) dbWhy = "the outbox that kept the signed-command counter was replaced after damage";
+    } catch (err) {
+      dbWhy = `cannot read the signed-command counter from the outbox: ${(err as Error).message}`;
+    }
+    const f = this.file.read();
+    if (fromDb !== undefined) {
+      this.why = undefined;
+      return Math.max(fromDb, f.state === "ok" ? f.value : 0);
+    }
+    if (f.state === "ok") {
+      this.why = undefined;
+      return f.value;
+    }
+    this.why = `${dbWhy}, and ${f.state === "missing" ? `${this.file.path} is missing` : f.why}`;
+    return undefined;
+  }
+
+  accept(issuedAt: number): void {
+    const errors: string[] = [];
+    try {
+      this.db.setCommandCounter(issuedAt);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    try {
+      this.file.accept(issuedAt);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+    // one durable copy is enough to refuse a replay later; none is not
+    if (errors.length === 2) throw new Error(`cannot record the signed-command counter: ${errors.join("; ")}`);
+  }
+
+  problem(): string | undefined {
+    return this.why;
+  }
+}
+
+export type VerifyResult =
+  | { ok: true; body: SignedBody }
+  | { ok: false; code: "unsigned" | "bad-signature" | "wrong-device" | "wrong-command" | "replayed" | "stale" | "malformed" | "replay-unknown" | "replay-store"; message: string };
 
 export interface VerifierOptions {
   publicKey: KeyObject;
@@ -87,7 +191,26 @@ export interface VerifierOptions {
 const B64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 export class CommandVerifier {
+  private nonceV = freshNonce();
+
   constructor(private readonly opts: VerifierOptions) {}
+
+  /** The nonce a signed body may carry now (published in health); replaced after every accepted command. */
+  get nonce(): string {
+    return this.nonceV;
+  }
+
+  /** For health: the nonce, and whether nonce-less (counter) commands can be checked. */
+  status(): { nonce: string; counter: string } {
+    let counter: string;
+    try {
+      const last = this.opts.replay.last();
+      counter = last === undefined ? `unknown, nonce-less signed commands are refused: ${this.opts.replay.problem?.() ?? "the counter cannot be read"}` : "ok";
+    } catch (err) {
+      counter = `unknown, nonce-less signed commands are refused: ${(err as Error).message}`;
+    }
+    return { nonce: this.nonceV, counter };
+  }
 
   /**
    * Check a request's signature and freshness. On success the `issuedAt` is recorded at once, before
@@ -122,8 +245,22 @@ export class CommandVerifier {
     if (typeof issuedAt !== "number" || !Number.isSafeInteger(issuedAt) || issuedAt <= 0) {
       return { ok: false, code: "malformed", message: "issuedAt must be ms since the epoch (an integer)" };
     }
-    if (issuedAt <= this.opts.replay.last()) {
-      return { ok: false, code: "replayed", message: `issuedAt ${issuedAt} is not later than the last accepted signed command (${this.opts.replay.last()}); sign a new command` };
+    let last: number | undefined;
+    try {
+      last = this.opts.replay.last();
+    } catch {
+      last = undefined;
+    }
+    const nonce = b["nonce"];
+    if (nonce !== undefined) {
+      if (nonce !== this.nonceV) {
+        return { ok: false, code: "replayed", message: "the signed nonce is not this device's current one (it changes after every accepted signed command and at every start); read sections.control.nonce from …/health (the health command publishes a fresh one) and sign again" };
+      }
+    } else if (last === undefined) {
+      const why = this.opts.replay.problem?.() ?? "the counter cannot be read";
+      return { ok: false, code: "replay-unknown", message: `this device cannot tell a replayed command from a new one (${why}); sign the command with the device's current nonce (sections.control.nonce in …/health) instead` };
+    } else if (issuedAt <= last) {
+      return { ok: false, code: "replayed", message: `issuedAt ${issuedAt} is not later than the last accepted signed command (${last}); sign a new command` };
     }
     if (this.opts.synced()) {
       const skew = Math.abs(this.opts.wallMs() - issuedAt);
@@ -131,9 +268,20 @@ export class CommandVerifier {
         return { ok: false, code: "stale", message: `issuedAt is ${Math.round(skew / 1000)} s away from the device's clock (limit ${Math.round(this.opts.maxSkewMs / 1000)} s); sign a fresh command` };
       }
     }
-    this.opts.replay.accept(issuedAt);
+    try {
+      // never lower the counter (a nonce-bound command may carry an older issuedAt)
+      this.opts.replay.accept(Math.max(issuedAt, last ?? 0));
+    } catch (err) {
+      // kept nowhere: after a restart it could be replayed, so it does not run
+      return { ok: false, code: "replay-store", message: `${(err as Error).message}; the command was not run. Check the disk (df -h) and the state folder` };
+    }
+    this.nonceV = freshNonce();
     return { ok: true, body: b as SignedBody };
   }
+}
+
+function freshNonce(): string {
+  return randomBytes(12).toString("base64url");
 }
 
 /** Read an Ed25519 public key (PEM). Throws with the file named and the fix. */

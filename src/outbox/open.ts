@@ -46,7 +46,7 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
     return { outbox: new SqliteOutbox(opts) };
   } catch (err) {
     if (!(err instanceof OutboxError) || err.code !== "corrupt" || opts.onCorrupt === "stop" || opts.path === ":memory:") throw err;
-    const old = salvageNextSeq(opts.path);
+    const { next: old, commandCounter } = salvage(opts.path);
     const seqFile = opts.seqFile === false ? undefined : (opts.seqFile ?? `${opts.path}.seq`);
     const mark = seqFile !== undefined ? readSeqFile(seqFile) : undefined;
     const wall = opts.now();
@@ -63,7 +63,7 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(opts.path + suffix)) renameSync(opts.path + suffix, movedTo + suffix);
     }
-    const outbox = new SqliteOutbox({ ...opts, firstSeq, ...(waitForClock ? { seqFloorFromClock: true } : {}) });
+    const outbox = new SqliteOutbox({ ...opts, firstSeq, ...(waitForClock ? { seqFloorFromClock: true } : {}), ...(commandCounter !== undefined ? { commandCounter } : {}) });
     const next = outbox.stats().nextSeq;
     opts.logger.error(
       `the outbox ${opts.path} was damaged (${err.message.split(" while ")[0]}); moved it to ${movedTo} and started a new one at sequence ${waitForClock ? "(the wall clock in seconds, once it is synchronised: neither the old counter nor the high-water mark file could be read)" : next}. Messages still in the old file were not sent; check the SD card (dmesg, fsck).`,
@@ -72,11 +72,18 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
   }
 }
 
-/** The next sequence number a damaged outbox would have used, if its counter can still be read. */
-function salvageNextSeq(path: string): number | undefined {
+/** What a damaged outbox's counters still say: the next sequence number, the signed-command counter. */
+function salvage(path: string): { next: number | undefined; commandCounter: number | undefined } {
+  let commandCounter: number | undefined;
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      const c = db.prepare("SELECT value FROM meta WHERE key = 'cmd_counter'").pluck().get() as number | undefined;
+      commandCounter = typeof c === "number" && c >= 0 ? c : undefined;
+    } catch {
+      commandCounter = undefined;
+    }
     const next = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number | undefined;
     let max: number | undefined;
     try {
@@ -85,9 +92,9 @@ function salvageNextSeq(path: string): number | undefined {
       max = undefined;
     }
     const v = Math.max(next ?? 0, (max ?? 0) + 1);
-    return v > 0 ? v : undefined;
+    return { next: v > 0 ? v : undefined, commandCounter };
   } catch {
-    return undefined;
+    return { next: undefined, commandCounter };
   } finally {
     db?.close();
   }

@@ -44,6 +44,11 @@ export interface SqliteOutboxOptions {
    * clock is plausible, then continue at the wall clock in seconds.
    */
   seqFloorFromClock?: boolean;
+  /**
+   * The signed-command counter to carry over into a replaced outbox (read from the damaged one), if
+   * it could be read. Without it, a replaced outbox says the counter is unknown.
+   */
+  commandCounter?: number;
   /** Told (a sentence for the log) when stored messages failed their checksum and were discarded. */
   onDamaged?: (message: string) => void;
 }
@@ -120,6 +125,11 @@ export class SqliteOutbox implements Outbox {
       const mark = seqFile !== undefined ? readSeqFile(seqFile) : undefined;
       const fresh = createOrMigrate(db, Math.max(1, Math.floor(opts.firstSeq ?? 1)));
       if (fresh && opts.seqFloorFromClock === true) db.prepare("UPDATE meta SET value = 0 WHERE key = 'next_seq'").run();
+      // a new database where numbers were used before (the mark says so) replaces a lost or damaged
+      // outbox: the signed-command counter it kept is unknown unless it was salvaged (-1 = unknown)
+      if (fresh && (mark !== undefined || opts.seqFloorFromClock === true || opts.commandCounter !== undefined)) {
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'cmd_counter'").run(opts.commandCounter ?? -1);
+      }
       const next = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number;
       // A new database beside an existing mark is a lost or replaced outbox, and one whose counter is
       // more than a block below the mark is an old copy put back: either way continue at the mark.
@@ -269,6 +279,21 @@ export class SqliteOutbox implements Outbox {
       }).immediate();
     } catch (err) {
       throw classify(err, this.path, "accounting for windows open at the last crash");
+    }
+  }
+
+  /** The last accepted signed command's issuedAt (0: none yet), or undefined when it was lost with a replaced outbox. */
+  commandCounter(): number | undefined {
+    const v = this.meta("cmd_counter");
+    return v < 0 ? undefined : v;
+  }
+
+  /** Record the signed-command counter, fsynced before this returns (it guards against replays). */
+  setCommandCounter(value: number): void {
+    try {
+      this.db.transaction(() => this.st["setMeta"]!.run(Math.max(0, Math.round(value)), "cmd_counter")).immediate();
+    } catch (err) {
+      throw classify(err, this.path, "recording the signed-command counter");
     }
   }
 
