@@ -70,3 +70,41 @@ describe("identifiers config", () => {
     ]);
   });
 });
+
+describe("identifier ports are told apart by the device they resolve to (issue 14)", () => {
+  it("a manhole sensor and a probe scanner on one serial path are a validation error", () => {
+    const manholes = { mh1: { sensor: { type: "maxbotix", port: { path: "sim0" } }, mountHeightMm: 2400, overflowHeightMm: 1500 } };
+    expect(errors({ manholes, identifiers: { scanners: { ped1: { port: { path: "sim0" } } } } })).toEqual([
+      "identifiers.scanners.ped1.port.path: serial port sim0 is already used by manholes.mh1 (the same device under another name or the same path); each sensor needs its own port, and an identifier sensor's bytes must reach no other parser and no trace",
+    ]);
+  });
+
+  it("Raspberry Pi header UART aliases (serial0, /dev/serial0, /dev/ttyAMA0) are one device", () => {
+    const r = validateConfig({
+      device: { id: "p1", board: "raspberry-pi-4" },
+      manholes: { mh1: { sensor: { type: "maxbotix", port: { path: "serial0" } }, mountHeightMm: 2400, overflowHeightMm: 1500 } },
+      identifiers: { readers: { r1: { port: { path: "/dev/ttyAMA0" } } } },
+    });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : formatIssues(r.issues).join("\n")).toMatch(/identifiers\.readers\.r1\.port\.path: serial port \/dev\/ttyAMA0 is already used by manholes\.mh1/);
+  });
+
+  it("a symlink to another sensor's port is the same device", async () => {
+    const { mkdtempSync, writeFileSync, symlinkSync, rmSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "roadside-port-"));
+    try {
+      const tty = join(dir, "ttyUSB0");
+      writeFileSync(tty, "");
+      symlinkSync(tty, join(dir, "by-id-scanner"));
+      const manholes = { mh1: { sensor: { type: "maxbotix", port: { path: tty } }, mountHeightMm: 2400, overflowHeightMm: 1500 } };
+      const e = errors({ manholes, identifiers: { scanners: { ped1: { port: { path: join(dir, "by-id-scanner") } } } } });
+      expect(e.length).toBe(1);
+      expect(e[0]).toMatch(/already used by manholes\.mh1 \(the same device/);
+      expect(errors({ manholes, identifiers: { scanners: { ped1: { port: { path: join(dir, "other") } } } } })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

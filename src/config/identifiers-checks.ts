@@ -1,4 +1,5 @@
 import { resolveSerialPath } from "./boards.js";
+import { serialDeviceKey } from "./serial-device.js";
 import { formatDuration } from "./duration.js";
 import type { ConfigIssue } from "./issues.js";
 import { closest } from "./issues.js";
@@ -23,6 +24,11 @@ export const checkIdentifiers: Check = ({ config, board, failed, touched }) => {
   }
   const names = new Map<string, string>();
   const ports = new Map<string, string>();
+  // every other serial sensor's device: an identifier sensor shares its port with none of them, or
+  // its bytes (MAC addresses, tags) would reach a parser and a trace outside the privacy gate
+  const others = new Map<string, string>();
+  for (const [n, m] of Object.entries(config.manholes ?? {})) if (m.sensor.type === "maxbotix") others.set(serialDeviceKey(board, m.sensor.port.path), `manholes.${n}`);
+  for (const [n, b] of Object.entries(config.bins ?? {})) others.set(serialDeviceKey(board, b.distance.port.path), `bins.${n}`);
   const sensors: [group: "scanners" | "readers", name: string, s: { port: { path: string }; window?: number | undefined }][] = [
     ...Object.entries(ids.scanners).map(([n, s]) => ["scanners", n, s] as ["scanners", string, typeof s]),
     ...Object.entries(ids.readers).map(([n, s]) => ["readers", n, s] as ["readers", string, typeof s]),
@@ -53,10 +59,14 @@ export const checkIdentifiers: Check = ({ config, board, failed, touched }) => {
       });
       continue;
     }
-    const key = resolved ?? ref;
-    const user = ports.get(key);
-    if (user !== undefined) out.push({ path: [...path, "port", "path"], message: `serial port ${ref} is already used by ${user}; each sensor needs its own port` });
-    else ports.set(key, name);
+    const key = serialDeviceKey(board, ref);
+    const user = ports.get(key) ?? others.get(key);
+    if (user !== undefined) {
+      out.push({
+        path: [...path, "port", "path"],
+        message: `serial port ${ref} is already used by ${user}${ports.has(key) ? "" : " (the same device under another name or the same path)"}; each sensor needs its own port${ports.has(key) ? "" : ", and an identifier sensor's bytes must reach no other parser and no trace"}`,
+      });
+    } else ports.set(key, name);
   }
   return out;
 };

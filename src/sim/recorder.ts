@@ -1,6 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, SerialHandlers, SerialPortLink, SerialSpec, TimestampSource } from "../io/contract.js";
 import { JsonlFile } from "./jsonl.js";
+import { serialDeviceKey } from "../config/serial-device.js";
 import { clockJumpLine, dataLine, endLine, headerLine, inputLine, portStateLine } from "./trace.js";
 
 export interface TraceRecorderOptions {
@@ -14,8 +15,9 @@ export interface TraceRecorderOptions {
    */
   reorderMs?: number;
   /**
-   * Serial ports never recorded: those that carry identifiers (probe scanners, RFID readers). Their
-   * bytes are MAC addresses and card numbers; a trace is a file that leaves the device.
+   * Serial ports never recorded: those that carry identifiers (probe scanners, RFID readers), by
+   * config name or by the device their path resolves to (`identifierPortNames`, `serialDeviceKey`).
+   * Their bytes are MAC addresses and card numbers; a trace is a file that leaves the device.
    */
   neverRecord?: ReadonlySet<string>;
 }
@@ -122,7 +124,7 @@ export class TraceRecorder {
       const link = factory();
       return {
         open: (spec: SerialSpec, handlers: SerialHandlers) =>
-          this.opts.neverRecord?.has(spec.name)
+          this.opts.neverRecord?.has(spec.name) || this.opts.neverRecord?.has(serialDeviceKey(undefined, spec.path))
             ? link.open(spec, handlers)
             : link.open(spec, {
             data: (chunk, tNs) => {

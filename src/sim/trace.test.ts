@@ -86,6 +86,10 @@ describe("signal trace format (DESIGN.md)", () => {
   it("needs a header, and never throws on garbage", () => {
     expect(parseTrace("").issues[0]).toMatch(/empty/);
     expect(parseTrace('{"t":1,"input":"a","level":1}').issues[0]).toMatch(/the first line must be the header/);
+    // a file that is not a trace may hold a sensor's raw bytes: never echoed (issue 14)
+    const leak = parseTrace('{"t":1,"port":"ped1","data":"DA:A1:19:00:00:01"}').issues.join("\n");
+    expect(leak).toMatch(/line 1: the first line must be the header/);
+    expect(leak).not.toMatch(/DA:A1|ped1/);
     expect(parseTrace("\u0000\u00ff{{{\n]]").lines).toEqual([]);
   });
 });

@@ -120,7 +120,8 @@ export function parseTrace(text: string): ParsedTrace {
     const o = v as Record<string, unknown>;
     if (!header) {
       if (o["trace"] !== 1 || typeof o["start"] !== "string" || Number.isNaN(Date.parse(o["start"]))) {
-        issues.push(`${at}: the first line must be the header {"trace":1,"start":"<ISO time>"}; got ${raw.slice(0, 60)}`);
+        // the line's content is never echoed: a file passed as a trace may hold a sensor's raw bytes
+        issues.push(`${at}: the first line must be the header {"trace":1,"start":"<ISO time>"}; this line is not (its content is not shown)`);
         return { header: { trace: 1, start: new Date(0).toISOString() }, startWallMs: 0, lines: [], issues };
       }
       header = o as TraceHeader;

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { serialDeviceKey } from "../serial-device.js";
 import { duration, serialPortSchema, windowLength } from "../types.js";
 
 /** No window key may live longer than an hour, whatever the config says (BlipTrack's 24 h salts are pseudonymisation). */
@@ -91,9 +92,18 @@ export type ProbeScannerConfig = z.output<typeof probeScannerSchema>;
 export type RfidReaderConfig = z.output<typeof rfidReaderSchema>;
 
 /**
- * Serial ports that carry identifiers (probe scanners, RFID readers). Their bytes are raw
- * identifiers: nothing may record them (`run --record`, `sim --record` skip them).
+ * What `--record` must never record: the names of identifier sensors, and the devices their ports
+ * resolve to (a symlink's target, a Raspberry Pi's header UART under any of its names). A port
+ * another sensor opens on one of those devices is not recorded either: its bytes could be the
+ * identifier sensor's (validation rejects such configs; a symlink made after validation does not).
  */
 export function identifierPortNames(identifiers: IdentifiersConfig | undefined): Set<string> {
-  return new Set([...Object.keys(identifiers?.scanners ?? {}), ...Object.keys(identifiers?.readers ?? {})]);
+  const out = new Set<string>();
+  for (const group of [identifiers?.scanners ?? {}, identifiers?.readers ?? {}]) {
+    for (const [name, s] of Object.entries(group)) {
+      out.add(name);
+      out.add(serialDeviceKey(undefined, s.port.path));
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { MAXBOTIX_MODELS } from "../../sensors/maxbotix.js";
 import { resolveSerialPath } from "../boards.js";
+import { serialDeviceKey } from "../serial-device.js";
 import type { ConfigIssue } from "../issues.js";
 import { closest } from "../issues.js";
 import type { Check, CheckContext } from "../semantic.js";
@@ -56,9 +57,11 @@ export const checkLevelSensors: Check = (ctx) => {
       out.push({ path, message: `${JSON.stringify(ref)} is not a serial port of ${board.id}; ${hint ? `did you mean ${hint}? ` : ""}use a device path (/dev/ttyUSB0, /dev/serial/by-id/…) or one of ${names.join(", ") || "none"}` });
       continue;
     }
-    const other = byPath.get(resolved);
+    // one device under two names (uart0 and /dev/ttyAMA0, a symlink) is one port
+    const key = serialDeviceKey(board, ref);
+    const other = byPath.get(key);
     if (other !== undefined) out.push({ path, message: `serial port ${resolved} is already used by ${other}; each sensor needs its own port` });
-    else byPath.set(resolved, path.slice(0, 2).join("."));
+    else byPath.set(key, path.slice(0, 2).join("."));
   }
   const byAdc = new Map<number, string>();
   for (const [addr, path] of adcs) {
