@@ -100,6 +100,18 @@ describe("outbox at the edges", () => {
     expect(body(o.next({ after: 1, limit: 1 })[0]!.payload).lost).toBeNull();
   });
 
+  it("a message handed out fresh is not expired while in flight; one handed out already stale (never sent) is", () => {
+    let now = T0;
+    const o = outbox(tmp(), {}, () => now);
+    o.commit([{ ...draft("t/a", 0), expiresAtMs: T0 + MIN }, { ...draft("t/b", 0), expiresAtMs: T0 + MIN }]); // 1, 2
+    o.next({ after: 0, limit: 1 }); // 1 goes to the broker while fresh
+    now = T0 + 2 * MIN;
+    o.next({ after: 1, limit: 1 }); // 2 is picked when already stale: the session does not send it
+    expect(o.expire(now)).toBe(1);
+    expect(o.next({ after: 0, limit: 10 }).map((m) => m.seq)).toEqual([1]);
+    expect(o.stats().drops.expired).toBe(1);
+  });
+
   it("bytes flipped inside stored rows: the damaged rows are never returned, and are reported lost on their topic and in the totals", () => {
     const path = tmp();
     const a = outbox(path, { annotate });

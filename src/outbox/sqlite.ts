@@ -100,9 +100,10 @@ export class SqliteOutbox implements Outbox {
   /**
    * Messages handed to the MQTT session (by `next`) and not yet acknowledged. They may be at the
    * broker already: never dropped (they would be reported lost yet arrive) nor rewritten (a
-   * redelivery must carry the same bytes under the same seq).
+   * redelivery must carry the same bytes under the same seq). One handed out only when already
+   * expired was not sent (the session never sends a stale message): that one may still expire.
    */
-  private readonly handedOut = new Set<number>();
+  private readonly handedOut = new Map<number, boolean>();
   private readonly seqFile: string | undefined;
   /** Highest sequence number the high-water mark file has reserved (exclusive). */
   private reserved = 0;
@@ -194,7 +195,7 @@ export class SqliteOutbox implements Outbox {
     });
     this.damagedTx = db.transaction((rows: readonly DropRow[]) => this.drop(rows, "damaged"));
     this.expireTx = db.transaction((nowMs: number) => {
-      const rows = (this.st["expired"]!.all(Math.round(nowMs)) as DropRow[]).filter((r) => !this.handedOut.has(r.seq));
+      const rows = (this.st["expired"]!.all(Math.round(nowMs)) as DropRow[]).filter((r) => !this.inFlight(r.seq));
       if (rows.length > 0) this.drop(rows, "expired");
       return rows.length;
     });
@@ -347,7 +348,7 @@ export class SqliteOutbox implements Outbox {
       if (rows.length === 0) break;
       for (const r of rows) {
         after = r.seq;
-        if (this.handedOut.has(r.seq)) continue;
+        if (this.inFlight(r.seq)) continue;
         victims.push(r);
         need -= r.size + ROW_OVERHEAD;
         this.st["delPlain"]!.run(r.seq);
@@ -414,7 +415,7 @@ export class SqliteOutbox implements Outbox {
         if (rows.length === 0) break;
         for (const s of rows) {
           after = s.seq;
-          if (this.handedOut.has(s.seq)) continue;
+          if (this.inFlight(s.seq)) continue;
           let payload: Buffer | undefined;
           if (rowIntegrity(s) === "ok") {
             const merged: LossReport =
@@ -492,7 +493,11 @@ export class SqliteOutbox implements Outbox {
       const damaged: Row[] = [];
       const out = this.read(q, damaged);
       if (damaged.length === 0) {
-        for (const m of out) this.handedOut.add(m.seq);
+        const now = this.opts.now();
+        for (const m of out) {
+          const stale = m.expiresAtMs !== undefined && m.expiresAtMs <= now;
+          this.handedOut.set(m.seq, this.handedOut.get(m.seq) === true || !stale);
+        }
         return out;
       }
       this.discardDamaged(damaged);
@@ -604,6 +609,11 @@ export class SqliteOutbox implements Outbox {
     } finally {
       this.db.close();
     }
+  }
+
+  /** Whether a message may be at the broker already (handed out fresh, not yet acknowledged). */
+  private inFlight(seq: number): boolean {
+    return this.handedOut.get(seq) === true;
   }
 
   private meta(key: MetaKey): number {
