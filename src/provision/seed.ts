@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, copyFileSync, existsSync, openSync, readSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Placement } from "./files.js";
@@ -155,6 +155,27 @@ function writeAtomic(file: string, data: string | Buffer): void {
   renameSync(tmp, file);
 }
 
+/**
+ * Copy onto the card by reading and writing, never copyFile: libuv's copyfile ends with an fchmod
+ * to the source's mode, and the kernel's vfat refuses (EPERM) a mode its mount options cannot
+ * show, such as 0600 of a password file, unless the card was mounted with `quiet`.
+ */
+function copyToCard(src: string, dst: string): void {
+  const tmp = `${dst}.tmp-${process.pid}`;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const from = openSync(src, "r");
+  const to = openSync(tmp, "w");
+  try {
+    for (let n = readSync(from, buf); n > 0; n = readSync(from, buf)) {
+      for (let off = 0; off < n; ) off += writeSync(to, buf, off, n - off);
+    }
+  } finally {
+    closeSync(from);
+    closeSync(to);
+  }
+  renameSync(tmp, dst);
+}
+
 export function writeSeed(s: SeedInput): SeedResult {
   if (!existsSync(s.dir) || !statSync(s.dir).isDirectory()) throw new SeedError(`--seed ${s.dir}: no such folder; mount the card's boot partition (bootfs) and give its folder, e.g. /media/$USER/bootfs`);
   if (!s.force && !looksLikeBootPartition(s.dir)) {
@@ -184,7 +205,7 @@ export function writeSeed(s: SeedInput): SeedResult {
   writeAtomic(join(etc, "device.yaml"), s.configText);
   files.push(join(etc, "device.yaml"));
   for (const p of s.placements) {
-    copyFileSync(p.source, join(etc, p.dest));
+    copyToCard(p.source, join(etc, p.dest));
     files.push(join(etc, p.dest));
   }
 
@@ -198,8 +219,7 @@ export function writeSeed(s: SeedInput): SeedResult {
   const same = existsSync(dest) && statSync(dest).size === statSync(bundle).size && want !== undefined && sha256(dest) === want;
   if (!same) {
     s.log(`copying ${name} (${(statSync(bundle).size / 1e6).toFixed(1)} MB) to ${seed}`);
-    copyFileSync(bundle, `${dest}.tmp-${process.pid}`);
-    renameSync(`${dest}.tmp-${process.pid}`, dest);
+    copyToCard(bundle, dest);
   }
   writeAtomic(`${dest}.sha256`, readFileSync(`${bundle}.sha256`));
   files.push(dest, `${dest}.sha256`);
