@@ -123,9 +123,9 @@ export class WindowScheduler {
 
   /**
    * Close the current window now (partial), finalise every open window at once, and stop. A window
-   * that opened at this very instant (the run ended exactly on a boundary) covers no time, so no
-   * event can belong to it: it is dropped, not published empty (it would use up a sequence number
-   * and tell subscribers of an observation that never happened).
+   * that a boundary opened at this very instant (the run ended exactly on a boundary) covers no
+   * time, [end, end), so no event belongs to it: it is dropped, not published empty (it would use
+   * up a sequence number and tell subscribers of an observation that never happened).
    */
   stop(): void {
     this.ticker?.stop();
@@ -142,7 +142,8 @@ export class WindowScheduler {
         this.finalize(w);
       }
       this.pending.clear();
-      if (closing.endNs > closing.startNs) this.finalize(closing);
+      // the first window is always published, even empty: it is the device's only report of a run
+      if (closing.endNs > closing.startNs || closing.index === 0) this.finalize(closing);
     }
   }
 

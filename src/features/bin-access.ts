@@ -1,6 +1,6 @@
 import { formatDuration } from "../config/duration.js";
 import type { ManifestStream } from "../control/manifest.js";
-import { TagGate } from "../privacy/index.js";
+import { noiseNotes, TagGate } from "../privacy/index.js";
 import { Rdm6300Parser } from "../sensors/rdm6300.js";
 import type { FeatureFactory } from "./feature.js";
 import type { IdentifierFeatureOptions } from "./identifier-port.js";
@@ -35,13 +35,13 @@ export function createBinAccessFeature(opts: IdentifierFeatureOptions = {}): Fea
       }));
       return { name, windowS, port };
     });
-    return identifierFeature("bin-access", readers, (r) => readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS));
+    return identifierFeature("bin-access", readers, (r) => readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS, noiseNotes(ids.noise)));
   };
 }
 
 export const binAccessFeature: FeatureFactory = createBinAccessFeature();
 
-function readerManifest(topic: string, name: string, windowS: number): ManifestStream {
+function readerManifest(topic: string, name: string, windowS: number, noise: ReturnType<typeof noiseNotes>): ManifestStream {
   const w = formatDuration(windowS);
   return {
     topic,
@@ -52,9 +52,9 @@ function readerManifest(topic: string, name: string, windowS: number): ManifestS
       `How many times residents opened the access-controlled bin ${name} with their card, and how many different cards were used, every ${w}. ` +
       `Card numbers are turned into one-way codes with a secret key that is destroyed every ${w}; no card number is kept, logged or sent, and nobody can tell whether the same card was used in two different windows. Small counts are hidden.`,
     measures: [
-      { n: "deposits", u: "count", description: "card presentations in the window (a card held at the reader counts once)" },
-      { n: "users", u: "count", description: "different cards used in the window" },
-      { n: "errors", u: "count", description: "unreadable card frames in the window (bad checksum or broken frame)" },
+      { n: "deposits", u: "count", description: `card presentations in the window (a card held at the reader counts once); ${noise.atLeast}` },
+      { n: "users", u: "count", description: `different cards used in the window; ${noise.once}` },
+      { n: "errors", u: "count", description: "unreadable card frames in the window (bad checksum or broken frame); not derived from identifiers, no noise" },
     ],
   };
 }

@@ -1,6 +1,6 @@
 import type { Measure } from "../aggregate/summary.js";
 import type { NoiseSettings, Uniform } from "./noise.js";
-import { CountNoise } from "./noise.js";
+import { CountNoise, noiseStd } from "./noise.js";
 
 /**
  * What may leave the device of a count derived from identifiers (DOMAIN.md §4): optional noise
@@ -98,4 +98,27 @@ export function discloseTags(c: TagCounts, d: Disclosure): Measure[] {
     { n: "deposits", u: "count", v: d.noised ? Math.max(deposits, users) : deposits },
     { n: "users", u: "count", v: users },
   ];
+}
+
+/**
+ * What the manifest says about the noise of each published measure (DOMAIN.md §4: a city publishes
+ * the manifest as its transparency record, so it must be exact). Counts noised once have the
+ * mechanism's std; `{radio}.devices` is the sum of two noised cells (random + global addresses), so
+ * √2 times it; `sightings` and `deposits` are noised once, then raised to at least the devices or
+ * users they must cover; the random-address share is a ratio of two noised cells.
+ */
+export function noiseNotes(noise: NoiseSettings): Record<"once" | "sum2" | "atLeast" | "ratio", string> {
+  if (noise.mechanism === "none") {
+    const none = "no noise added";
+    return { once: none, sum2: none, atLeast: none, ratio: none };
+  }
+  const std = noiseStd(noise);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  const how = `${noise.mechanism} noise, ε = ${noise.epsilon}`;
+  return {
+    once: `${how}: std ${r(std)}`,
+    sum2: `the sum of two separately noised counts (${how}): std ${r(std * Math.SQRT2)}`,
+    atLeast: `${how}: std ${r(std)}, then raised to at least the distinct count it must cover`,
+    ratio: `the ratio of two separately noised counts (${how}, std ${r(std)} each)`,
+  };
 }

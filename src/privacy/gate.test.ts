@@ -264,6 +264,51 @@ describe("tag gate", () => {
   });
 });
 
+describe("tag gate: presentations decided per card (issue 14)", () => {
+  const read = (parser: Rdm6300Parser, clock: VirtualClock, user: number) => parser.feed(rdm6300Frame(Buffer.from([0x01, 0x00, 0x00, 0x00, user])), clock.monoNs());
+
+  it("A, B, A within 2 s is two deposits; a different card just after a window end is a deposit; card A across the end counts once", () => {
+    const { clock, summaries, base, scheduler, keys } = rig({ k: 2 });
+    const gate = new TagGate({ ...base, name: "bin7", repeatS: 2 });
+    const parser = new Rdm6300Parser({ sink: gate });
+    scheduler.add(gate);
+    scheduler.start();
+    // window 0: A, B, A within 2 s (B interrupts A's presentation), then A held across the end
+    read(parser, clock, 0xa);
+    clock.advanceBy(0.5 * NS_PER_S);
+    read(parser, clock, 0xb);
+    clock.advanceBy(0.5 * NS_PER_S);
+    read(parser, clock, 0xa);
+    const end = scheduler.current()!.endNs;
+    clock.advanceTo(end - 0.3 * NS_PER_S);
+    read(parser, clock, 0xc);
+    clock.advanceTo(end + 0.2 * NS_PER_S);
+    // window 1: C still held (no deposit), D presented 0.1 s later (a deposit), E later
+    read(parser, clock, 0xc);
+    clock.advanceBy(0.1 * NS_PER_S);
+    read(parser, clock, 0xd);
+    clock.advanceBy(10 * NS_PER_S);
+    read(parser, clock, 0xe);
+    scheduler.stop();
+    expect(measures(summaries[0])).toEqual({ deposits: 3, users: 3 });
+    expect(measures(summaries[1])).toEqual({ deposits: 2, users: 2 });
+    // every key made (window keys and presentation keys) is zeroed by the end
+    expect(keys.made.every((k) => k.key.destroyed)).toBe(true);
+  });
+
+  it("the presentation key dies once its cards go quiet, at the latest with the window key", () => {
+    const { clock, base, scheduler, keys } = rig({ k: 2 });
+    const gate = new TagGate({ ...base, name: "bin7", repeatS: 2 });
+    const parser = new Rdm6300Parser({ sink: gate });
+    scheduler.add(gate);
+    scheduler.start();
+    read(parser, clock, 1);
+    clock.advanceBy(70 * NS_PER_S); // a window end passed with the card long gone
+    expect(keys.made.filter((k) => !k.key.destroyed).length).toBe(0);
+    scheduler.stop();
+  });
+});
+
 // the type boundary, checked by the compiler: a plain object cannot pose as the gate
 // @ts-expect-error a sink needs the GATE mark, which only raw.ts can give
 const _fake: import("./raw.js").ProbeSink = { sighting: (_r: unknown, _a: RawIdentifier) => {} };

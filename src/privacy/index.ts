@@ -6,7 +6,7 @@ export { ProbeGate, LOCALLY_ADMINISTERED } from "./probe-gate.js";
 export { TagGate } from "./tag-gate.js";
 export type { TagGateOptions } from "./tag-gate.js";
 export type { GateOptions } from "./gate-base.js";
-export { Disclosure, discloseRadio, discloseTags, suppressed } from "./disclosure.js";
+export { Disclosure, discloseRadio, discloseTags, noiseNotes, suppressed } from "./disclosure.js";
 export type { DisclosureSettings, RadioCounts, TagCounts } from "./disclosure.js";
 export { CountNoise, cryptoUniform, noiseStd, laplaceScale, geometricAlpha } from "./noise.js";
 export type { NoiseMechanism, NoiseSettings, Uniform } from "./noise.js";

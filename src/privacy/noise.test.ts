@@ -80,3 +80,18 @@ describe(`noise (seed ${SEED})`, () => {
     expect(Math.abs(stats(xs).mean - 0.5)).toBeLessThan(0.01);
   });
 });
+
+describe("the manifest states each published measure's noise (issue 14)", () => {
+  it("devices is the sum of two noised cells: std √2 times one cell's (ORACLE ε = 1: 1.36 → 1.92 geometric)", async () => {
+    const { noiseNotes } = await import("./disclosure.js");
+    const { noiseStd } = await import("./noise.js");
+    const s = { mechanism: "geometric" as const, epsilon: 1, sensitivity: 1 };
+    const one = noiseStd(s);
+    expect(one).toBeCloseTo(1.36, 2);
+    const n = noiseNotes(s);
+    expect(n.sum2).toContain(`std ${Math.round(one * Math.SQRT2 * 100) / 100}`);
+    expect(n.sum2).toContain("std 1.92");
+    expect(n.once).toContain("std 1.36");
+    expect(noiseNotes({ mechanism: "none", epsilon: 1, sensitivity: 1 }).sum2).toBe("no noise added");
+  });
+});

@@ -1,5 +1,6 @@
 import type { Measure } from "../aggregate/summary.js";
 import { NS_PER_S } from "../clock/clock.js";
+import type { Window } from "../clock/windows.js";
 import { discloseTags } from "./disclosure.js";
 import type { TagCounts } from "./disclosure.js";
 import { DistinctCounter } from "./distinct.js";
@@ -7,6 +8,7 @@ import { GateBase } from "./gate-base.js";
 import type { GateOptions } from "./gate-base.js";
 import type { RawIdentifier, TagSink } from "./raw.js";
 import { GATE } from "./raw.js";
+import { WindowKey } from "./window-key.js";
 
 export interface TagGateOptions extends GateOptions {
   /**
@@ -29,46 +31,76 @@ interface TagSegment {
  * window's distinct users. Tokens and key are dropped at the window end; published per window
  * (`…/presence/{reader}`): deposits and users, after noise and small-count suppression.
  *
- * Repeated reads across a window end: the new window's key gives the same card another token, so
- * a read within `repeatS` of the previous window's last read continues that presentation instead
- * of counting a new deposit (the window end has no other way to tell).
+ * Presentations are decided per card: a read continues a presentation when *the same card* was
+ * read less than `repeatS` before, whichever cards were read between (A, B, A within 2 s is two
+ * deposits, not three) and across window ends. The window key cannot say "same card" across a
+ * window end (the next key gives the card an unrelated token), so presentations are matched under
+ * a separate presentation key whose tokens live only in a map of the cards read in the last
+ * `repeatS`: the key is made when a read finds that map empty and zeroed as soon as it empties
+ * again (or at `maxKeyLifetimeS` at the latest), so it outlives a window only while reads keep
+ * coming less than `repeatS` apart, and its tokens never count anything.
  */
 export class TagGate extends GateBase<TagCounts> implements TagSink {
   readonly [GATE] = true as const;
   private seg: TagSegment;
   private readonly repeatNs: number;
-  /** Token and time of the last read of the current presentation (token under the live key only). */
-  private lastToken = -1;
-  private lastNs = -Infinity;
-  /** The previous window (or key segment) ended during a presentation. */
-  private carry = false;
+  private readonly maxKeyNs: number;
+  /** Presentation key and the cards read under it in the last `repeatS` (token → last read). */
+  private presKey: WindowKey | undefined;
+  private presSince = 0;
+  private readonly recent = new Map<number, number>();
 
   constructor(opts: TagGateOptions) {
     super(opts);
     this.repeatNs = opts.repeatS * NS_PER_S;
+    this.maxKeyNs = opts.maxKeyLifetimeS * NS_PER_S;
     this.seg = this.freshSegment();
   }
 
   read(tag: RawIdentifier, tNs: number): void {
     if (!this.accepting) return;
     const token = this.keys.current().token(tag);
-    const continues = tNs - this.lastNs <= this.repeatNs && (token === this.lastToken || this.carry);
-    this.carry = false;
-    this.lastToken = token;
-    this.lastNs = tNs;
+    for (const [t, last] of this.recent) if (tNs - last > this.repeatNs) this.recent.delete(t);
+    if (this.presKey !== undefined && (this.recent.size === 0 || tNs - this.presSince > this.maxKeyNs)) this.dropPresentationKey();
+    if (this.presKey === undefined) {
+      this.presKey = (this.opts.keys ?? (() => new WindowKey()))();
+      this.presSince = tNs;
+    }
+    const card = this.presKey.token(tag);
+    const continues = this.recent.has(card);
+    this.recent.set(card, tNs);
     if (continues) return;
     this.seg.deposits++;
     this.seg.users.add(token);
   }
 
+  /** Zero the presentation key and forget its tokens. */
+  private dropPresentationKey(): void {
+    this.presKey?.destroy();
+    this.presKey = undefined;
+    this.recent.clear();
+  }
+
+  override finalize(closed: Window): void {
+    super.finalize(closed);
+    // the device stopped: nothing more will be read
+    if (!this.accepting) this.dropPresentationKey();
+  }
+
+  override destroy(): void {
+    this.dropPresentationKey();
+    super.destroy();
+  }
+
   protected takeSegment(): TagCounts {
+    // a presentation key whose cards all went quiet dies with the window key
+    const now = this.opts.clock.monoNs();
+    for (const [t, last] of this.recent) if (now - last > this.repeatNs) this.recent.delete(t);
+    if (this.recent.size === 0) this.dropPresentationKey();
     const s = this.seg;
     this.seg = this.freshSegment();
     const out: TagCounts = { deposits: s.deposits, users: s.users.count() };
     s.users.clear();
-    // the token dies with its key; remember only that a presentation may be under way
-    this.carry = this.lastToken !== -1;
-    this.lastToken = -1;
     return out;
   }
 
