@@ -9,6 +9,7 @@ import { Screen } from "../watch/screen.js";
 import { describe, renderTable } from "../watch/table.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
+import { useColor } from "./color.js";
 
 export const WATCH_HELP = `Usage: roadside watch [options]
 
@@ -38,8 +39,16 @@ Options:
                           ROADSIDE_MQTT_PASSWORD)
   -h, --help              show this help
 
+On a terminal the table starts with one line per device from its heartbeat
+(…/health): last seen, outbox depth and the age of its oldest message,
+drops, clock sync, CPU temperature and sensor faults. Two different payloads
+for one device, stream and window (a cloned device id, a copied state
+folder) are flagged as conflicts. Colours only on a terminal, never with
+NO_COLOR set.
+
 Exit codes: 0 stopped (Ctrl-C or --duration), 1 the broker could not be
-reached at all, 2 bad usage.
+reached at all or refused the credentials (watch stops at once then: a
+retry would be refused again), 2 bad usage.
 `;
 
 export async function watchCommand(argv: string[], io: Io): Promise<number> {
@@ -89,7 +98,7 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
   let linkState = "connecting";
   const screen = json ? undefined : new Screen({ write: io.out });
   const size = (): { columns: number; rows: number } => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 });
-  const render = (): string[] => renderTable(model, { nowMs: Date.now(), ...size(), utc: values.utc === true, color: true, title: `${title}  ${linkState}` });
+  const render = (): string[] => renderTable(model, { nowMs: Date.now(), ...size(), utc: values.utc === true, color: useColor(io.isTTY), title: `${title}  ${linkState}` });
   const emit = (events: readonly WatchEvent[]): void => {
     if (json) for (const ev of events) io.out(`${JSON.stringify(ev)}\n`);
     else screen!.schedule(render);
@@ -128,7 +137,17 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
       brokerEvent("disconnected");
     }
   });
-  client.on("error", (err) => {
+  let stopNow: (() => void) | undefined;
+  let refused: string | undefined;
+  client.on("error", (err: Error & { code?: number | string }) => {
+    // CONNACK 4/5 (MQTT 3.1.1 §3.2.2.3), 134/135 (MQTT 5): the broker refuses who we are; every retry
+    // would be refused the same way, and an account locked for repeated failures helps nobody
+    if (err.code === 4 || err.code === 5 || err.code === 134 || err.code === 135) {
+      refused = err.message;
+      brokerEvent("error", err.message);
+      stopNow?.();
+      return;
+    }
     if (err.message === lastError) return; // once per cause, not once per retry
     lastError = err.message;
     brokerEvent("error", err.message);
@@ -149,20 +168,28 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
 
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
+    stopNow = stop;
+    if (refused !== undefined) stop();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     if (durationS !== undefined) setTimeout(stop, durationS * 1000).unref();
   });
   clearInterval(ticker);
   stopping = true;
-  await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  await new Promise<void>((resolve) => client.end(refused !== undefined, {}, () => resolve()));
   screen?.stop();
   const t = model.totals();
-  const summary = `roadside watch: ${t.messages} messages from ${t.devices} device(s); gaps ${t.gaps} (${t.missing} still missing), duplicates ${t.duplicates}${t.resets ? `, counter restarts ${t.resets}` : ""}${t.invalid ? `, invalid ${t.invalid}` : ""}\n`;
+  const summary = `roadside watch: ${t.messages} messages from ${t.devices} device(s); gaps ${t.gaps} (${t.missing} still missing), duplicates ${t.duplicates}${t.resets ? `, counter restarts ${t.resets}` : ""}${t.invalid ? `, invalid ${t.invalid}` : ""}${t.conflicts ? `, conflicts ${t.conflicts}` : ""}\n`;
   if (!json) {
     for (const ev of model.notable) io.out(`${describe(ev)[1]}\n`);
   }
   io.err(summary);
+  if (refused !== undefined) {
+    io.err(
+      `roadside watch: ${url} refused the credentials (${refused}); stopped instead of retrying. Check --username and --password-file (or ROADSIDE_MQTT_PASSWORD), or --cert/--key for a client certificate, and that the broker's ACL lets this user read ${prefix}/#\n`,
+    );
+    return EXIT.failure;
+  }
   if (!connectedOnce) {
     io.err(`roadside watch: never reached ${url}${lastError ? ` (${lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`);
     return EXIT.failure;

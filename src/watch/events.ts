@@ -148,6 +148,23 @@ export interface InvalidEvent extends Base {
   bytes: number;
 }
 
+/**
+ * Two different payloads for one device, stream and window: two boards sharing a device id, a state
+ * folder copied to a second board, or a replay published live. Not a redelivery (that is identical)
+ * and not a restart inside a window (two partial messages whose `observed` add up to the window).
+ */
+export interface ConflictEvent extends Base {
+  type: "conflict";
+  topic: string;
+  device: string;
+  /** `{kind}/{stream}`, e.g. `traffic/lane1`. */
+  stream: string;
+  windowStart: string;
+  /** Sequence numbers of the earlier and the later message (equal when one number carried both). */
+  seqs: [number, number];
+  detail: string;
+}
+
 /** The watcher's own link to the broker. */
 export interface BrokerEvent extends Base {
   type: "broker";
@@ -169,4 +186,5 @@ export type WatchEvent =
   | SilentEvent
   | CatchupEvent
   | InvalidEvent
+  | ConflictEvent
   | BrokerEvent;

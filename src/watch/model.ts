@@ -29,7 +29,25 @@ export interface DeviceState {
   silent: boolean;
   doctorMs: number | undefined;
   health: unknown;
+  /** When the last heartbeat arrived (watcher's clock), ms; undefined before one did. */
+  healthMs: number | undefined;
+  /** When anything last came from it that was not a retained replay (watcher's clock), ms. */
+  lastMessageMs: number | undefined;
+  /** Recent windows per stream, to tell a conflicting payload from a redelivery. */
+  windows: Map<string, WindowPrint>;
+  conflicts: number;
 }
+
+/** What one message said about one window. */
+interface WindowPrint {
+  seq: number;
+  print: number;
+  observedS: number;
+  windowS: number;
+}
+
+/** Windows remembered per device for conflict checks (a day of 1-minute windows on 2 streams is 2880). */
+const WINDOWS_KEPT = 4096;
 
 export interface WatchModelOptions {
   /** Topic prefix, e.g. `roadside` or `city/roadside`. */
@@ -78,6 +96,7 @@ export class WatchModel {
     if (head === "cmd") return []; // commands and their replies belong to the platform that sent them
     this.messages++;
     const dev = this.device(device);
+    if (!retained) dev.lastMessageMs = nowMs;
     if (rest.length === 1) {
       const text = Buffer.from(payload).toString("utf8");
       switch (head) {
@@ -95,6 +114,7 @@ export class WatchModel {
           return [{ type: "manifest", receivedAt, topic, device, retained, manifest: parseJson(text) }];
         case "health":
           dev.health = parseJson(text);
+          dev.healthMs = nowMs;
           return [{ type: "health", receivedAt, topic, device, health: dev.health }];
         case "doctor": {
           dev.doctorMs = nowMs;
@@ -136,6 +156,11 @@ export class WatchModel {
   private data(dev: DeviceState, topic: string, msg: DecodedMessage, nowMs: number): WatchEvent[] {
     const out: WatchEvent[] = [];
     const receivedAt = iso(nowMs);
+    const conflict = msg.kind === "alarm" ? undefined : this.conflict(dev, topic, msg, receivedAt);
+    if (conflict) {
+      this.note(conflict);
+      out.push(conflict);
+    }
     const seq = dev.seq.observe(msg.seq, fingerprint(`${msg.kind}:${msg.stream}:${msg.windowStartMs}`));
     if (seq.check === "gap") {
       const gap: WatchEvent = { type: "gap", receivedAt, device: dev.id, from: seq.from!, to: seq.to!, missing: seq.to! - seq.from! + 1 };
@@ -205,6 +230,34 @@ export class WatchModel {
     return out;
   }
 
+  /**
+   * A second, different payload for a window already seen. Identical content is a redelivery; two
+   * partial messages whose observed times fit in the window are a device restarted inside it.
+   */
+  private conflict(dev: DeviceState, topic: string, msg: DecodedMessage, receivedAt: string): WatchEvent | undefined {
+    const key = `${msg.kind}/${msg.stream}@${msg.windowStartMs}`;
+    const print = fingerprint(JSON.stringify([msg.observedS, msg.measures]));
+    const prev = dev.windows.get(key);
+    if (!prev) {
+      dev.windows.set(key, { seq: msg.seq, print, observedS: msg.observedS, windowS: msg.windowS });
+      if (dev.windows.size > WINDOWS_KEPT) dev.windows.delete(dev.windows.keys().next().value!);
+      return undefined;
+    }
+    if (prev.print === print) return undefined;
+    const pieces = prev.observedS + msg.observedS <= msg.windowS + 1 && prev.observedS < prev.windowS - 0.5 && msg.observedS < msg.windowS - 0.5;
+    if (pieces && prev.seq !== msg.seq) {
+      prev.observedS += msg.observedS;
+      prev.print = print;
+      return undefined;
+    }
+    dev.conflicts++;
+    const detail =
+      prev.seq === msg.seq
+        ? `seq ${msg.seq} came twice with different values: two devices publish as ${dev.id}`
+        : `seq ${prev.seq} and seq ${msg.seq} give different values for one window: two devices publish as ${dev.id}, or its state was copied to another board`;
+    return { type: "conflict", receivedAt, topic, device: dev.id, stream: `${msg.kind}/${msg.stream}`, windowStart: iso(msg.windowStartMs), seqs: [prev.seq, msg.seq], detail };
+  }
+
   private catchup(dev: DeviceState, msg: DecodedMessage, nowMs: number): WatchEvent[] {
     const behindS = Math.max(0, (nowMs - msg.windowStartMs) / 1000 - msg.windowS);
     dev.behindS = behindS;
@@ -252,6 +305,10 @@ export class WatchModel {
         silent: false,
         doctorMs: undefined,
         health: undefined,
+        healthMs: undefined,
+        lastMessageMs: undefined,
+        windows: new Map(),
+        conflicts: 0,
       };
       this.devices.set(id, d);
     }
@@ -265,14 +322,16 @@ export class WatchModel {
   }
 
   /** Totals over every device. */
-  totals(): { devices: number; online: number; offline: number; messages: number; gaps: number; missing: number; duplicates: number; resets: number; invalid: number } {
+  totals(): { devices: number; online: number; offline: number; messages: number; gaps: number; missing: number; duplicates: number; resets: number; invalid: number; conflicts: number } {
     let online = 0;
     let offline = 0;
     let gaps = 0;
     let missing = 0;
     let duplicates = 0;
     let resets = 0;
+    let conflicts = 0;
     for (const d of this.devices.values()) {
+      conflicts += d.conflicts;
       if (d.status === "online") online++;
       else if (d.status === "offline") offline++;
       gaps += d.seq.gaps;
@@ -280,7 +339,7 @@ export class WatchModel {
       duplicates += d.seq.duplicates;
       resets += d.seq.resets;
     }
-    return { devices: this.devices.size, online, offline, messages: this.messages, gaps, missing, duplicates, resets, invalid: this.invalid };
+    return { devices: this.devices.size, online, offline, messages: this.messages, gaps, missing, duplicates, resets, invalid: this.invalid, conflicts };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { WatchEvent } from "./events.js";
 import type { DeviceState, StreamState, WatchModel } from "./model.js";
+import { healthView } from "./health.js";
 import { age, duration, formatValue } from "./units.js";
 
 export interface TableOptions {
@@ -42,6 +43,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   ];
   if (t.resets > 0) parts.push(`counter restarts ${t.resets}`);
   if (t.invalid > 0) parts.push(`invalid ${t.invalid}`);
+  if (t.conflicts > 0) parts.push(`conflicts ${t.conflicts}`);
   lines.push(fit(parts.join(" · ")));
   const behind = [...model.devices.values()].filter((d) => d.catchingUp);
   if (behind.length > 0) {
@@ -53,6 +55,31 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   const devices = [...model.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
   const idW = Math.min(24, Math.max(6, ...devices.map((d) => d.id.length)));
   const statusW = 12;
+  // the fleet's health first (zigbee2mqtt's device list: last seen and health per device), one line each
+  if (devices.length > 0) {
+    lines.push(paint(1, fit(`${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`)));
+    const budget = Math.max(1, Math.floor(opts.rows / 3));
+    for (const d of devices.slice(0, budget)) {
+      const h = d.health === undefined ? undefined : healthView(d.health);
+      const seen = d.lastMessageMs === undefined ? "–" : `${age((opts.nowMs - d.lastMessageMs) / 1000)} ago`;
+      const outbox = !h || h.outboxDepth === null ? "–" : h.outboxDepth === 0 ? "0" : `${h.outboxDepth}${h.oldestAgeS !== null ? `, ${age(h.oldestAgeS)} old` : ""}`;
+      const cells = [
+        d.id.padEnd(idW),
+        status(d, opts.nowMs).padEnd(statusW),
+        seen.padEnd(9),
+        outbox.padEnd(13),
+        (h?.drops ?? "–").toString().padStart(5),
+        (!h || h.synced === null ? "–" : h.synced ? "synced" : "NOT NTP").padEnd(7),
+        (h?.cpuTempC == null ? "–" : `${h.cpuTempC.toFixed(0)} °C`).padStart(6),
+        !h ? "(no health yet)" : h.faults.length === 0 ? "none" : h.faults.join(", "),
+      ];
+      const bad = h !== undefined && (h.faults.length > 0 || h.synced === false || (h.oldestAgeS ?? 0) > 3600 || (h.cpuTempC ?? 0) >= 80);
+      const line = fit(cells.join("  "));
+      lines.push(d.status === "offline" ? paint(RED, line) : bad || d.silent || d.catchingUp ? paint(YELLOW, line) : line);
+    }
+    if (devices.length > budget) lines.push(fit(`… ${devices.length - budget} more devices`));
+    lines.push("");
+  }
   const streams = devices.flatMap((d) => [...d.streams.keys()]);
   const streamW = Math.min(24, Math.max(6, ...streams.map((s) => s.length)));
   const head = `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"STREAM".padEnd(streamW)}  ${"WINDOW".padEnd(12)}  ${"SEQ".padStart(7)}  VALUES`;
@@ -66,12 +93,8 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     const st = status(d, opts.nowMs);
     const rows: StreamState[] = [...d.streams.values()].sort((a, b) => a.key.localeCompare(b.key));
     const color = d.status === "offline" ? RED : d.silent || d.catchingUp ? YELLOW : undefined;
-    if (rows.length === 0) {
-      const line = fit(`${d.id.padEnd(idW)}  ${st.padEnd(statusW)}  ${"–".padEnd(streamW)}`);
-      if (body.length < budget) body.push(color ? paint(color, line) : line);
-      else hidden++;
-      continue;
-    }
+    // a device with no stream yet has its line in the device list above
+    if (rows.length === 0) continue;
     rows.forEach((s, i) => {
       const ev = s.last;
       const first = i === 0;
@@ -89,6 +112,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     });
   }
   if (devices.length === 0) body.push("(waiting for messages…)");
+  else if (body.length === 0) body.push("(no window closed yet)");
   if (hidden > 0) {
     body.pop();
     body.push(fit(`… ${hidden + 1} more rows; narrow it down with --device ID`));
@@ -159,6 +183,8 @@ export function describe(ev: WatchEvent): [number | undefined, string] {
       return [undefined, `${ev.device}: doctor test publish received`];
     case "invalid":
       return [YELLOW, `${ev.topic}: ${ev.error}`];
+    case "conflict":
+      return [RED, `${ev.device}: conflicting payloads for ${ev.stream} window ${ev.windowStart.slice(11, 19)} UTC (${ev.detail})`];
     case "broker":
       return [ev.state === "connected" ? GREEN : RED, `broker ${ev.state}${ev.detail ? `: ${ev.detail}` : ""}`];
     default:

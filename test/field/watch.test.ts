@@ -221,6 +221,10 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     expect(text).toMatch(/gappy-2 +OFFLINE \d+s +level\/manhole1 +\d\d:\d\d:00 1m +6 +depth 0\.60 m/);
     expect(text).toMatch(/gappy-2: gap, seq 3–4 missing \(2\)/);
     expect(text).toMatch(/fleet-1 +OFFLINE +–/); // retained status from before this watch: no age known
+    // the device lines from each heartbeat: last seen, outbox, drops, clock, temperature, faults
+    expect(text).toMatch(/DEVICE +STATUS +LAST SEEN +OUTBOX +DROPS +CLOCK +TEMP +FAULTS/);
+    expect(text).toMatch(/fleet-3 +online +\d+s ago +\d+(, \d+[smh] old)? +0 +synced +(–|\d+ °C) +none/);
+    expect(text).toMatch(/gappy-2 +OFFLINE \d+s +\d+s ago +– +– +– +– +\(no health yet\)/);
     for (const l of screen) expect(l.length).toBeLessThanOrEqual(132);
     run.child.kill("SIGTERM");
     await run.exited;
