@@ -120,6 +120,7 @@ export class SqliteOutbox implements Outbox {
       db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
+      db.pragma("secure_delete = ON"); // delivered summaries are overwritten, not left in free pages and the WAL (issue 14)
       const check = db.pragma("quick_check", { simple: true });
       if (check !== "ok") throw Object.assign(new Error(`integrity check: ${String(check)}`), { code: "SQLITE_CORRUPT" });
       const seqFile = opts.seqFile === false || opts.path === ":memory:" ? undefined : (opts.seqFile ?? `${opts.path}.seq`);
