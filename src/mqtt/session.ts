@@ -175,6 +175,9 @@ export class MqttSession {
       reconnectPeriod: 0, // backoff is ours
       connectTimeout: 15_000,
       resubscribe: false,
+      // mqtt-packet's default cache of all 65,536 two-byte packet ids is 65,536 Buffers (~6 MB of heap
+      // for the life of the process, a quarter of the device's live heap; issue 15): build them as needed
+      writeCache: false,
       will: { topic: topics.status(), payload: Buffer.from("offline"), qos: 1, retain: true },
       ...this.opts.connectOptions,
     };
