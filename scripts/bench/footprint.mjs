@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+// Benchmark of issue 15 (Footprint): the memory a device needs, measured on the real command.
+//
+//   node scripts/bench/footprint.mjs [--root DIR] [--config FILE] [--warmup 30] [--steady 60]
+//        [--days 30] [--traces 10,60,200] [--only steady,sim,replay,startup]
+//
+// - steady: `roadside run` on the full site (4 dual-loop lanes, a manhole, a bin; the config) in real
+//   time against Mosquitto with the outbox on disk, sampled for --steady s after --warmup s; beside it,
+//   in the same run, the floor (scripts/bench/floor.mjs: Node.js + mqtt.js, one connection,
+//   publishing the same messages). RSS from /proc, JS heap from the process itself
+//   (mem-report.mjs), CPU from /proc/PID/stat.
+// - sim: RSS at the end of every simulated day of a --days `sim` run with the outbox on disk, and its
+//   wall time with and without --max-old-space-size=48.
+// - replay: peak RSS of `roadside replay` for traces of --traces MB (a recorded 2 h of the site,
+//   repeated end to end).
+// - startup: from spawning `roadside run` to its first message (the retained status) at the broker.
+//
+// --root is a roadside checkout with dist/ built (default: this one): point it at an older build to
+// measure "before". Heavy: run it alone. Needs mosquitto (apt-get install -y mosquitto).
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import mqtt from "mqtt";
+import { hasMosquitto, startMosquitto } from "./mosquitto.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    root: { type: "string", default: resolve(here, "../..") },
+    config: { type: "string", default: join(here, "configs", "site-24h.yaml") },
+    warmup: { type: "string", default: "30" },
+    steady: { type: "string", default: "60" },
+    days: { type: "string", default: "30" },
+    traces: { type: "string", default: "10,60,200" },
+    only: { type: "string", default: "steady,sim,replay,startup" },
+  },
+});
+const root = resolve(values.root);
+const bin = join(root, "bin", "roadside.js");
+const config = resolve(values.config);
+const only = new Set(values.only.split(","));
+if (!existsSync(join(root, "dist", "cli", "main.js"))) {
+  console.error(`${root}/dist is missing: build it first (npx tsc -p tsconfig.json)`);
+  process.exit(2);
+}
+if (!hasMosquitto()) {
+  console.error("mosquitto is not installed: apt-get install -y mosquitto");
+  process.exit(2);
+}
+const MEM_REPORT = join(here, "mem-report.mjs");
+const work = mkdtempSync(join(tmpdir(), "roadside-footprint-"));
+/** Memory in MiB (what /proc and ps count), files in MB. */
+const mb = (b) => (b / 1048576).toFixed(1);
+const fileMb = (b) => (b / 1e6).toFixed(1);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const deviceId = /device:\s*\{\s*id:\s*([\w-]+)/.exec(readFileSync(config, "utf8"))?.[1] ?? "bench-site";
+
+function rssOf(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+/** CPU seconds (user + system) a process has used. */
+function cpuOf(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+function lastHeap(file) {
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  return JSON.parse(lines.at(-1));
+}
+function exited(child) {
+  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once("exit", (c, s) => r(c ?? s))));
+}
+
+console.log(`footprint: ${bin} (node ${process.version}), config ${config}, device ${deviceId}`);
+const broker = await startMosquitto();
+console.log(`broker: mosquitto ${broker.url}\n`);
+
+try {
+  if (only.has("steady")) await steady();
+  if (only.has("startup")) await startup();
+  if (only.has("sim")) await simDays();
+  if (only.has("replay")) await replays();
+} finally {
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function steady() {
+  const warmS = Number(values.warmup);
+  const steadyS = Number(values.steady);
+  const floorReport = join(work, "floor.mem");
+  const runReport = join(work, "run.mem");
+  const floor = spawn(process.execPath, ["--import", MEM_REPORT, join(here, "floor.mjs"), broker.url, `roadside/${deviceId}`], { env: { ...process.env, MEM_REPORT: floorReport }, stdio: ["ignore", "ignore", "inherit"] });
+  await sleep(500);
+  const run = spawn(process.execPath, ["--import", MEM_REPORT, bin, "run", "--config", config, "--broker", broker.url, "--state-dir", join(work, "state-run"), "--quiet", "--log-level", "error"], {
+    env: { ...process.env, MEM_REPORT: runReport },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const msgs = { n: 0, bytes: 0 };
+  const sub = mqtt.connect(broker.url, { clientId: `footprint-${process.pid}` });
+  sub.on("connect", () => sub.subscribe(`roadside/${deviceId}/#`));
+  sub.on("message", (_t, p) => {
+    msgs.n++;
+    msgs.bytes += p.length;
+  });
+  console.log(`steady: roadside run (pid ${run.pid}) and the floor (pid ${floor.pid}) in real time; warm-up ${warmS} s, then ${steadyS} s sampled every 5 s`);
+  await sleep(warmS * 1000);
+  const samples = { run: [], floor: [] };
+  const cpu0 = { run: cpuOf(run.pid), floor: cpuOf(floor.pid), t: Date.now() };
+  const n0 = msgs.n;
+  for (let t = 0; t < steadyS; t += 5) {
+    await sleep(5000);
+    samples.run.push(rssOf(run.pid));
+    samples.floor.push(rssOf(floor.pid));
+  }
+  const dt = (Date.now() - cpu0.t) / 1000;
+  const cpu = { run: (cpuOf(run.pid) - cpu0.run) / dt, floor: (cpuOf(floor.pid) - cpu0.floor) / dt };
+  const heap = { run: lastHeap(runReport), floor: lastHeap(floorReport) };
+  run.kill("SIGTERM");
+  floor.kill("SIGTERM");
+  await Promise.all([exited(run), exited(floor)]);
+  sub.end(true);
+  const row = (name, k) => `| ${name.padEnd(22)} | ${mb(median(samples[k])).padStart(8)} | ${mb(Math.max(...samples[k])).padStart(8)} | ${heap[k] ? mb(heap[k].heapUsed).padStart(8) : "       ?"} | ${heap[k] ? mb(heap[k].heapTotal).padStart(9) : "        ?"} | ${(cpu[k] * 100).toFixed(2).padStart(6)} % |`;
+  console.log("| process                | RSS MiB  | max RSS  | heap MiB | heapTotal | CPU      |");
+  console.log("|------------------------|----------|----------|----------|-----------|----------|");
+  console.log(row("roadside run", "run"));
+  console.log(row("floor (node + mqtt.js)", "floor"));
+  console.log(`ratio roadside/floor (median RSS): ${(median(samples.run) / median(samples.floor)).toFixed(2)}×; ${msgs.n - n0} messages from the device while sampled (${msgs.bytes} bytes in all)\n`);
+}
+
+async function startup() {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const sub = mqtt.connect(broker.url, { clientId: `footprint-start-${process.pid}-${i}` });
+    await new Promise((r) => sub.on("connect", () => sub.subscribe(`roadside/${deviceId}/#`, () => r())));
+    await sleep(300); // retained messages of the last run arrive now, before the clock starts
+    let first;
+    const got = new Promise((r) => sub.on("message", () => r((first ??= performance.now()))));
+    const t0 = performance.now();
+    const run = spawn(process.execPath, [bin, "run", "--config", config, "--broker", broker.url, "--state-dir", join(work, `state-start-${i}`), "--quiet", "--log-level", "error"], { stdio: "ignore" });
+    await Promise.race([got, sleep(20_000)]);
+    times.push(first !== undefined ? first - t0 : NaN);
+    run.kill("SIGTERM");
+    await exited(run);
+    sub.end(true);
+  }
+  console.log(`startup to first message: ${times.map((t) => `${t.toFixed(0)} ms`).join(", ")} (median ${median(times).toFixed(0)} ms)\n`);
+}
+
+async function simDays() {
+  const days = Number(values.days);
+  const runs = [];
+  for (const flags of [[], ["--max-old-space-size=48"]]) {
+    const state = join(work, `state-sim-${runs.length}`);
+    const r = spawnSync(process.execPath, [...flags, join(here, "footprint-sim.mjs"), root, config, broker.url, String(days), state], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const lines = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    if (r.status !== 0) console.log(`sim ${flags.join(" ") || "(no flags)"} failed (${r.status}): ${r.stderr.slice(-400)}`);
+    runs.push({ flags, lines, done: lines.find((l) => l.done) });
+    rmSync(state, { recursive: true, force: true });
+  }
+  const [plain, capped] = runs;
+  console.log(`sim: ${days} simulated days, outbox on disk; RSS at the end of each day (MiB)`);
+  const per = plain.lines.filter((l) => l.day !== undefined);
+  console.log(per.map((l) => `day ${l.day}: ${mb(l.rss)}`).join(", "));
+  const d1 = per.find((l) => l.day === 1);
+  const last = per.at(-1);
+  if (d1 && last) console.log(`growth after the first day: ${mb(last.rss - d1.rss)} MiB over ${last.day - 1} days`);
+  const w = (x) => (x.done ? `${x.done.wallS.toFixed(1)} s (${(x.done.wallS / days).toFixed(1)} s a simulated day)` : "failed");
+  console.log(`wall: ${w(plain)}; with --max-old-space-size=48: ${w(capped)}${plain.done && capped.done ? ` = ${(capped.done.wallS / plain.done.wallS).toFixed(2)}×` : ""}\n`);
+}
+
+/** A trace of about `mb` MB: the recorded base repeated end to end, each copy shifted by its length. */
+function makeTrace(base, sizeMb, path) {
+  const text = readFileSync(base, "utf8").trim().split("\n");
+  const header = text[0];
+  const body = text.slice(1).filter((l) => !l.includes('"end":true'));
+  const spanS = Number(/"t":([\d.]+)/.exec(body.at(-1))[1]) + 1;
+  const fd = openSync(path, "w");
+  writeSync(fd, `${header}\n`);
+  let size = 0;
+  for (let k = 0; size < sizeMb * 1e6; k++) {
+    const off = k * spanS;
+    const chunk = body.map((l) => l.replace(/"t":([\d.]+)/, (_m, t) => `"t":${(Number(t) + off).toFixed(6)}`)).join("\n") + "\n";
+    writeSync(fd, chunk);
+    size += chunk.length;
+  }
+  closeSync(fd);
+  return statSync(path).size;
+}
+
+async function replays() {
+  const base = join(work, "base.jsonl");
+  const rec = spawnSync(process.execPath, [bin, "sim", "--config", config, "--duration", "2h", "--record", base, "--broker", broker.url, "--quiet"], { encoding: "utf8" });
+  if (rec.status !== 0) throw new Error(`recording the base trace failed: ${rec.stderr}`);
+  console.log("replay: peak RSS of roadside replay by trace size");
+  console.log("| trace MB | lines     | peak RSS MiB | wall s |");
+  console.log("|----------|-----------|--------------|--------|");
+  for (const size of values.traces.split(",").map(Number)) {
+    const path = join(work, `trace-${size}.jsonl`);
+    const bytes = makeTrace(base, size, path);
+    const lines = spawnSync("wc", ["-l", path], { encoding: "utf8" }).stdout.split(" ")[0];
+    const t0 = performance.now();
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, bin, "replay", path, "--config", config, "--broker", broker.url, "--quiet", "--log-level", "error"], { encoding: "utf8", maxBuffer: 1 << 24 });
+    const wall = (performance.now() - t0) / 1000;
+    const peakKb = Number(r.stderr.trim().split("\n").at(-1));
+    console.log(`| ${fileMb(bytes).padStart(8)} | ${lines.padStart(9)} | ${(r.status === 0 ? mb(peakKb * 1024) : `exit ${r.status}`).padStart(12)} | ${wall.toFixed(1).padStart(6)} |`);
+    rmSync(path, { force: true });
+  }
+  console.log("");
+}
