@@ -162,6 +162,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       minFreeBytes: config.outbox.minFreeDisk,
       freeBytes: () => linuxSystemProbe().disk(dir)?.freeBytes,
       onCorrupt: config.outbox.onCorrupt,
+      onDamaged: (message) => logger.error(message),
       annotate: annotateLoss,
       logger,
     });

@@ -107,6 +107,12 @@ export class SqliteOutbox implements Outbox {
   private readonly seqFile: string | undefined;
   /** Highest sequence number the high-water mark file has reserved (exclusive). */
   private reserved = 0;
+  /**
+   * Messages below this were stored before this process opened the outbox: the previous process may
+   * have sent them without getting the PUBACK, so their bytes are never rewritten (a loss report
+   * goes to a later message instead).
+   */
+  private fromThisRun = 0;
   private waitForClock: boolean;
 
   constructor(opts: SqliteOutboxOptions) {
@@ -140,6 +146,7 @@ export class SqliteOutbox implements Outbox {
         db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'").run(mark);
       }
       this.reserved = mark ?? 0;
+      this.fromThisRun = (db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").pluck().get() as number) ?? 1;
       this.waitForClock = (db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number) === 0;
       this.seqFile = seqFile;
     } catch (err) {
@@ -403,7 +410,8 @@ export class SqliteOutbox implements Outbox {
 
   /**
    * Put a loss where the subscriber meets the gap: into the oldest message of the topic that is still
-   * waiting after the dropped ones and was never handed to the broker (merged with any report it
+   * waiting after the dropped ones and was never handed to the broker by this process nor stored
+   * by an earlier one (merged with any report it
    * already carries, which covers the losses just before those). A message already handed out keeps
    * its bytes; if no such message waits, the next message committed on the topic carries the loss.
    */
@@ -416,7 +424,7 @@ export class SqliteOutbox implements Outbox {
         if (rows.length === 0) break;
         for (const s of rows) {
           after = s.seq;
-          if (this.inFlight(s.seq)) continue;
+          if (this.inFlight(s.seq) || s.seq < this.fromThisRun) continue;
           let payload: Buffer | undefined;
           if (rowIntegrity(s) === "ok") {
             const merged: LossReport =
