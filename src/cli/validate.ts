@@ -1,12 +1,16 @@
+import { dirname, resolve } from "node:path";
 import { formatIssues, loadConfigFile } from "../config/load.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
+import { checkDelivery } from "./run.js";
 
 export const VALIDATE_HELP = `Usage: roadside validate FILE [FILE…]
 
 Check device configs against the schema and the board, before any hardware
-is touched. Prints every problem, one per line, as  path: message  (the
-message names the bad value and the fix).
+is touched, and the files they name as roadside run does (a password file
+or key readable by others, a missing certificate). Prints every problem,
+one per line, as  path: message  (the message names the bad value and the
+fix).
 
 Options:
   -q, --quiet   print nothing for valid files
@@ -26,7 +30,16 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   for (const file of positionals) {
     const r = loadConfigFile(file);
     if (r.ok) {
-      if (!values.quiet) io.out(`${file}: ok (device ${r.loaded.config.device.id} on ${r.loaded.board.name})\n`);
+      // the file checks roadside run makes before it starts (a secret readable by others, a missing
+      // CA file): a config that run refuses is not valid
+      const files = checkDelivery(r.loaded, dirname(resolve(file)));
+      if (files.length === 0) {
+        if (!values.quiet) io.out(`${file}: ok (device ${r.loaded.config.device.id} on ${r.loaded.board.name})\n`);
+        continue;
+      }
+      bad++;
+      io.err(`${file}: ${files.length} problem${files.length === 1 ? "" : "s"}\n`);
+      for (const line of files) io.err(`${line}\n`);
       continue;
     }
     bad++;

@@ -82,6 +82,9 @@ sim: { seed: 2, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     expect(d.code, d.stdout).toBe(1);
     expect(d.stdout).toContain(`✗ files   mqtt.passwordFile: ${pw} is readable by group or others (mode 0644)`);
     expect(d.stdout).toContain(`fix: it holds a secret: run \`chmod 600 ${pw}\``);
+    const v = await runCli(["validate", file]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain(`mqtt.passwordFile: ${pw} is readable by group or others (mode 0644)`);
     const run = await runCli(["run", "-c", file, "--state-dir", join(dir, "s3")]);
     expect(run.code).toBe(2);
     expect(run.stderr + run.stdout).toContain("is readable by group or others (mode 0644)");
