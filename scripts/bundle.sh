@@ -114,14 +114,12 @@ trap 'rm -rf "$stage"' EXIT
 dest="$stage/$name"
 mkdir -p "$dest"
 
-# npm pack SPEC into the cache (once); prints the .tgz path
+# npm pack SPEC into the cache (once) as FILE; prints its path
 npm_fetch() {
-  local spec="$1" file
-  file="$(find "$cache/npm" -maxdepth 1 -name "$2" | head -n 1)"
-  if [ -z "$file" ]; then
+  local spec="$1" file="$cache/npm/$2"
+  if [ ! -f "$file" ]; then
     (cd "$cache/npm" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed (is the npm registry reachable?)"
-    file="$(find "$cache/npm" -maxdepth 1 -name "$2" | head -n 1)"
-    [ -n "$file" ] || die "npm pack $spec wrote no $2 in $cache/npm"
+    [ -f "$file" ] || die "npm pack $spec wrote no $2 in $cache/npm"
   fi
   printf '%s\n' "$file"
 }
@@ -188,7 +186,8 @@ for p in "${pkgs[@]}"; do
   top+=("$p")
 done
 # C sources of native modules stay behind (only needed to compile them, step 5)
-tar -cf - --exclude='node_modules/.bin' --exclude='better-sqlite3/deps' --exclude='better-sqlite3/src' "${top[@]}" |
+tar -cf - --exclude='node_modules/.bin' --exclude='better-sqlite3/deps' --exclude='better-sqlite3/src' \
+  --exclude='.npmignore' --exclude='.eslintrc*' --exclude='.travis.yml' "${top[@]}" |
   tar -C "$dest" -xf -
 
 step 5 "native addons for linux-$arch (Node.js ABI $abi)"
@@ -277,6 +276,20 @@ mapfile -t natives < <(find "$dest" -name '*.node' -type f | sort)
 elf_check "${natives[@]}" || die "native addons above do not match linux-$arch: not bundling them"
 note "${#natives[@]} .node files, all linux-$arch"
 
+# the newest glibc symbol version any native file asks for: the oldest Debian the bundle runs on
+glibc="$(node - "${natives[@]}" <<'JS'
+const fs = require("fs");
+let best = [2, 17];
+for (const f of process.argv.slice(2)) {
+  for (const m of fs.readFileSync(f).toString("latin1").matchAll(/GLIBC_2\.(\d+)/g)) {
+    if (Number(m[1]) > best[1]) best = [2, Number(m[1])];
+  }
+}
+console.log(best.join("."));
+JS
+)"
+note "they need glibc $glibc or newer"
+
 step 6 "runtime/node and debs/"
 node_bundled=no
 if [ "$with_node" = 1 ]; then
@@ -320,6 +333,7 @@ node=$node_version
 node_abi=$abi
 deb_arch=$deb_arch
 node_bundled=$node_bundled
+glibc=$glibc
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$commit
 EOF
@@ -341,6 +355,7 @@ mkdir -p "$pkgroot/DEBIAN" "$pkgroot$app" "$pkgroot/usr/bin" "$pkgroot/lib/syste
   "$pkgroot/lib/udev/rules.d" "$pkgroot/usr/share/doc/roadside"
 # the same app; Node.js and gpiod come from the device's apt (Depends), not from the bundle
 tar -C "$dest" --exclude=./runtime --exclude=./debs --exclude=./BUNDLE-INFO -cf - . | tar -C "$pkgroot$app" -xf -
+find "$pkgroot$app" -name '*.node' -exec chmod 0644 {} +
 cat >"$pkgroot/usr/bin/roadside" <<EOF
 #!/bin/sh
 exec /usr/bin/node $app/bin/roadside.js "\$@"
@@ -357,9 +372,13 @@ grep -q "^ExecStart=/usr/bin/node $app/bin/roadside.js run" "$pkgroot/lib/system
 echo 'SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"' >"$pkgroot/lib/udev/rules.d/60-roadside-gpio.rules"
 printf 'roadside %s\nLicense: Apache-2.0 (/usr/share/common-licenses/Apache-2.0)\nBundled npm packages: see %s/node_modules/*/package.json\n' \
   "$version" "$app" >"$pkgroot/usr/share/doc/roadside/copyright"
+{
+  printf 'roadside (%s) unstable; urgency=medium\n\n  * Built by scripts/bundle.sh from commit %s.\n\n' "$version" "$commit"
+  printf ' -- roadside maintainers <roadside@localhost>  %s\n' "$(date -R)"
+} | gzip -9n >"$pkgroot/usr/share/doc/roadside/changelog.Debian.gz"
 for s in postinst prerm postrm; do install -m 0755 "$root/scripts/deb/$s" "$pkgroot/DEBIAN/$s"; done
 size_kb="$(du -sk --exclude=DEBIAN "$pkgroot" | cut -f1)"
-sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size_kb/" \
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size_kb/" -e "s/@GLIBC@/$glibc/" \
   "$root/scripts/deb/control.in" >"$pkgroot/DEBIAN/control"
 deb="$out/roadside_${version}_$deb_arch.deb"
 dpkg-deb --root-owner-group -Zxz --build "$pkgroot" "$deb.tmp" >/dev/null || die "dpkg-deb --build failed"

@@ -169,6 +169,12 @@ case "$(dpkg --print-architecture 2>/dev/null || uname -m)" in
 esac
 [ "$b_arch" = "$here_arch" ] ||
   die "$(basename "$bundle") is for linux-$b_arch, this device is linux-$here_arch: build one with scripts/bundle.sh --arch $([ "$here_arch" = arm ] && echo armhf || echo "$here_arch")"
+# native files compiled against a newer glibc do not load (better-sqlite3 built on bookworm needs 2.34)
+b_glibc="$(field glibc)"
+have_glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | cut -d' ' -f2 || true)"
+if [ -n "$b_glibc" ] && [ -n "$have_glibc" ] && [ "$(printf '%s\n%s\n' "$b_glibc" "$have_glibc" | sort -V | head -n 1)" != "$b_glibc" ]; then
+  die "$(basename "$bundle") needs glibc $b_glibc or newer (Debian 12 bookworm, Raspberry Pi OS bookworm or later), this system has $have_glibc: upgrade the OS"
+fi
 say "bundle $name (roadside $b_version, linux-$b_arch, Node.js $(field node) $([ "$b_node" = yes ] && echo bundled || echo "not bundled"), built $(field built) from $(field commit))"
 
 release="$name-${sum:0:8}"

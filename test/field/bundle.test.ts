@@ -52,8 +52,9 @@ describe("scripts/bundle.sh --arch x64", () => {
     expect(list.filter((f) => f.startsWith(`${built.name}/dist/`) && /\.test\.js$|\.map$/.test(f))).toEqual([]);
 
     const info = parseInfo(readFileSync(join(app(), "BUNDLE-INFO"), "utf8"));
-    expect(Object.keys(info).sort()).toEqual(["arch", "built", "commit", "deb_arch", "name", "node", "node_abi", "node_bundled", "version"]);
+    expect(Object.keys(info).sort()).toEqual(["arch", "built", "commit", "deb_arch", "glibc", "name", "node", "node_abi", "node_bundled", "version"]);
     expect(info).toMatchObject({ name: built.name, version: VERSION, arch: "x64", node: "20.20.2", node_abi: "115", deb_arch: "amd64", node_bundled: "yes" });
+    expect(info["glibc"]).toMatch(/^2\.\d+$/);
     expect(info["built"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(info["commit"]).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
   });
@@ -87,7 +88,7 @@ describe("scripts/bundle.sh --arch x64", () => {
     expect(field("Package")).toBe("roadside");
     expect(field("Version")).toBe(VERSION);
     expect(field("Architecture")).toBe("amd64");
-    expect(field("Depends")).toBe("nodejs (>= 20), nodejs (<< 21), gpiod, passwd");
+    expect(field("Depends")).toMatch(/^nodejs \(>= 20\), nodejs \(<< 21\), gpiod, passwd, libc6 \(>= 2\.\d+\)$/);
     const contents = sh("dpkg-deb", ["--contents", deb]).stdout;
     for (const f of ["./usr/bin/roadside", "./lib/systemd/system/roadside.service", "./lib/udev/rules.d/60-roadside-gpio.rules", "./usr/lib/roadside/bin/roadside.js", "./usr/lib/roadside/node_modules/better-sqlite3/build/Release/better_sqlite3.node"]) {
       expect(contents, f).toContain(` ${f}`);
@@ -237,7 +238,7 @@ describe("scripts/install.sh upgrades (small bundles of this checkout, this syst
     expect(unit).toContain(`ExecStart=${process.execPath} ${root}/opt/roadside/current/bin/roadside.js run`);
   });
 
-  it("refuses a bundle of another architecture, or with native addons for another Node.js ABI, saying how to get the right one", () => {
+  it("refuses a bundle of another architecture, with native addons for another Node.js ABI or a newer glibc, saying what to do", () => {
     const other = process.arch === "arm64" ? "x64" : "arm64";
     const arch = sh("bash", [install, "--bundle", tiny("2.0.0", { arch: other }), "--root", join(work, "arch-root")]);
     expect(arch.status).toBe(1);
@@ -246,6 +247,9 @@ describe("scripts/install.sh upgrades (small bundles of this checkout, this syst
     expect(abi.status).toBe(1);
     expect(abi.stderr).toContain("the bundle's native addons are for Node.js ABI 99");
     expect(abi.stderr).toContain("use a bundle with runtime/node");
+    const glibc = sh("bash", [install, "--bundle", tiny("2.0.2", { glibc: "2.999" }), "--root", join(work, "arch-root")]);
+    expect(glibc.status).toBe(1);
+    expect(glibc.stderr).toMatch(/needs glibc 2\.999 or newer \(Debian 12 bookworm, Raspberry Pi OS bookworm or later\), this system has 2\.\d+/);
     expect(existsSync(join(work, "arch-root/opt/roadside/current"))).toBe(false);
   });
 
