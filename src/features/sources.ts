@@ -4,6 +4,7 @@ import { NS_PER_S } from "../clock/clock.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { AdcConfig, MaxbotixConfig } from "../config/sections/level-sensors.js";
 import type { SerialPortLink, SerialSpec } from "../io/contract.js";
+import { i2ctransfer, LinuxI2cIo } from "../io/linux-i2c.js";
 import { Ads1115 } from "../sensors/ads1115.js";
 import { MAXBOTIX_MODELS, MaxbotixParser, Reading } from "../sensors/maxbotix.js";
 import { MedianSampler } from "../sensors/median-sampler.js";
@@ -171,7 +172,11 @@ export class AdcSource implements SampleSource {
     staleAfterS: number,
     part?: string,
   ) {
-    this.adc = ctx.ioPlugin ? new Ads1115(ctx.ioPlugin, ctx.clock, cfg.address) : undefined;
+    // a johnny-five board (Firmata, the simulator) has the bus in its IO plugin; a Linux board
+    // (Raspberry Pi, GPIO through the character device) has the kernel's /dev/i2c-N
+    const bus = ctx.loaded.board.i2c[0];
+    const port = ctx.ioPlugin ?? (bus ? new LinuxI2cIo(i2ctransfer(bus.bus)) : undefined);
+    this.adc = port ? new Ads1115(port, ctx.clock, cfg.address) : undefined;
     const adc = this.adc;
     this.monitor = new SensorMonitor({
       name,
@@ -194,7 +199,7 @@ export class AdcSource implements SampleSource {
   }
 
   async start(): Promise<void> {
-    if (!this.adc) throw new Error(`sensor ${this.name}: this board has no johnny-five IO plugin, so the ADS1115 at 0x${this.cfg.address.toString(16)} cannot be read; use a Firmata board or the simulator`);
+    if (!this.adc) throw new Error(`sensor ${this.name}: board ${this.ctx.loaded.board.id} has neither an I²C bus nor a johnny-five IO plugin, so the ADS1115 at 0x${this.cfg.address.toString(16)} cannot be read; use a Raspberry Pi (I²C on /dev/i2c-1), a Firmata board or the simulator`);
     this.monitor.start();
   }
 

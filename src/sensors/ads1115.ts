@@ -1,10 +1,11 @@
 import type { Clock } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
-import type { IoPlugin } from "../io/io-plugin.js";
+import type { I2cPort } from "../io/linux-i2c.js";
 
 /**
- * TI ADS1115 16-bit I²C ADC (datasheet SBAS444, §8.6 "Register Map"), read through the board's
- * johnny-five IO plugin (`i2cConfig` / `i2cWrite` / `i2cReadOnce`, the io-plugins contract).
+ * TI ADS1115 16-bit I²C ADC (datasheet SBAS444, §8.6 "Register Map"), read through an `I2cPort`:
+ * the board's johnny-five IO plugin (`i2cConfig` / `i2cWrite` / `i2cReadOnce`, the io-plugins
+ * contract), or the kernel's /dev/i2c-N on a Raspberry Pi (`LinuxI2cIo`).
  *
  * We talk to the registers ourselves rather than through johnny-five's `Expander("ADS1115")`: that
  * controller needs a johnny-five `Board` of its own on the plugin (the inputs backend already owns
@@ -66,7 +67,7 @@ export class Ads1115 {
   private configured = false;
 
   constructor(
-    private readonly io: IoPlugin,
+    private readonly io: I2cPort,
     private readonly clock: Clock,
     readonly address: number,
   ) {}

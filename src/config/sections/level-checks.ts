@@ -65,8 +65,8 @@ export const checkLevelSensors: Check = (ctx) => {
   }
   const byAdc = new Map<number, string>();
   for (const [addr, path] of adcs) {
-    if (board && board.io === "gpiochip") {
-      out.push({ path, message: `the ADS1115 is read through a johnny-five IO plugin, and ${board.id} reads GPIO through the character device; use a board with io johnny-five (e.g. a Firmata board on USB) for ADC sensors` });
+    if (board && board.io === "gpiochip" && board.i2c.length === 0) {
+      out.push({ path, message: `${board.id} has no I²C bus in its board file, and reads GPIO through the character device (no johnny-five IO plugin): the ADS1115 cannot be read; use a Raspberry Pi board (I²C on /dev/i2c-1) or a Firmata board on USB` });
       continue;
     }
     const other = byAdc.get(addr);
