@@ -70,8 +70,9 @@ describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
       byTopic.set(x.topic, list);
     }
     expect([...byTopic.keys()].sort()).toEqual(["roadside/window-1/traffic/lane1", "roadside/window-1/traffic/lane2"]);
-    // the windows the device opened: 10 s, 1 min, 2 min (open at the kill), then 10, 11 and 12 min (partial, stopped)
-    const starts = [10_000, 60_000, 120_000, 600_000, 660_000, 720_000].map((t) => T0 + t);
+    // the windows the device opened, by their published start (bt is the aligned boundary, also for
+    // a partial window): 0 (started 10 s in), 1 min, 2 min (open at the kill), then 10, 11 and 12 min
+    const starts = [0, 60_000, 120_000, 600_000, 660_000, 720_000].map((t) => T0 + t);
     for (const [topic, msgs] of byTopic) {
       for (const s of starts) {
         const pack = msgs.some((m) => m.windowStartMs === s);
