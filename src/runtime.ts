@@ -37,6 +37,8 @@ export interface DeviceDeps {
   serial?: () => SerialPortLink;
   /** The board's johnny-five IO plugin, if any (for I²C sensors). */
   ioPlugin?: IoPlugin;
+  /** Receives every analog sample the sensors read (the trace recorder's `analog`). */
+  onAnalog?: (name: string, volts: number, tNs: number) => void;
   outbox: Outbox;
   /** Broker URL (the config's, or the embedded broker's). */
   brokerUrl: string;
@@ -227,6 +229,7 @@ export class Device {
       health: this.health,
       topics: this.topics,
       ioPlugin: this.deps.ioPlugin,
+      onAnalog: this.deps.onAnalog,
       summaries: this.publisher.accept,
       alarm: this.publisher.alarm,
       windows: (lengthS) => {

@@ -216,6 +216,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       logger,
       inputs: recorder ? recorder.inputs(hw.inputs) : hw.inputs,
       serial: recorder ? recorder.serial(hw.serial) : hw.serial,
+      ...(recorder ? { onAnalog: (name: string, volts: number, tNs: number) => recorder.analog(name, volts, tNs) } : {}),
       ioPlugin: hw.ioPlugin,
       outbox,
       brokerUrl: brokerUrl(l),

@@ -46,6 +46,8 @@ export interface FeatureContext {
    * such as an ADS1115 ADC are read through it. Undefined on boards without one.
    */
   readonly ioPlugin: IoPlugin | undefined;
+  /** Every analog sample read (`SENSOR.QUANTITY`, volts at the ADC input), for `--record`. */
+  readonly onAnalog?: ((name: string, volts: number, tNs: number) => void) | undefined;
   /** Open a serial port; it is reopened with backoff after an unplug. Call from `start`. */
   openSerial(spec: SerialSpec, handlers: SerialHandlers): Promise<SerialPortLink>;
 }

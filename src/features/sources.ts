@@ -171,6 +171,8 @@ export class AdcSource implements SampleSource {
     private readonly convert: (volts: number) => number,
     staleAfterS: number,
     part?: string,
+    /** What the channel measures, for trace lines (`bin1.temperature`, `mh1.level`). */
+    private readonly quantity: string = part ?? "level",
   ) {
     // a johnny-five board (Firmata, the simulator) has the bus in its IO plugin; a Linux board
     // (Raspberry Pi, GPIO through the character device) has the kernel's /dev/i2c-N
@@ -212,6 +214,7 @@ export class AdcSource implements SampleSource {
       this.monitor.adc(!ok);
       if (!ok) return done(Number.NaN, tNs);
       this.lastVolts = volts;
+      this.ctx.onAnalog?.(`${this.name}.${this.quantity}`, volts, tNs);
       const v = this.convert(volts);
       if (Number.isNaN(v)) this.monitor.loopOutOfRange();
       else this.monitor.good(tNs);

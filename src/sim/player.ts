@@ -2,6 +2,7 @@ import type { TimerHandle } from "../clock/clock.js";
 import type { VirtualClock } from "../clock/virtual.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Level } from "../io/contract.js";
+import { SimAds1115 } from "./ads1115.js";
 import type { SimBoard } from "./io-plugin.js";
 import type { SimSerialDevice } from "./serial.js";
 import type { ParsedTrace, TraceLine } from "./trace.js";
@@ -45,7 +46,11 @@ export class TracePlayer {
   private readonly source: TraceSource;
   private finished = false;
   private timer: TimerHandle | undefined;
+  private readonly analogTimers = new Set<TimerHandle>();
+  private ahead: TraceLine | undefined;
   private readonly pins = new Map<string, { line: number; activeLow: boolean }>();
+  /** Analog channels by trace name (`bin1.temperature`): the ADS1115 double and the volts last recorded. */
+  private readonly analog = new Map<string, { volts: number }>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly opts: TracePlayerOptions) {
@@ -54,6 +59,22 @@ export class TracePlayer {
       const l = lines.get(name);
       if (l) this.pins.set(name, { line: l.line, activeLow: input.activeLow });
     }
+    // the config's ADS1115 channels, each answered by a register-level double holding the volts of
+    // the trace's last analog line for it (0 V before the first one: a current loop reads as broken)
+    const chips = new Map<number, SimAds1115>();
+    const channel = (name: string, address: number, ch: number): void => {
+      let chip = chips.get(address);
+      if (!chip) {
+        chip = new SimAds1115(opts.clock, () => opts.clock.yieldSoon());
+        chips.set(address, chip);
+        opts.board.attachI2c(address, chip);
+      }
+      const held = { volts: 0 };
+      chip.setInput(ch, () => held.volts);
+      this.analog.set(name, held);
+    };
+    for (const [name, m] of Object.entries(config.manholes)) if (m.sensor.type === "current-loop") channel(`${name}.level`, m.sensor.adc.address, m.sensor.adc.channel);
+    for (const [name, b] of Object.entries(config.bins)) if (b.temperature) channel(`${name}.temperature`, b.temperature.adc.address, b.temperature.adc.channel);
     this.source = "lines" in opts.trace ? arraySource(opts.trace) : opts.trace;
     this.endNs = tNs(opts.startNs, this.source.endT ?? 0);
   }
@@ -78,6 +99,8 @@ export class TracePlayer {
   }
 
   stop(): void {
+    for (const h of this.analogTimers) this.opts.clock.clearTimer(h);
+    this.analogTimers.clear();
     if (this.timer) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.finished = true;
@@ -89,8 +112,29 @@ export class TracePlayer {
     return this.finished;
   }
 
+  /**
+   * The next line for the chain. An analog line is stamped at the start of the conversion it
+   * records, so its value must be in the chip just before that instant, before the device's
+   * sampling timer due then (which was set long before): analog lines get timers of their own as
+   * soon as they are read, and the chain reads one line ahead so that happens early enough.
+   */
+  private pull(): TraceLine | undefined {
+    let line = this.finished ? undefined : this.source.next();
+    for (let n = 0; line?.kind === "analog" && n < 64; n++) {
+      const a = line;
+      const h = this.opts.clock.setTimer(tNs(this.opts.startNs, a.t) - 1000, () => {
+        this.analogTimers.delete(h);
+        this.apply(a);
+      });
+      this.analogTimers.add(h);
+      line = this.source.next();
+    }
+    return line;
+  }
+
   private scheduleNext(): void {
-    const line = this.finished ? undefined : this.source.next();
+    const line = this.ahead ?? this.pull();
+    this.ahead = line ? this.pull() : undefined;
     if (!line) {
       this.finished = true;
       return;
@@ -98,6 +142,7 @@ export class TracePlayer {
     let at = tNs(this.opts.startNs, line.t);
     // a port comes back just before the link's reopen attempt that found it, so that attempt succeeds
     if (line.kind === "port-state" && line.state === "open") at -= 1000;
+    if (line.kind === "analog") at -= 1000;
     this.timer = this.opts.clock.setTimer(
       at,
       () => {
@@ -138,6 +183,12 @@ export class TracePlayer {
       case "clock-jump":
         this.opts.clock.jumpWall(line.deltaMs, line.synced);
         return;
+      case "analog": {
+        const ch = this.analog.get(line.analog);
+        if (ch) ch.volts = line.value;
+        else this.warnOnce(`analog:${line.analog}`, `the trace has analog samples for ${line.analog}, which the config has no ADC channel for; check the sensor's name`);
+        return;
+      }
       case "end":
         return;
     }

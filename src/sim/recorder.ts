@@ -2,16 +2,17 @@ import type { Clock } from "../clock/clock.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, SerialHandlers, SerialPortLink, SerialSpec, TimestampSource } from "../io/contract.js";
 import { JsonlFile } from "./jsonl.js";
 import { serialDeviceKey } from "../config/serial-device.js";
-import { clockJumpLine, dataLine, endLine, headerLine, inputLine, portStateLine } from "./trace.js";
+import { analogLine, clockJumpLine, dataLine, endLine, headerLine, inputLine, portStateLine } from "./trace.js";
 
 export interface TraceRecorderOptions {
   path: string;
   clock: Clock;
   note?: string;
   /**
-   * Lines are held this long and written in time order. Default 0 (signals arrive in time order, as
-   * in simulation). On hardware, serial chunks are stamped on arrival and edges in the kernel, so
-   * `run --record` holds them 1 s to sort out the interleaving.
+   * Lines are held this long and written in time order. Default 10 s: an analog sample is stamped
+   * when its conversion started but delivered when the chip answered, which in a simulation at full
+   * speed can be seconds of virtual time later. On hardware, serial chunks are stamped on arrival and
+   * edges in the kernel, so `run --record` holds them 1 s to sort out the interleaving.
    */
   reorderMs?: number;
   /**
@@ -47,7 +48,7 @@ export class TraceRecorder {
 
   constructor(private readonly opts: TraceRecorderOptions) {
     this.file = new JsonlFile(opts.path);
-    this.reorderUs = (opts.reorderMs ?? 0) * 1000;
+    this.reorderUs = (opts.reorderMs ?? 10_000) * 1000;
   }
 
   /** Lines written (header included). */
@@ -116,6 +117,13 @@ export class TraceRecorder {
       level: (i) => inner.level(i),
       close: () => inner.close(),
     };
+  }
+
+  /** An analog sample the device read (`SENSOR.QUANTITY`, volts at the converter's input). */
+  analog(name: string, volts: number, tNs: number): void {
+    if (!Number.isFinite(volts)) return;
+    const us = this.us(tNs);
+    this.add(us, analogLine(us, name, volts));
   }
 
   /** Wrap a serial link factory: every chunk received is recorded, and the port's losses. */

@@ -208,6 +208,7 @@ function makeDevice(
     inputs: recorder ? recorder.inputs(hw.inputs) : hw.inputs,
     serial: recorder ? recorder.serial(hw.serial) : hw.serial,
     ...(hw.ioPlugin ? { ioPlugin: hw.ioPlugin } : {}),
+    ...(recorder ? { onAnalog: (name: string, volts: number, tNs: number) => recorder.analog(name, volts, tNs) } : {}),
     outbox,
     brokerUrl: opts.brokerUrl,
     version: opts.version ?? "0.0.0",

@@ -16,6 +16,7 @@ import type { Level } from "../io/contract.js";
  *   {"t":…,"port":"manhole1","state":"lost"}   the port went away (unplugged); "open" when it is back
  *   {"t":…,"clock":"jump","deltaMs":3600000,"synced":true}   the wall clock stepped
  *   {"t":…,"end":true}                          recording ended here
+ *   {"t":…,"analog":"bin1.temperature","value":0.734}   an analog sample (volts at the ADC input)
  *
  * and, in the header, `"synced":false` when the wall clock was not synchronised at the start.
  * A line at t = 0 gives an input's level when recording began; later lines are changes.
@@ -36,6 +37,7 @@ export type TraceLine =
   | { t: number; kind: "data"; port: string; bytes: Buffer }
   | { t: number; kind: "port-state"; port: string; state: "lost" | "open" }
   | { t: number; kind: "clock-jump"; deltaMs: number; synced: boolean }
+  | { t: number; kind: "analog"; analog: string; value: number }
   | { t: number; kind: "end" };
 
 export interface ParsedTrace {
@@ -74,6 +76,11 @@ function isAscii(b: Buffer): boolean {
 export function dataLine(us: number, port: string, bytes: Buffer): string {
   const payload = isAscii(bytes) ? `"data":${JSON.stringify(bytes.toString("latin1"))}` : `"hex":"${bytes.toString("hex")}"`;
   return `{"t":${formatT(us)},"port":${JSON.stringify(port)},${payload}}`;
+}
+
+/** An analog sample: `name` is `SENSOR.QUANTITY` (`bin1.temperature`, `mh1.level`), `volts` the reading at the converter's input. */
+export function analogLine(us: number, name: string, volts: number): string {
+  return `{"t":${formatT(us)},"analog":${JSON.stringify(name)},"value":${Math.round(volts * 1e6) / 1e6}}`;
 }
 
 export function portStateLine(us: number, port: string, state: "lost" | "open"): string {
@@ -174,6 +181,14 @@ export function parseLine(o: Record<string, unknown>, t: number, at: string, iss
     if (o["state"] === "lost" || o["state"] === "open") return { t, kind: "port-state", port, state: o["state"] };
     issues.push(`${at}: port ${port} has neither data nor hex`);
     return undefined;
+  }
+  if (typeof o["analog"] === "string") {
+    const value = o["value"];
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      issues.push(`${at}: analog ${o["analog"]} needs value, the reading in volts (a number)`);
+      return undefined;
+    }
+    return { t, kind: "analog", analog: o["analog"], value };
   }
   if (o["clock"] === "jump") {
     if (typeof o["deltaMs"] !== "number" || !Number.isFinite(o["deltaMs"])) {
