@@ -317,6 +317,8 @@ write_unit "releases/$release" || unit_ok=0
 
 systemd=0
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then systemd=1; fi
+# tests drive the restart and rollback with a stand-in systemctl on PATH (test/field/bundle.test.ts)
+if [ "${ROADSIDE_INSTALL_FAKE_SYSTEMD:-}" = yes ]; then systemd=1; fi
 was_active=0
 if [ "$systemd" = 1 ] && systemctl is-active --quiet roadside; then was_active=1; fi
 

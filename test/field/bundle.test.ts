@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -198,65 +198,5 @@ describe("scripts/install.sh", () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain(`release ${rel} is already unpacked`);
     expect(readdirSync(join(root, "opt/roadside/releases"))).toEqual([rel]);
-  });
-});
-
-describe("scripts/install.sh upgrades (small bundles of this checkout, this system's Node.js)", () => {
-  /**
-   * A bundle holding what install.sh looks at: BUNDLE-INFO, and an app whose dist/ and node_modules
-   * are this checkout's (symlinks), run by this system's node (node_bundled=no).
-   */
-  function tiny(version: string, over: Record<string, string> = {}): string {
-    const name = `roadside-${version}-linux-${process.arch}-node20`;
-    const d = join(work, "tiny", version);
-    mkdirSync(join(d, name, "bin"), { recursive: true });
-    copyFileSync(join(ROOT, "bin/roadside.js"), join(d, name, "bin/roadside.js"));
-    chmodSync(join(d, name, "bin/roadside.js"), 0o755);
-    for (const l of ["dist", "node_modules", "boards", "package.json"]) symlinkSync(join(ROOT, l), join(d, name, l));
-    const info = { name, version, arch: process.arch, node: process.versions.node, node_abi: process.versions.modules, deb_arch: "amd64", node_bundled: "no", built: "2026-01-01T00:00:00Z", commit: "abc1234", ...over };
-    writeFileSync(join(d, name, "BUNDLE-INFO"), Object.entries(info).map(([k, v]) => `${k}=${v}\n`).join(""));
-    const file = join(d, `${name}.tar.gz`);
-    expect(sh("tar", ["-czf", file, "-C", d, name]).status).toBe(0);
-    writeFileSync(`${file}.sha256`, sh("sha256sum", [basename(file)], { cwd: d }).stdout);
-    return file;
-  }
-
-  it("each upgrade moves current to the new release and previous to the old one, keeping two releases", () => {
-    const root = join(work, "up-root");
-    const releases = join(root, "opt/roadside/releases");
-    const link = (l: string): string => readlinkSync(join(root, "opt/roadside", l));
-    for (const v of ["1.0.0", "1.1.0", "1.2.0"]) {
-      const r = sh("bash", [install, "--bundle", tiny(v), "--root", root]);
-      expect(r.status, `${v}: ${r.stderr}`).toBe(0);
-      expect(link("current")).toMatch(new RegExp(`^releases/roadside-${v.replace(/\./g, "\\.")}-linux-`));
-    }
-    expect(link("previous")).toMatch(/^releases\/roadside-1\.1\.0-/);
-    expect(readdirSync(releases).map((n) => n.replace(/-linux-.*/, "")).sort()).toEqual(["roadside-1.1.0", "roadside-1.2.0"]);
-    expect(lstatSync(join(root, "opt/roadside/current")).isSymbolicLink()).toBe(true);
-    expect(existsSync(join(root, "opt/roadside/current.new"))).toBe(false);
-    const unit = readFileSync(join(root, "etc/systemd/system/roadside.service"), "utf8");
-    expect(unit).toContain(`ExecStart=${process.execPath} ${root}/opt/roadside/current/bin/roadside.js run`);
-  });
-
-  it("refuses a bundle of another architecture, with native addons for another Node.js ABI or a newer glibc, saying what to do", () => {
-    const other = process.arch === "arm64" ? "x64" : "arm64";
-    const arch = sh("bash", [install, "--bundle", tiny("2.0.0", { arch: other }), "--root", join(work, "arch-root")]);
-    expect(arch.status).toBe(1);
-    expect(arch.stderr).toContain(`is for linux-${other}, this device is linux-${process.arch}: build one with scripts/bundle.sh --arch`);
-    const abi = sh("bash", [install, "--bundle", tiny("2.0.1", { node_abi: "99" }), "--root", join(work, "arch-root")]);
-    expect(abi.status).toBe(1);
-    expect(abi.stderr).toContain("the bundle's native addons are for Node.js ABI 99");
-    expect(abi.stderr).toContain("use a bundle with runtime/node");
-    const glibc = sh("bash", [install, "--bundle", tiny("2.0.2", { glibc: "2.999" }), "--root", join(work, "arch-root")]);
-    expect(glibc.status).toBe(1);
-    expect(glibc.stderr).toMatch(/needs glibc 2\.999 or newer \(Debian 12 bookworm, Raspberry Pi OS bookworm or later\), this system has 2\.\d+/);
-    expect(existsSync(join(work, "arch-root/opt/roadside/current"))).toBe(false);
-  });
-
-  it("bad usage exits 2 naming the option", () => {
-    const r = sh("bash", [install, "--settle", "soon"]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--settle soon: give a whole number of seconds");
-    expect(sh("bash", [install, "--frobnicate"]).stderr).toContain("unknown option --frobnicate");
   });
 });
