@@ -64,7 +64,7 @@ export class BinAggregator implements WindowListener {
   private full = false;
 
   constructor(private readonly o: BinAggregatorOptions) {
-    this.pickups = new PickupDetector(o.pickupDropPct, o.lowPct, (tNs, before, after) => this.pickedUp(tNs, before, after));
+    this.pickups = new PickupDetector(o.pickupDropPct, o.lowPct, (tNs, before, after, confirmedNs) => this.pickedUp(tNs, before, after, confirmedNs));
     this.fire = new FireDetector(o.fire, (start, tNs, tempC, riseC, cause) => this.fireChange(start, tNs, tempC, riseC, cause));
   }
 
@@ -174,8 +174,10 @@ export class BinAggregator implements WindowListener {
     o.sink([{ kind: "bin", name: o.bin, window: closed, measures: m }]);
   }
 
-  private pickedUp(tNs: number, before: number, after: number): void {
-    const b = this.buckets.at(tNs);
+  private pickedUp(tNs: number, before: number, after: number, confirmedNs: number): void {
+    // dated at the first low reading; if its window was published before the confirming reading
+    // came, the pickup counts in the confirming reading's window rather than in none
+    const b = this.buckets.at(tNs) ?? this.buckets.at(confirmedNs);
     if (b) b.pickups++;
     this.speed.reset();
     // the readings from the emptied bin start the new cycle

@@ -32,7 +32,8 @@ export class PickupDetector {
   constructor(
     private readonly dropPct: number,
     private readonly lowPct: number,
-    private readonly onPickup: (tNs: number, beforePct: number, afterPct: number) => void,
+    /** `tNs`: the first low reading (when the bin was emptied); `confirmedNs`: the reading that confirmed it. */
+    private readonly onPickup: (tNs: number, beforePct: number, afterPct: number, confirmedNs: number) => void,
   ) {}
 
   reading(fillPct: number, tNs: number): void {
@@ -44,7 +45,7 @@ export class PickupDetector {
           const at = this.candNs;
           this.candNs = -1;
           this.before = fillPct;
-          this.onPickup(at, before, this.candFill);
+          this.onPickup(at, before, this.candFill, tNs);
         }
         return;
       }
