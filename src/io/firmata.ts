@@ -1,5 +1,4 @@
 import { SerialPortStream } from "@serialport/stream";
-import firmataIo from "firmata-io";
 import type { LoadedConfig } from "../config/load.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { Logger } from "../log/logger.js";
@@ -53,6 +52,7 @@ export class FirmataBoard {
     const { path, baudRate } = this.opts;
     const binding = typeof this.opts.binding === "function" ? await this.opts.binding() : this.opts.binding;
     const stream = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
+    const { default: firmataIo } = await import("firmata-io");
     // firmata-io must see the port open (it announces `connect` then), so it is built first
     const plugin = new firmataIo.Firmata(stream, { reportVersionTimeout: this.opts.reportVersionTimeoutMs ?? 5000 }) as unknown as IoPlugin;
     plugin.on("error", (e: Error) => this.opts.logger.warn(`Firmata board on ${path}: ${e.message}`));

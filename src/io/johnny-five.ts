@@ -1,4 +1,3 @@
-import five from "johnny-five";
 import type { Clock } from "../clock/clock.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, TimestampSource } from "./contract.js";
 import { IoError } from "./contract.js";
@@ -142,7 +141,10 @@ export class JohnnyFiveInputs implements DigitalInputs {
     });
   }
 
-  private boardReady(io: IoPlugin, handlers: DigitalInputHandlers): Promise<void> {
+  private async boardReady(io: IoPlugin, handlers: DigitalInputHandlers): Promise<void> {
+    // imported when a board opens, not with this module: a Pi reading the GPIO character device
+    // never needs johnny-five's ~4.5 MB (issue 15)
+    const { default: five } = await import("johnny-five");
     return new Promise((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
