@@ -46,4 +46,23 @@ describe(`roadside calibrate: a recorded test drive at a known speed gives the l
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--speed/);
   });
+
+  it("live on the (simulated) board: reads the trap's inputs until 3 passes, prints the same latencyMs", async () => {
+    const cfgPath = join(dir, "live.json");
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({
+        device: { id: "cal-live", board: "sim" },
+        inputs: { up: { line: 5 }, down: { line: 6 } },
+        detectors: { lane: { loops: ["up", "down"] } },
+        sim: { seed: SEED, traffic: { lane: { vehiclesPerHour: 60, speedKmh: 60, speedSdKmh: 0, classMix: { motorcycle: 0, short: 1, medium: 0, long: 0 }, card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs: 20 } } } },
+      }),
+    );
+    const out = await runCli(["calibrate", "--config", cfgPath, "--speed", "60", "--passes", "3", "--for", "30m"]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/lane: 3 pass\(es\)/);
+    const m = /inputs\.down\.latencyMs: ([\d.]+)/.exec(out.stdout);
+    expect(Math.abs(Number(m?.[1]) - 20), `seed ${SEED}: ${out.stdout}`).toBeLessThan(1);
+  });
 });
