@@ -123,7 +123,7 @@ export const trafficFeature: FeatureFactory = (ctx) => {
         kind: "traffic",
         name,
         windowS: det.window ?? config.windows.default,
-        description: `Vehicle counts${det.mode === "presence" ? ", occupancy" : ""}${det.mode === "presence" && det.loops.length === 2 ? ", speeds and lengths" : ""} of lane ${name} (${det.laneType}) from ${det.loops.length === 2 ? "a pair of inductive loops (speed trap)" : `an inductive loop${det.mode === "pulse" ? " in pulse mode (counts only)" : ""}`}; detector faults (${Object.keys(DETECTOR_FAULTS).join(", ")}) raise alarms on ${ctx.topics.alarm(name)}. No vehicle is identified.`,
+        description: `Vehicle counts${det.mode === "presence" ? ", occupancy" : ""}${det.mode === "presence" && det.loops.length === 2 ? ", speeds and lengths" : ""} of lane ${name} (${det.laneType}) from ${det.loops.length === 2 ? "a pair of inductive loops (speed trap)" : `an inductive loop${det.mode === "pulse" ? " in pulse mode (counts only)" : ""}`}; detector faults (${Object.keys(DETECTOR_FAULTS).join(", ")})${det.loops.length === 2 && det.mode === "presence" ? " and a latency difference between the trap's loops (trap-latency)" : ""} raise alarms on ${ctx.topics.alarm(name)}. No vehicle is identified.`,
         measures: trafficManifestMeasures(det),
       })),
     start() {
