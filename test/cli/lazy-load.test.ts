@@ -55,6 +55,17 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     expect(r.modules.some((u) => u.includes("/node_modules/aedes/"))).toBe(true);
   }, 60_000);
 
+  it("the hardware factory loads johnny-five and firmata-io only when a board opens through them", async () => {
+    const log = join(dir, "modules-factory.txt");
+    writeFileSync(log, "");
+    const factory = fileURLToPath(new URL("../../dist/io/factory.js", import.meta.url));
+    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(factory)});`], { env: { ...process.env, MODULE_LOG: log }, stdio: "ignore" });
+    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
+    const modules = readFileSync(log, "utf8").split("\n");
+    expect(modules.some((u) => u.endsWith("/dist/io/factory.js"))).toBe(true);
+    expect(modules.filter((u) => /\/node_modules\/(johnny-five|firmata-io)\//.test(u))).toEqual([]);
+  }, 30_000);
+
   it("--help names every command without loading any of them", async () => {
     const r = await modulesOf(dir, ["--help"]);
     expect(r.code).toBe(0);
