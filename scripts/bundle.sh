@@ -15,7 +15,8 @@
 # - better-sqlite3, @serialport/bindings (serialport 8 under johnny-five/firmata): no prebuilt binary
 #   is reachable offline, so they are compiled from the package's own sources with node-gyp against
 #   the headers of the bundled Node.js (same ABI, 115 for Node.js 20), with Debian's cross compilers
-#   for another architecture (g++-aarch64-linux-gnu, g++-arm-linux-gnueabihf, g++-x86-64-linux-gnu).
+#   for another architecture (g++-aarch64-linux-gnu, g++-arm-linux-gnueabihf, g++-x86-64-linux-gnu;
+#   installed with apt-get when missing and run as root, else the command to run is printed).
 #   Compiled once per package version, architecture and ABI, then taken from the cache.
 #   For this machine's own architecture the ones npm ci built are used when their ABI matches.
 # - @serialport/bindings-cpp: ships prebuilds/linux-{x64,arm64,arm}/ inside the npm package; only
@@ -30,7 +31,8 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+  # the header comment above, up to the first line of code
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   cat <<'EOF'
 
 Options:
@@ -205,7 +207,13 @@ compile() {
   else
     if [ "$arch" != "$host_arch" ]; then
       if ! command -v "$cross-g++" >/dev/null || ! command -v "$cross-gcc" >/dev/null; then
-        die "$pkg must be compiled for linux-$arch and $cross-g++ is missing: sudo apt-get install gcc-$cross_pkg g++-$cross_pkg"
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+          note "installing Debian's cross compilers: apt-get install gcc-$cross_pkg g++-$cross_pkg" >&2
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "gcc-$cross_pkg" "g++-$cross_pkg" >&2 ||
+            die "apt-get install gcc-$cross_pkg g++-$cross_pkg failed: run it (after apt-get update), then this again"
+        else
+          die "$pkg must be compiled for linux-$arch and $cross-g++ is missing: sudo apt-get install gcc-$cross_pkg g++-$cross_pkg"
+        fi
       fi
       cc=(CC="$cross-gcc" CXX="$cross-g++" LINK="$cross-g++" AR="$cross-ar")
     fi
@@ -271,6 +279,8 @@ for (const f of files) {
 process.exit(bad ? 1 : 0);
 JS
 }
+# Debian and Raspberry Pi OS are glibc systems: the musl builds some packages carry are dead weight
+find "$dest/node_modules" -name '*musl*.node' -type f -delete
 mapfile -t natives < <(find "$dest" -name '*.node' -type f | sort)
 [ "${#natives[@]}" -gt 0 ] || die "no native addons in the bundle: is node_modules complete?"
 elf_check "${natives[@]}" || die "native addons above do not match linux-$arch: not bundling them"
@@ -375,7 +385,7 @@ printf 'roadside %s\nLicense: Apache-2.0 (/usr/share/common-licenses/Apache-2.0)
 {
   printf 'roadside (%s) unstable; urgency=medium\n\n  * Built by scripts/bundle.sh from commit %s.\n\n' "$version" "$commit"
   printf ' -- roadside maintainers <roadside@localhost>  %s\n' "$(date -R)"
-} | gzip -9n >"$pkgroot/usr/share/doc/roadside/changelog.Debian.gz"
+} | gzip -9n >"$pkgroot/usr/share/doc/roadside/changelog.gz"
 for s in postinst prerm postrm; do install -m 0755 "$root/scripts/deb/$s" "$pkgroot/DEBIAN/$s"; done
 size_kb="$(du -sk --exclude=DEBIAN "$pkgroot" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size_kb/" -e "s/@GLIBC@/$glibc/" \

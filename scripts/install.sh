@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install or upgrade roadside on Raspberry Pi OS (or any Debian 11+ with systemd) from an offline
+# Install or upgrade roadside on Raspberry Pi OS (or any Debian 12+ with systemd) from an offline
 # bundle (scripts/bundle.sh), with no network needed: the app as a release folder
 # /opt/roadside/releases/NAME-SHA (current -> it, previous -> the one before), the bundle's own
 # Node.js 20 (runtime/node), gpiod from the bundle's debs/ when gpiomon is missing, the system user
@@ -26,7 +26,8 @@ root=""
 prefix_given=0
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  # the header comment above, up to the first line of code
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   cat <<'EOF'
 
 Options:
@@ -37,7 +38,7 @@ Options:
       --settle SECS          after the restart the service must stay up this long, same process, no
                              restarts, or the previous release comes back (default 15)
       --prefix DIR           where the releases go (default /opt/roadside)
-      --root DIR             install into DIR as if it were / (for tests and images): no users,
+      --root DIR             install into DIR as if it were / (for tests): no users,
                              packages or systemd are touched
       --dry-run              check the bundle (checksum, architecture), print what would be done,
                              change nothing
