@@ -2,7 +2,7 @@
 // Benchmark of issue 15 (Footprint): the memory a device needs, measured on the real command.
 //
 //   node scripts/bench/footprint.mjs [--root DIR] [--config FILE] [--warmup 30] [--steady 60]
-//        [--days 30] [--traces 10,60,200] [--only steady,sim,replay,startup]
+//        [--days 30] [--caps 48,64] [--traces 10,60,200] [--only steady,sim,replay,startup]
 //
 // - steady: `roadside run` on the full site (4 dual-loop lanes, a manhole, a bin; the config) in real
 //   time against Mosquitto with the outbox on disk, sampled for --steady s after --warmup s; beside it,
@@ -10,7 +10,7 @@
 //   publishing the same messages). RSS from /proc, JS heap from the process itself
 //   (mem-report.mjs), CPU from /proc/PID/stat.
 // - sim: RSS at the end of every simulated day of a --days `sim` run with the outbox on disk, and its
-//   wall time with and without --max-old-space-size=48.
+//   wall time with and without --max-old-space-size=N for each N of --caps.
 // - replay: peak RSS of `roadside replay` for traces of --traces MB (a recorded 2 h of the site,
 //   repeated end to end).
 // - startup: from spawning `roadside run` to its first message (the retained status) at the broker.
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     days: { type: "string", default: "30" },
     traces: { type: "string", default: "10,60,200" },
     only: { type: "string", default: "steady,sim,replay,startup" },
+    caps: { type: "string", default: "48,64" },
   },
 });
 const root = resolve(values.root);
@@ -156,23 +157,26 @@ async function startup() {
 async function simDays() {
   const days = Number(values.days);
   const runs = [];
-  for (const flags of [[], ["--max-old-space-size=48"]]) {
+  for (const flags of [[], ...values.caps.split(",").filter(Boolean).map((c) => [`--max-old-space-size=${c}`])]) {
     const state = join(work, `state-sim-${runs.length}`);
     const r = spawnSync(process.execPath, [...flags, join(here, "footprint-sim.mjs"), root, config, broker.url, String(days), state], { encoding: "utf8", maxBuffer: 1 << 24 });
     const lines = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     if (r.status !== 0) console.log(`sim ${flags.join(" ") || "(no flags)"} failed (${r.status}): ${r.stderr.slice(-400)}`);
-    runs.push({ flags, lines, done: lines.find((l) => l.done) });
+    runs.push({ name: flags.join(" ") || "no heap cap", lines, done: lines.find((l) => l.done) });
     rmSync(state, { recursive: true, force: true });
   }
-  const [plain, capped] = runs;
-  console.log(`sim: ${days} simulated days, outbox on disk; RSS at the end of each day (MiB)`);
-  const per = plain.lines.filter((l) => l.day !== undefined);
-  console.log(per.map((l) => `day ${l.day}: ${mb(l.rss)}`).join(", "));
-  const d1 = per.find((l) => l.day === 1);
-  const last = per.at(-1);
-  if (d1 && last) console.log(`growth after the first day: ${mb(last.rss - d1.rss)} MiB over ${last.day - 1} days`);
-  const w = (x) => (x.done ? `${x.done.wallS.toFixed(1)} s (${(x.done.wallS / days).toFixed(1)} s a simulated day)` : "failed");
-  console.log(`wall: ${w(plain)}; with --max-old-space-size=48: ${w(capped)}${plain.done && capped.done ? ` = ${(capped.done.wallS / plain.done.wallS).toFixed(2)}×` : ""}\n`);
+  console.log(`sim: ${days} simulated days, outbox on disk; RSS (MiB) at the end of each simulated day`);
+  const plain = runs[0];
+  for (const run of runs) {
+    const per = run.lines.filter((l) => l.day !== undefined);
+    const d1 = per.find((l) => l.day === 1);
+    const last = per.at(-1);
+    const growth = d1 && last && last.day > 1 ? `; growth after the first day ${mb(last.rss - d1.rss)} MiB over ${last.day - 1} days` : "";
+    const wall = run.done ? `${run.done.wallS.toFixed(1)} s wall (${(run.done.wallS / days).toFixed(1)} s a simulated day${run !== plain && plain.done ? `, ${(run.done.wallS / plain.done.wallS).toFixed(2)}× uncapped` : ""})` : "failed";
+    console.log(`${run.name}: ${wall}${growth}`);
+    console.log(`  ${per.map((l) => `d${l.day} ${mb(l.rss)}`).join(", ")}`);
+  }
+  console.log("");
 }
 
 /** A trace of about `mb` MB: the recorded base repeated end to end, each copy shifted by its length. */
@@ -199,17 +203,22 @@ async function replays() {
   const rec = spawnSync(process.execPath, [bin, "sim", "--config", config, "--duration", "2h", "--record", base, "--broker", broker.url, "--quiet"], { encoding: "utf8" });
   if (rec.status !== 0) throw new Error(`recording the base trace failed: ${rec.stderr}`);
   console.log("replay: peak RSS of roadside replay by trace size");
-  console.log("| trace MB | lines     | peak RSS MiB | wall s |");
-  console.log("|----------|-----------|--------------|--------|");
+  console.log("| trace MB | lines     | peak RSS MiB | wall s | peak RSS, heap ≤ 64 MB | wall s |");
+  console.log("|----------|-----------|--------------|--------|------------------------|--------|");
   for (const size of values.traces.split(",").map(Number)) {
     const path = join(work, `trace-${size}.jsonl`);
     const bytes = makeTrace(base, size, path);
     const lines = spawnSync("wc", ["-l", path], { encoding: "utf8" }).stdout.split(" ")[0];
-    const t0 = performance.now();
-    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, bin, "replay", path, "--config", config, "--broker", broker.url, "--quiet", "--log-level", "error"], { encoding: "utf8", maxBuffer: 1 << 24 });
-    const wall = (performance.now() - t0) / 1000;
-    const peakKb = Number(r.stderr.trim().split("\n").at(-1));
-    console.log(`| ${fileMb(bytes).padStart(8)} | ${lines.padStart(9)} | ${(r.status === 0 ? mb(peakKb * 1024) : `exit ${r.status}`).padStart(12)} | ${wall.toFixed(1).padStart(6)} |`);
+    // as it comes, and with the heap capped: uncapped, V8 lets garbage pile up the longer a run goes
+    const cells = [];
+    for (const flags of [[], ["--max-old-space-size=64"]]) {
+      const t0 = performance.now();
+      const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, ...flags, bin, "replay", path, "--config", config, "--broker", broker.url, "--quiet", "--log-level", "error"], { encoding: "utf8", maxBuffer: 1 << 24 });
+      const wall = (performance.now() - t0) / 1000;
+      const peakKb = Number(r.stderr.trim().split("\n").at(-1));
+      cells.push((r.status === 0 ? mb(peakKb * 1024) : `exit ${r.status}`).padStart(flags.length ? 22 : 12), wall.toFixed(1).padStart(6));
+    }
+    console.log(`| ${fileMb(bytes).padStart(8)} | ${lines.padStart(9)} | ${cells.join(" | ")} |`);
     rmSync(path, { force: true });
   }
   console.log("");
