@@ -308,10 +308,12 @@ if [ "$dry" = 1 ]; then printf '+ write %s/roadside\n' "$BIN_DIR"; else wrapper 
 # --- the unit, from the release it will run ---------------------------------------------------------
 # the release's own `roadside install` writes it: a newer release may need a newer unit
 write_unit() {
-  local rel="$1"
+  local rel="$1" out
   say "writing $UNIT with $rel's roadside install"
-  run "$(node_of "$PREFIX/current")" "$PREFIX/$rel/bin/roadside.js" install --node "$(node_of "$PREFIX/current")" \
-    --app-dir "$PREFIX/current" --config "$CONFIG" --output "$UNIT"
+  out="$(run "$(node_of "$PREFIX/current")" "$PREFIX/$rel/bin/roadside.js" install --node "$(node_of "$PREFIX/current")" \
+    --app-dir "$PREFIX/current" --config "$CONFIG" --output "$UNIT")" || { printf '%s\n' "$out"; return 1; }
+  # its notes, not its "next:" steps (this script takes them)
+  printf '%s\n' "$out" | grep -E '^(\+ |wrote |note: )' || true
 }
 unit_ok=1
 write_unit "releases/$release" || unit_ok=0
