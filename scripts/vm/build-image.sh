@@ -45,7 +45,8 @@ root="$work/root"
 
 # Packages: what a Raspberry Pi OS Lite image has that the appliance path touches.
 # initramfs-tools builds an initrd with the virtio drivers (MODULES=most); ifupdown + isc-dhcp-client
-# is what cloud-init's eni renderer drives for network-config. No systemd-timesyncd: the clock test
+# is what cloud-init's eni renderer drives for network-config. locales: cloud-init's locale module
+# sets en_US.UTF-8 and fails (a failed cloud-config.service) unless it is generated, as on Pi OS. No systemd-timesyncd: the clock test
 # needs a device with no NTP, like a Pi with no network time and no RTC.
 pkgs=systemd,systemd-sysv,udev,dbus,linux-image-amd64,initramfs-tools,cloud-init,openssh-server,
 pkgs+=ifupdown,isc-dhcp-client,iproute2,ca-certificates,sudo,netbase,procps,kmod,e2fsprogs,dosfstools,
@@ -58,6 +59,8 @@ mmdebstrap --variant=minbase --include="$pkgs" \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --customize-hook='echo roadside-vm > "$1/etc/hostname"' \
+  --customize-hook='sed -i -e "s/^# *\(en_GB.UTF-8 UTF-8\)/\1/" -e "s/^# *\(en_US.UTF-8 UTF-8\)/\1/" "$1/etc/locale.gen" && chroot "$1" locale-gen' \
+  --customize-hook='echo LANG=en_GB.UTF-8 > "$1/etc/default/locale"' \
   bookworm "$root" >"$work/mmdebstrap.log" 2>&1 || { tail -40 "$work/mmdebstrap.log" >&2; exit 1; }
 
 # --- configure like Raspberry Pi OS ------------------------------------------------------------
@@ -109,6 +112,8 @@ elapsed=$(( $(date +%s) - start ))
 echo "$elapsed" >"$work/out/BUILT"
 rm -rf "$out"
 mv "$work/out" "$out"
+# images of older versions of this script are never used again
+for old in "$cache"/bookworm-amd64-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
 log "image built in ${elapsed} s: $out ($(du -sh "$out/rootfs.qcow2" | cut -f1) qcow2, kernel $(basename "$kernel"))"
 echo "image build time: ${elapsed} s"  >&2
 [ "$print_dir" = yes ] && echo "$out"
