@@ -201,8 +201,14 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     const r = vm.sshRaw("sudo runuser -u roadside -- roadside doctor -c /etc/roadside/device.yaml", 600_000);
     vm.ssh("sudo systemctl start roadside", 300_000);
     process.stdout.write(`[device] doctor:\n${r.stdout}${r.stderr}\n`);
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ttyS1|mh1/);
+    const failed = r.stdout.split("\n").filter((l) => l.startsWith("✗")).map((l) => l.slice(1).trim().split(/\s+/)[0]);
+    // the virtual device has no time source, by design (test 5 needs a clock that stays wrong), and
+    // doctor fails an unsynchronised clock: that check, and only that one, may fail here
+    expect(failed.filter((l) => l !== "clock"), r.stdout).toEqual([]);
+    if (failed.includes("clock")) expect(r.stdout).toMatch(/✗ clock\s+not synchronised/);
+    expect(r.status, r.stdout + r.stderr).toBe(failed.length === 0 ? 0 : 1);
+    // the serial sensor: frames parsed from the host feeder, read through the guest's ttyS1
+    expect(r.stdout).toMatch(/✓ serial\s+manholes\.mh1.*ttyS1.*frames/);
     const level = await waitData("a level summary from the fed sensor", (s) => s.msg.kind === "level" && (s.msg.measures["samples"]?.v ?? 0) > 0, 120_000);
     const depthM = (MOUNT_MM - FEED_RANGE_MM) / 1000;
     expect(level.msg.measures["depthMean"]?.v).toBeCloseTo(depthM, 3);
