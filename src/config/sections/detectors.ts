@@ -163,7 +163,7 @@ export const loopDetectorSchema = z
       .min(1)
       .max(100)
       .default(10)
-      .describe("Speed traps: alarm (trap-latency) when the loops' latencies, after the configured and applied corrections, disagree by more than this, ms, and by more than three standard errors of the estimate. Default 10 ms: about 4 % of speed at 90 km/h over 6 m; a replaced card or cross-wired loops."),
+      .describe("Speed traps: alarm (trap-latency) when the loops' latencies, after the configured and applied corrections, disagree by more than this, ms, and by more than three standard errors of the estimate, judged from 300 cars on. Default 10 ms: about 4 % of speed at 90 km/h over 6 m; a replaced card or cross-wired loops."),
   })
   .describe("A lane's loop detector.");
 
