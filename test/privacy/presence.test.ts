@@ -48,14 +48,16 @@ describe("identifier counts against the simulator's ground truth", () => {
   it(`exact counts below the set limit, and small counts suppressed (k = 5, seed ${SEED})`, async () => {
     const sub = await subscribe(broker.url, "roadside/id-1/#");
     // a burst of line noise on the scanner, 12 min in, for 60 s
-    const dev = await startSimDevice(site("id-1", SEED, { sim: { faults: [{ at: "12m", for: "60s", kind: "garbage", target: "ped1" }] } }), { brokerUrl: broker.url });
+    // few Bluetooth devices (5 % of 600 passers-by an hour, ~2.5 a window), so some windows fall below k
+    const dev = await startSimDevice(site("id-1", SEED, { scanner: { bleShare: 0.05 }, sim: { faults: [{ at: "12m", for: "60s", kind: "garbage", target: "ped1" }] } }), { brokerUrl: broker.url });
     await dev.run(2 * 3600);
     await dev.stop();
-    await sub.waitFor((m) => presence(m, "bin7").length >= 25);
+    // two hours of 5-min windows: 24 per stream (a run ending on a boundary publishes no empty 25th)
+    await sub.waitFor((m) => presence(m, "bin7").length >= 24);
     await sub.close();
 
     const scans = presence(sub.messages, "ped1");
-    expect(scans.length).toBeGreaterThanOrEqual(25);
+    expect(scans.length).toBeGreaterThanOrEqual(24);
     let compared = 0;
     let suppressedSeen = 0;
     for (const msg of scans) {
@@ -82,9 +84,9 @@ describe("identifier counts against the simulator's ground truth", () => {
         }
       }
     }
-    expect(compared).toBeGreaterThan(30);
-    // the final partial window after the simulator stopped is empty, so suppressed
-    expect(suppressedSeen).toBeGreaterThan(0);
+    // every Wi-Fi window (24) and the Bluetooth windows with 5 or more devices
+    expect(compared).toBeGreaterThan(24);
+    expect(suppressedSeen).toBeGreaterThan(5);
     const errors = scans.map((s) => s.measures["errors"]?.v ?? 0);
     expect(errors.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(55);
     expect(errors.filter((e) => e > 0).length).toBeLessThanOrEqual(2);
