@@ -78,7 +78,12 @@ export const brokerCheck: DoctorCheck = {
           client.off("close", onClose);
           client.on("error", () => {});
           // a failed attempt is reported once the socket is gone, so nothing of it outlives the check
-          if (!r.client) client.end(true, {}, () => resolve(r));
+          if (!r.client) {
+            // when the refusal comes as "error" before mqtt.js has seen its socket close, its connack
+            // timer (connectTimeout) can outlive the attempt; it is mqtt.js's own field, cleared here too
+            clearTimeout((client as unknown as { connackTimer?: NodeJS.Timeout }).connackTimer);
+            client.end(true, {}, () => resolve(r));
+          }
           else resolve(r);
         };
         client.once("connect", onConnect);
