@@ -74,7 +74,7 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
   const config = resolve(values.config ?? "/etc/roadside/device.yaml");
   const node = resolve(values.node ?? process.execPath);
   const appDir = resolve(values["app-dir"] ?? fileURLToPath(new URL("../..", import.meta.url)));
-  if (!existsSync(`${appDir}/bin/roadside.js`)) throw new UsageError(`--app-dir ${appDir}: no bin/roadside.js there; give the folder the app is installed in (/opt/roadside)`);
+  if (!existsSync(`${appDir}/bin/roadside.js`)) throw new UsageError(`--app-dir ${appDir}: no bin/roadside.js there; give the folder the app is installed in (/opt/roadside/current, where scripts/install.sh puts it)`);
   const notes: string[] = [];
 
   let sim = false;
@@ -100,10 +100,10 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     const have = existingGroups();
     groups = BOARD_GROUPS.filter((g) => have.has(g));
     const missing = BOARD_GROUPS.filter((g) => !have.has(g));
-    if (missing.length) notes.push(`group${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing here and left out of the unit (scripts/install.sh creates gpio and dialout)`);
+    if (missing.length) notes.push(`group${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing here and left out of the unit (scripts/install.sh creates gpio, dialout and i2c)`);
   }
   if (/^\/(home|root)\//.test(node)) notes.push(`node is in a home folder (${node}), which ProtectHome=yes hides from the service: install Node.js system-wide (scripts/install.sh) or pass --node`);
-  if (/^\/(home|root)\//.test(appDir)) notes.push(`the app is in a home folder (${appDir}), hidden from the service by ProtectHome=yes: install it in /opt/roadside (scripts/install.sh)`);
+  if (/^\/(home|root)\//.test(appDir)) notes.push(`the app is in a home folder (${appDir}), hidden from the service by ProtectHome=yes: install it with scripts/install.sh (/opt/roadside/current)`);
   if (!userExists(user)) notes.push(`user ${user} does not exist yet: scripts/install.sh creates it (or: sudo useradd --system --user-group --shell /usr/sbin/nologin --home-dir /var/lib/roadside ${user})`);
 
   const unit = systemdUnit({ name, node, appDir, config, configDir: dirname(config), user, groups, devices: sim ? [] : BOARD_DEVICES, ...(label ? { label } : {}) });
