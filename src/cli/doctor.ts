@@ -1,4 +1,4 @@
-import { loadBoards } from "../config/boards.js";
+import { hardwareSerialPaths, loadBoards } from "../config/boards.js";
 import type { LoadedConfig } from "../config/load.js";
 import { loadConfigFile } from "../config/load.js";
 import type { CheckResult } from "../doctor/index.js";
@@ -95,7 +95,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   if (!values.json) {
     io.out(loaded ? `roadside doctor: ${loaded.config.device.id} on ${loaded.board.name}, config ${configPath}\n\n` : `roadside doctor: config ${configPath}\n\n`);
     if (loaded && seconds >= 5 && Object.keys(loaded.config.inputs).length > 0 && !skip.has("inputs")) {
-      io.out(`(the wiring check watches the inputs for ${seconds} s${loaded.board.io === "sim" && !values["real-time"] ? ", in simulated time" : ""})\n`);
+      io.out(`(the wiring check watches the inputs for ${seconds} s${loaded.board.io === "sim" && !values["real-time"] && hardwareSerialPaths(loaded.board).size === 0 ? ", in simulated time" : ""})\n`);
     }
   }
   const results = await runDoctor({

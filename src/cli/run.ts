@@ -46,7 +46,8 @@ Options:
   -c, --config FILE     device config (YAML or JSON); see docs/config.md
   -b, --broker URL      broker URL, overrides mqtt.url (mqtt://host:1883, mqtts://…)
       --state-dir DIR   outbox and sequence counter folder (default: state.dir,
-                        $STATE_DIRECTORY, or ~/.local/state/roadside/<device id>)
+                        $STATE_DIRECTORY, /var/lib/roadside for the service
+                        user, or ~/.local/state/roadside/<device id>)
   -d, --duration TIME   stop after this long (e.g. 90s, 10m); default: until SIGINT/SIGTERM
       --log-level LVL   debug, info, warn or error (default: log.level)
       --quiet           do not print summaries on stdout
@@ -67,9 +68,18 @@ ${RESTART_EXIT_CODE} restart requested by a restart command (systemd restarts it
 Restart=always, as roadside install writes the unit).
 `;
 
-/** Where the outbox lives: flag, config, systemd's StateDirectory, or the user's state folder. */
+/** The service's state folder (the unit's StateDirectory=, and the roadside user's home, as scripts/install.sh makes it). */
+export const SERVICE_STATE_DIR = "/var/lib/roadside";
+
+/**
+ * Where the outbox lives: flag, config, systemd's StateDirectory, or the user's state folder. The
+ * service user's home is the service's state folder, so `sudo -u roadside roadside doctor` (or a
+ * hand-started `run`) outside systemd finds the outbox the service keeps, not a second one in
+ * ~/.local/state.
+ */
 export function stateDir(loaded: LoadedConfig, flag: string | undefined): string {
-  return flag ?? loaded.config.state.dir ?? process.env["STATE_DIRECTORY"]?.split(":")[0] ?? join(homedir(), ".local", "state", "roadside", loaded.config.device.id);
+  const home = homedir();
+  return flag ?? loaded.config.state.dir ?? process.env["STATE_DIRECTORY"]?.split(":")[0] ?? (home === SERVICE_STATE_DIR ? home : join(home, ".local", "state", "roadside", loaded.config.device.id));
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {

@@ -6,7 +6,7 @@ export const stateSection = z
       .string()
       .optional()
       .describe(
-        "Folder for the outbox and the sequence counter. Default: $STATE_DIRECTORY (set by systemd's StateDirectory=), else ~/.local/state/roadside/{device id}.",
+        "Folder for the outbox and the sequence counter. Default: $STATE_DIRECTORY (set by systemd's StateDirectory=), else /var/lib/roadside when run as the service user (whose home it is), else ~/.local/state/roadside/{device id}.",
       ),
   })
   .default({})
