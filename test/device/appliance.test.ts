@@ -35,6 +35,9 @@ const MOUNT_MM = 2400;
 const FEED_RANGE_MM = 1234;
 const SEED = Number(process.env["ROADSIDE_DEVICE_SEED"] ?? Date.now() % 100_000);
 const POWER_CUTS = Number(process.env["ROADSIDE_DEVICE_POWER_CUTS"] ?? 10);
+// each cut is a cold boot under TCG (about 2 minutes in CI: 10 cuts took 20 min there), so the bound
+// grows with the cuts asked for; each wait inside the test is bounded on its own as well
+const CUT_TEST_TIMEOUT_MS = (10 + 4 * POWER_CUTS) * 60_000;
 const WINDOW_S = 10;
 
 const figures: Record<string, string | number> = {};
@@ -298,7 +301,7 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       }
     }
     note("messages received (seq 1..N)", top);
-  });
+  }, CUT_TEST_TIMEOUT_MS);
 
   it("5. a guest clock far wrong, then corrected: windows flagged, nothing lost or counted twice", async () => {
     await vm.powerCut();
