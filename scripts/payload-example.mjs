@@ -22,7 +22,15 @@ if (!r.ok) throw new Error(formatIssues(r.issues).join("\n"));
 const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 10, 22, 7, 0, 0) });
 const hw = createSimHardware(r.loaded, { clock, logger: silentLogger });
 const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
-const device = new Device(r.loaded, { clock, logger: silentLogger, inputs: hw.inputs, serial: hw.serial, ioPlugin: hw.ioPlugin, outbox, brokerUrl: "mqtt://127.0.0.1:1" });
+const device = new Device(r.loaded, {
+  clock,
+  logger: silentLogger,
+  inputs: hw.inputs,
+  serial: hw.serial,
+  ioPlugin: hw.ioPlugin,
+  outbox,
+  brokerUrl: "mqtt://127.0.0.1:1",
+});
 await device.start();
 hw.site.start();
 await clock.runUntil(121 * NS_PER_S);

@@ -55,7 +55,9 @@ export interface DeviceDeps {
   /** Every raw edge as the backend delivered it (for `--record`). */
   onEdge?: (input: string, level: Level, tNs: number) => void;
   /** MQTT session settings (TLS material, backoff; tests shorten them). */
-  mqtt?: Partial<Pick<MqttSessionOptions, "backoffMinMs" | "backoffMaxMs" | "maxInFlight" | "connectOptions" | "random" | "stableMs" | "setTimer">>;
+  mqtt?: Partial<
+    Pick<MqttSessionOptions, "backoffMinMs" | "backoffMaxMs" | "maxInFlight" | "connectOptions" | "random" | "stableMs" | "setTimer">
+  >;
   /** Folder of the outbox: the heartbeat reports its disk's free space. */
   stateDir?: string;
   /** CPU temperature and disk readings. Default: Linux files (config health.cpuTempFile, statfs). */
@@ -148,17 +150,29 @@ export class Device {
         // a heartbeat at every connect, taken before the drain starts: it tells the outage's backlog and drops
         const report = config.health.interval > 0 ? this.healthReport() : undefined;
         this.commands?.online();
-        await session.publish(this.topics.manifest(), JSON.stringify(this.manifest()), { qos: 1, retain: true, properties: { contentType: "application/json" } });
+        await session.publish(this.topics.manifest(), JSON.stringify(this.manifest()), {
+          qos: 1,
+          retain: true,
+          properties: { contentType: "application/json" },
+        });
         if (report) await this.heartbeat.publishNow(report);
       },
       onState: (s, d) => {
         const url = redactUrl(deps.brokerUrl);
         if (s === "connected") this.log.info(`connected to ${url}${d ? ` (${d})` : ""}`);
-        else if (s === "disconnected" && this.session.stats().connects > 0) this.log.warn(`lost the broker ${url}; summaries are kept in the outbox until it is back`);
+        else if (s === "disconnected" && this.session.stats().connects > 0)
+          this.log.warn(`lost the broker ${url}; summaries are kept in the outbox until it is back`);
         deps.onMqttState?.(s, d);
       },
     });
-    this.heartbeat = new Heartbeat({ clock: deps.clock, session: this.session, topics: this.topics, logger: this.log, intervalS: config.health.interval, report: () => this.healthReport() });
+    this.heartbeat = new Heartbeat({
+      clock: deps.clock,
+      session: this.session,
+      topics: this.topics,
+      logger: this.log,
+      intervalS: config.health.interval,
+      report: () => this.healthReport(),
+    });
     if (config.control.commands) {
       const ctl = deps.control ?? {};
       const verifier = ctl.verifier;
@@ -250,7 +264,8 @@ export class Device {
         return { name, level: () => (this.inputsOpen ? this.deps.inputs.level(index) : 0) };
       },
       openSerial: async (spec: SerialSpec, handlers: SerialHandlers) => {
-        if (!this.deps.serial) throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
+        if (!this.deps.serial)
+          throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
         const link = this.deps.serial();
         await link.open(spec, handlers);
         this.serialLinks.push(link);
@@ -284,7 +299,9 @@ export class Device {
       dropped: (index, count) => {
         if (index >= 0) this.dropRoutes[index]?.(count);
         else for (const r of this.dropRoutes) r?.(count); // the backend cannot tell which line: every input may be low
-        this.log.warn(`${count} edge(s) lost on ${index >= 0 ? this.specs[index]!.name : "the GPIO chip"}; counts of this window may be low`);
+        this.log.warn(
+          `${count} edge(s) lost on ${index >= 0 ? this.specs[index]!.name : "the GPIO chip"}; counts of this window may be low`,
+        );
       },
       fault: (err) => this.log.error(`input fault: ${err.message}`, { code: err.code }),
       restored: () => this.log.info("inputs restored"),
@@ -320,7 +337,10 @@ export class Device {
   private recoverInterrupted(): void {
     try {
       const n = this.deps.outbox.recoverInterrupted?.(this.deps.clock.wallMs()) ?? 0;
-      if (n > 0) this.log.warn(`${n} window(s) were open when roadside last stopped without closing them (crash or power cut); they are reported lost in each stream's next message`);
+      if (n > 0)
+        this.log.warn(
+          `${n} window(s) were open when roadside last stopped without closing them (crash or power cut); they are reported lost in each stream's next message`,
+        );
     } catch (err) {
       this.log.error(`cannot account for windows open at the last crash: ${(err as Error).message}`);
     }

@@ -28,7 +28,14 @@ import { annotateLoss } from "../../dist/publish/envelope.js";
 import { Publisher } from "../../dist/publish/publisher.js";
 import { Topics } from "../../dist/publish/topics.js";
 
-const { values } = parseArgs({ options: { hours: { type: "string", default: "72" }, streams: { type: "string", default: "4" }, "in-flight": { type: "string", default: "16" }, dir: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    hours: { type: "string", default: "72" },
+    streams: { type: "string", default: "4" },
+    "in-flight": { type: "string", default: "16" },
+    dir: { type: "string" },
+  },
+});
 const HOURS = Number(values.hours);
 const STREAMS = Number(values.streams);
 const IN_FLIGHT = Number(values["in-flight"]);
@@ -54,16 +61,31 @@ let minute = 0;
 /** One closed 1-minute window: a traffic summary per stream, committed in one transaction. */
 function commitWindow() {
   const start = T0 + minute * 60_000;
-  const w = { lengthS: 60, startNs: minute * 60e9, endNs: (minute + 1) * 60e9, startWallMs: start, endWallMs: start + 60_000, index: minute, partial: false, clockJump: false, synced: true };
+  const w = {
+    lengthS: 60,
+    startNs: minute * 60e9,
+    endNs: (minute + 1) * 60e9,
+    startWallMs: start,
+    endWallMs: start + 60_000,
+    index: minute,
+    partial: false,
+    clockJump: false,
+    synced: true,
+  };
   const sums = [];
   for (let s = 0; s < STREAMS; s++) {
     const volume = 5 + ((minute * 7 + s * 13) % 29);
-    sums.push({ kind: "traffic", name: `lane${s + 1}`, window: w, measures: [
-      { n: "volume", u: "count", v: volume },
-      { n: "flow", u: "1/s", v: volume / 60 },
-      { n: "occupancy", u: "/", v: Math.round(volume * 0.0123 * 1e4) / 1e4 },
-      { n: "speed", u: "m/s", v: 13.9 + (minute % 5) * 0.1 },
-    ] });
+    sums.push({
+      kind: "traffic",
+      name: `lane${s + 1}`,
+      window: w,
+      measures: [
+        { n: "volume", u: "count", v: volume },
+        { n: "flow", u: "1/s", v: volume / 60 },
+        { n: "occupancy", u: "/", v: Math.round(volume * 0.0123 * 1e4) / 1e4 },
+        { n: "speed", u: "m/s", v: 13.9 + (minute % 5) * 0.1 },
+      ],
+    });
   }
   publisher.accept(sums);
   clock.advanceTo((minute + 1) * 60e9);
@@ -81,9 +103,15 @@ const io1 = io();
 const backlog = outbox.stats();
 const summaries = windows * STREAMS;
 console.log(`roadside drain benchmark: ${HOURS} h outage, ${STREAMS} streams, 1-min windows, outbox in ${dir}`);
-console.log(`outage: ${summaries} summaries in ${windows} transactions, ${commitMs.toFixed(0)} ms (${(commitMs / windows).toFixed(2)} ms per window commit with fsync)`);
-console.log(`  backlog ${backlog.depth} messages, ${mb(backlog.bytes)} counted against outbox.maxBytes, files (db + wal) ${mb(fileBytes())}`);
-console.log(`  written per summary: ${((io1.write - io0.write) / summaries).toFixed(0)} B to disk (write_bytes), ${((io1.wchar - io0.wchar) / summaries).toFixed(0)} B through write(2) (wchar), ${((io1.syscw - io0.syscw) / windows).toFixed(1)} write calls per window`);
+console.log(
+  `outage: ${summaries} summaries in ${windows} transactions, ${commitMs.toFixed(0)} ms (${(commitMs / windows).toFixed(2)} ms per window commit with fsync)`,
+);
+console.log(
+  `  backlog ${backlog.depth} messages, ${mb(backlog.bytes)} counted against outbox.maxBytes, files (db + wal) ${mb(fileBytes())}`,
+);
+console.log(
+  `  written per summary: ${((io1.write - io0.write) / summaries).toFixed(0)} B to disk (write_bytes), ${((io1.wchar - io0.wchar) / summaries).toFixed(0)} B through write(2) (wchar), ${((io1.syscw - io0.syscw) / windows).toFixed(1)} write calls per window`,
+);
 
 // ---- 2. the drain ----
 const port = await new Promise((resolve) => {
@@ -93,7 +121,10 @@ const port = await new Promise((resolve) => {
     s.close(() => resolve(p));
   });
 });
-writeFileSync(join(dir, "mosquitto.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 100\n${process.getuid?.() === 0 ? "user root\n" : ""}`);
+writeFileSync(
+  join(dir, "mosquitto.conf"),
+  `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 100\n${process.getuid?.() === 0 ? "user root\n" : ""}`,
+);
 const mosq = spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" });
 for (;;) {
   const ok = await new Promise((r) => {
@@ -115,7 +146,17 @@ sub.on("message", (_t, payload) => {
 });
 await new Promise((r) => sub.once("connect", () => sub.subscribe("roadside/bench-1/traffic/+", { qos: 1 }, r)));
 
-const session = new MqttSession({ url, clientId: "bench-1", protocol: "5", keepaliveS: 30, topics, outbox, logger: silentLogger, maxInFlight: IN_FLIGHT, now: () => clock.wallMs() });
+const session = new MqttSession({
+  url,
+  clientId: "bench-1",
+  protocol: "5",
+  keepaliveS: 30,
+  topics,
+  outbox,
+  logger: silentLogger,
+  maxInFlight: IN_FLIGHT,
+  now: () => clock.wallMs(),
+});
 const io2 = io();
 const t1 = performance.now();
 session.start();
@@ -123,8 +164,12 @@ while (received < backlog.depth || outbox.stats().depth > 0) await new Promise((
 const drainMs = performance.now() - t1;
 outbox.flushAcks();
 const io3 = io();
-console.log(`drain: ${backlog.depth} messages to Mosquitto on loopback (MQTT 5, QoS 1, ${IN_FLIGHT} in flight) in ${(drainMs / 1000).toFixed(2)} s = ${Math.round(backlog.depth / (drainMs / 1000))} messages/s delivered to a subscriber`);
-console.log(`  ${HOURS} h of backlog caught up in ${(drainMs / 1000).toFixed(1)} s; deletes after PUBACK wrote ${((io3.write - io2.write) / backlog.depth).toFixed(0)} B per message to disk`);
+console.log(
+  `drain: ${backlog.depth} messages to Mosquitto on loopback (MQTT 5, QoS 1, ${IN_FLIGHT} in flight) in ${(drainMs / 1000).toFixed(2)} s = ${Math.round(backlog.depth / (drainMs / 1000))} messages/s delivered to a subscriber`,
+);
+console.log(
+  `  ${HOURS} h of backlog caught up in ${(drainMs / 1000).toFixed(1)} s; deletes after PUBACK wrote ${((io3.write - io2.write) / backlog.depth).toFixed(0)} B per message to disk`,
+);
 
 // ---- 3. steady state, broker up ----
 const steady = 600;
@@ -136,7 +181,9 @@ for (let i = 0; i < steady; i++) {
 }
 outbox.flushAcks();
 const io5 = io();
-console.log(`steady state: ${steady} windows × ${STREAMS} summaries committed, published, acknowledged and deleted: ${((io5.write - io4.write) / (steady * STREAMS)).toFixed(0)} B written to disk per summary (write_bytes), ${((io5.wchar - io4.wchar) / (steady * STREAMS)).toFixed(0)} B through write(2)`);
+console.log(
+  `steady state: ${steady} windows × ${STREAMS} summaries committed, published, acknowledged and deleted: ${((io5.write - io4.write) / (steady * STREAMS)).toFixed(0)} B written to disk per summary (write_bytes), ${((io5.wchar - io4.wchar) / (steady * STREAMS)).toFixed(0)} B through write(2)`,
+);
 console.log(`  file sizes now (db + wal): ${mb(fileBytes())} (WAL is checkpointed every 1000 pages; freed pages are reused, not returned)`);
 
 await session.stop();

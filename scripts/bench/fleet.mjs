@@ -19,7 +19,12 @@ import { hasMosquitto, startMosquitto } from "./mosquitto.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { devices: { type: "string", default: "1000" }, minutes: { type: "string", default: "30" }, speed: { type: "string", default: "max" }, broker: { type: "string" } },
+  options: {
+    devices: { type: "string", default: "1000" },
+    minutes: { type: "string", default: "30" },
+    speed: { type: "string", default: "max" },
+    broker: { type: "string" },
+  },
 });
 const configPath = positionals[0] ?? join(here, "configs", "fleet-site.yaml");
 const r = loadConfigFile(configPath);
@@ -35,7 +40,9 @@ const broker = values.broker ? { url: values.broker, stop: async () => {} } : aw
 const devices = Number(values.devices);
 const minutes = Number(values.minutes);
 const speed = parseSpeed(values.speed);
-console.log(`fleet: ${devices} devices × ${Object.keys(r.loaded.config.detectors).length} streams, ${r.loaded.config.windows.default} s windows, ${minutes} min simulated at speed ${speed}, broker ${broker.url}, node ${process.version}, ${cpus().length} cores`);
+console.log(
+  `fleet: ${devices} devices × ${Object.keys(r.loaded.config.detectors).length} streams, ${r.loaded.config.windows.default} s windows, ${minutes} min simulated at speed ${speed}, broker ${broker.url}, node ${process.version}, ${cpus().length} cores`,
+);
 
 // acknowledged messages per wall-clock second, for the peak rate
 const perSecond = new Map();
@@ -56,7 +63,13 @@ const res = await simulate({
 });
 const wall = (performance.now() - t0) / 1000;
 const mem = process.memoryUsage();
-console.log(`${res.devices} devices: ${res.committed} messages committed, ${res.delivered} delivered, ${res.undelivered} left, in ${wall.toFixed(1)} s wall (×${Math.round((minutes * 60) / wall)} real time)`);
-console.log(`sustained ${Math.round(res.delivered / wall)} msg/s acknowledged by Mosquitto over the whole run (peak 1-s ${Math.max(0, ...perSecond.values())} msg/s)`);
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${((process.resourceUsage().maxRSS / 1024) / devices * 1024).toFixed(0)} KB per device); at exit RSS ${(mem.rss / 1048576).toFixed(0)} MB, heap used ${(mem.heapUsed / 1048576).toFixed(0)} MB`);
+console.log(
+  `${res.devices} devices: ${res.committed} messages committed, ${res.delivered} delivered, ${res.undelivered} left, in ${wall.toFixed(1)} s wall (×${Math.round((minutes * 60) / wall)} real time)`,
+);
+console.log(
+  `sustained ${Math.round(res.delivered / wall)} msg/s acknowledged by Mosquitto over the whole run (peak 1-s ${Math.max(0, ...perSecond.values())} msg/s)`,
+);
+console.log(
+  `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${((process.resourceUsage().maxRSS / 1024 / devices) * 1024).toFixed(0)} KB per device); at exit RSS ${(mem.rss / 1048576).toFixed(0)} MB, heap used ${(mem.heapUsed / 1048576).toFixed(0)} MB`,
+);
 await broker.stop();

@@ -23,9 +23,13 @@ const res = await simulate({
   stateDir,
   onProgress: (p) => {
     while (p.doneS >= next * 86400) {
-      process.stdout.write(`${JSON.stringify({ day: next, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, wallS: (Date.now() - t0) / 1000 })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ day: next, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, wallS: (Date.now() - t0) / 1000 })}\n`,
+      );
       next++;
     }
   },
 });
-process.stdout.write(`${JSON.stringify({ done: true, wallS: (Date.now() - t0) / 1000, committed: res.committed, undelivered: res.undelivered })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ done: true, wallS: (Date.now() - t0) / 1000, committed: res.committed, undelivered: res.undelivered })}\n`,
+);

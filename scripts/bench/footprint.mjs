@@ -97,12 +97,33 @@ async function steady() {
   const steadyS = Number(values.steady);
   const floorReport = join(work, "floor.mem");
   const runReport = join(work, "run.mem");
-  const floor = spawn(process.execPath, ["--import", MEM_REPORT, join(here, "floor.mjs"), broker.url, `roadside/${deviceId}`], { env: { ...process.env, MEM_REPORT: floorReport }, stdio: ["ignore", "ignore", "inherit"] });
-  await sleep(500);
-  const run = spawn(process.execPath, ["--import", MEM_REPORT, bin, "run", "--config", config, "--broker", broker.url, "--state-dir", join(work, "state-run"), "--quiet", "--log-level", "error"], {
-    env: { ...process.env, MEM_REPORT: runReport },
+  const floor = spawn(process.execPath, ["--import", MEM_REPORT, join(here, "floor.mjs"), broker.url, `roadside/${deviceId}`], {
+    env: { ...process.env, MEM_REPORT: floorReport },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  await sleep(500);
+  const run = spawn(
+    process.execPath,
+    [
+      "--import",
+      MEM_REPORT,
+      bin,
+      "run",
+      "--config",
+      config,
+      "--broker",
+      broker.url,
+      "--state-dir",
+      join(work, "state-run"),
+      "--quiet",
+      "--log-level",
+      "error",
+    ],
+    {
+      env: { ...process.env, MEM_REPORT: runReport },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const msgs = { n: 0, bytes: 0 };
   const sub = mqtt.connect(broker.url, { clientId: `footprint-${process.pid}` });
   sub.on("connect", () => sub.subscribe(`roadside/${deviceId}/#`));
@@ -110,7 +131,9 @@ async function steady() {
     msgs.n++;
     msgs.bytes += p.length;
   });
-  console.log(`steady: roadside run (pid ${run.pid}) and the floor (pid ${floor.pid}) in real time; warm-up ${warmS} s, then ${steadyS} s sampled every 5 s`);
+  console.log(
+    `steady: roadside run (pid ${run.pid}) and the floor (pid ${floor.pid}) in real time; warm-up ${warmS} s, then ${steadyS} s sampled every 5 s`,
+  );
   await sleep(warmS * 1000);
   const samples = { run: [], floor: [] };
   const cpu0 = { run: cpuOf(run.pid), floor: cpuOf(floor.pid), t: Date.now() };
@@ -127,12 +150,15 @@ async function steady() {
   floor.kill("SIGTERM");
   await Promise.all([exited(run), exited(floor)]);
   sub.end(true);
-  const row = (name, k) => `| ${name.padEnd(22)} | ${mb(median(samples[k])).padStart(8)} | ${mb(Math.max(...samples[k])).padStart(8)} | ${heap[k] ? mb(heap[k].heapUsed).padStart(8) : "       ?"} | ${heap[k] ? mb(heap[k].heapTotal).padStart(9) : "        ?"} | ${(cpu[k] * 100).toFixed(2).padStart(6)} % |`;
+  const row = (name, k) =>
+    `| ${name.padEnd(22)} | ${mb(median(samples[k])).padStart(8)} | ${mb(Math.max(...samples[k])).padStart(8)} | ${heap[k] ? mb(heap[k].heapUsed).padStart(8) : "       ?"} | ${heap[k] ? mb(heap[k].heapTotal).padStart(9) : "        ?"} | ${(cpu[k] * 100).toFixed(2).padStart(6)} % |`;
   console.log("| process                | RSS MiB  | max RSS  | heap MiB | heapTotal | CPU      |");
   console.log("|------------------------|----------|----------|----------|-----------|----------|");
   console.log(row("roadside run", "run"));
   console.log(row("floor (node + mqtt.js)", "floor"));
-  console.log(`ratio roadside/floor (median RSS): ${(median(samples.run) / median(samples.floor)).toFixed(2)}×; ${msgs.n - n0} messages from the device while sampled (${msgs.bytes} bytes in all)\n`);
+  console.log(
+    `ratio roadside/floor (median RSS): ${(median(samples.run) / median(samples.floor)).toFixed(2)}×; ${msgs.n - n0} messages from the device while sampled (${msgs.bytes} bytes in all)\n`,
+  );
 }
 
 async function startup() {
@@ -144,7 +170,23 @@ async function startup() {
     let first;
     const got = new Promise((r) => sub.on("message", () => r((first ??= performance.now()))));
     const t0 = performance.now();
-    const run = spawn(process.execPath, [bin, "run", "--config", config, "--broker", broker.url, "--state-dir", join(work, `state-start-${i}`), "--quiet", "--log-level", "error"], { stdio: "ignore" });
+    const run = spawn(
+      process.execPath,
+      [
+        bin,
+        "run",
+        "--config",
+        config,
+        "--broker",
+        broker.url,
+        "--state-dir",
+        join(work, `state-start-${i}`),
+        "--quiet",
+        "--log-level",
+        "error",
+      ],
+      { stdio: "ignore" },
+    );
     await Promise.race([got, sleep(20_000)]);
     times.push(first !== undefined ? first - t0 : NaN);
     run.kill("SIGTERM");
@@ -157,10 +199,23 @@ async function startup() {
 async function simDays() {
   const days = Number(values.days);
   const runs = [];
-  for (const flags of [[], ...values.caps.split(",").filter(Boolean).map((c) => [`--max-old-space-size=${c}`])]) {
+  for (const flags of [
+    [],
+    ...values.caps
+      .split(",")
+      .filter(Boolean)
+      .map((c) => [`--max-old-space-size=${c}`]),
+  ]) {
     const state = join(work, `state-sim-${runs.length}`);
-    const r = spawnSync(process.execPath, [...flags, join(here, "footprint-sim.mjs"), root, config, broker.url, String(days), state], { encoding: "utf8", maxBuffer: 1 << 24 });
-    const lines = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const r = spawnSync(process.execPath, [...flags, join(here, "footprint-sim.mjs"), root, config, broker.url, String(days), state], {
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+    });
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     if (r.status !== 0) console.log(`sim ${flags.join(" ") || "(no flags)"} failed (${r.status}): ${r.stderr.slice(-400)}`);
     runs.push({ name: flags.join(" ") || "no heap cap", lines, done: lines.find((l) => l.done) });
     rmSync(state, { recursive: true, force: true });
@@ -172,7 +227,9 @@ async function simDays() {
     const d1 = per.find((l) => l.day === 1);
     const last = per.at(-1);
     const growth = d1 && last && last.day > 1 ? `; growth after the first day ${mb(last.rss - d1.rss)} MiB over ${last.day - 1} days` : "";
-    const wall = run.done ? `${run.done.wallS.toFixed(1)} s wall (${(run.done.wallS / days).toFixed(1)} s a simulated day${run !== plain && plain.done ? `, ${(run.done.wallS / plain.done.wallS).toFixed(2)}× uncapped` : ""})` : "failed";
+    const wall = run.done
+      ? `${run.done.wallS.toFixed(1)} s wall (${(run.done.wallS / days).toFixed(1)} s a simulated day${run !== plain && plain.done ? `, ${(run.done.wallS / plain.done.wallS).toFixed(2)}× uncapped` : ""})`
+      : "failed";
     console.log(`${run.name}: ${wall}${growth}`);
     console.log(`  ${per.map((l) => `d${l.day} ${mb(l.rss)}`).join(", ")}`);
   }
@@ -200,7 +257,11 @@ function makeTrace(base, sizeMb, path) {
 
 async function replays() {
   const base = join(work, "base.jsonl");
-  const rec = spawnSync(process.execPath, [bin, "sim", "--config", config, "--duration", "2h", "--record", base, "--broker", broker.url, "--quiet"], { encoding: "utf8" });
+  const rec = spawnSync(
+    process.execPath,
+    [bin, "sim", "--config", config, "--duration", "2h", "--record", base, "--broker", broker.url, "--quiet"],
+    { encoding: "utf8" },
+  );
   if (rec.status !== 0) throw new Error(`recording the base trace failed: ${rec.stderr}`);
   console.log("replay: peak RSS of roadside replay by trace size");
   console.log("| trace MB | lines     | peak RSS MiB | wall s | peak RSS, heap ≤ 64 MB | wall s |");
@@ -213,7 +274,26 @@ async function replays() {
     const cells = [];
     for (const flags of [[], ["--max-old-space-size=64"]]) {
       const t0 = performance.now();
-      const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, ...flags, bin, "replay", path, "--config", config, "--broker", broker.url, "--quiet", "--log-level", "error"], { encoding: "utf8", maxBuffer: 1 << 24 });
+      const r = spawnSync(
+        "/usr/bin/time",
+        [
+          "-f",
+          "%M",
+          process.execPath,
+          ...flags,
+          bin,
+          "replay",
+          path,
+          "--config",
+          config,
+          "--broker",
+          broker.url,
+          "--quiet",
+          "--log-level",
+          "error",
+        ],
+        { encoding: "utf8", maxBuffer: 1 << 24 },
+      );
       const wall = (performance.now() - t0) / 1000;
       const peakKb = Number(r.stderr.trim().split("\n").at(-1));
       cells.push((r.status === 0 ? mb(peakKb * 1024) : `exit ${r.status}`).padStart(flags.length ? 22 : 12), wall.toFixed(1).padStart(6));

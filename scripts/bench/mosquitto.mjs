@@ -21,7 +21,19 @@ export async function startMosquitto() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "roadside-bench-mosq-"));
   const conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", ...(process.getuid?.() === 0 ? ["user root"] : []), "log_dest stderr", "log_type error", "max_queued_messages 1000000", ""].join("\n"));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence false",
+      ...(process.getuid?.() === 0 ? ["user root"] : []),
+      "log_dest stderr",
+      "log_type error",
+      "max_queued_messages 1000000",
+      "",
+    ].join("\n"),
+  );
   const child = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((resolve) => {

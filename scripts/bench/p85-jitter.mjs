@@ -27,6 +27,8 @@ for (const jitterMs of [0.5, 1]) {
     });
     if (!r.ok) throw new Error(formatIssues(r.issues).join("\n"));
     const rep = evaluateTraffic(runTrafficSite(r.loaded, { seconds: HOURS * 3600, seed: SEED }))[0];
-    console.log(`jitter ${jitterMs} ms, ${speedKmh} km/h: p85 max err ${rep.speed.p85MaxErrKmh.toFixed(2)} km/h over ${rep.speed.windowsCompared} windows; median |err| ${rep.speed.medianAbsErrPct.toFixed(3)} %`);
+    console.log(
+      `jitter ${jitterMs} ms, ${speedKmh} km/h: p85 max err ${rep.speed.p85MaxErrKmh.toFixed(2)} km/h over ${rep.speed.windowsCompared} windows; median |err| ${rep.speed.medianAbsErrPct.toFixed(3)} %`,
+    );
   }
 }

@@ -64,7 +64,9 @@ console.log(`roadside privacy bench (seed ${SEED}, node ${process.version}${quic
     const t0 = performance.now();
     chunked(data, new Rng(SEED + 1), (c) => p.feed(c, 0));
     const ms = performance.now() - t0;
-    console.log(`${label}: ${fmt(data.length / MB)} MB in ${fmt(ms, 0)} ms = ${fmt(data.length / MB / (ms / 1000))} MB/s; ${p.accepted} sightings, ${p.errorCount} errors; heap ${fmt(h0)} → ${fmt(heapMB())} MB`);
+    console.log(
+      `${label}: ${fmt(data.length / MB)} MB in ${fmt(ms, 0)} ms = ${fmt(data.length / MB / (ms / 1000))} MB/s; ${p.accepted} sightings, ${p.errorCount} errors; heap ${fmt(h0)} → ${fmt(heapMB())} MB`,
+    );
   }
   const frames = [];
   total = 0;
@@ -82,14 +84,25 @@ console.log(`roadside privacy bench (seed ${SEED}, node ${process.version}${quic
     const t0 = performance.now();
     chunked(data, new Rng(SEED + 2), (c) => p.feed(c, 0));
     const ms = performance.now() - t0;
-    console.log(`${label}: ${fmt(data.length / MB)} MB in ${fmt(ms, 0)} ms = ${fmt(data.length / MB / (ms / 1000))} MB/s; ${p.accepted} reads, ${p.errorCount} errors, ${p.stray} stray bytes; heap ${fmt(h0)} → ${fmt(heapMB())} MB`);
+    console.log(
+      `${label}: ${fmt(data.length / MB)} MB in ${fmt(ms, 0)} ms = ${fmt(data.length / MB / (ms / 1000))} MB/s; ${p.accepted} reads, ${p.errorCount} errors, ${p.stray} stray bytes; heap ${fmt(h0)} → ${fmt(heapMB())} MB`,
+    );
   }
 }
 
 // --- gate: one HMAC-SHA256 per identifier ---
 {
   const clock = new VirtualClock();
-  const opts = { name: "b", clock, logger: silentLogger, sink: () => {}, k: 5, noise: { mechanism: "none", epsilon: 1, sensitivity: 1 }, maxKeyLifetimeS: 900, hllPrecision: 14 };
+  const opts = {
+    name: "b",
+    clock,
+    logger: silentLogger,
+    sink: () => {},
+    k: 5,
+    noise: { mechanism: "none", epsilon: 1, sensitivity: 1 },
+    maxKeyLifetimeS: 900,
+    hllPrecision: 14,
+  };
   for (const [label, exactLimit, n] of [
     ["exact sets", 1_000_000, quick ? 50_000 : 200_000],
     ["HyperLogLog (p = 14)", 0, quick ? 50_000 : 200_000],
@@ -123,7 +136,9 @@ console.log(`roadside privacy bench (seed ${SEED}, node ${process.version}${quic
   const s = new Set();
   for (let i = 0; i < 10_000; i++) s.add(Math.floor(rng.next() * 2 ** 52));
   const h1 = heapMB();
-  console.log(`exact set of 10,000 tokens: ${fmt((h1 - h0) * 1024, 0)} KiB of heap (${fmt(((h1 - h0) * MB) / 10_000, 0)} B/token); HyperLogLog p = 14: ${new HyperLogLog(14).bytes / 1024} KiB, p = 12: ${new HyperLogLog(12).bytes / 1024} KiB`);
+  console.log(
+    `exact set of 10,000 tokens: ${fmt((h1 - h0) * 1024, 0)} KiB of heap (${fmt(((h1 - h0) * MB) / 10_000, 0)} B/token); HyperLogLog p = 14: ${new HyperLogLog(14).bytes / 1024} KiB, p = 12: ${new HyperLogLog(12).bytes / 1024} KiB`,
+  );
   void s.size;
 }
 
@@ -142,7 +157,9 @@ console.log(`roadside privacy bench (seed ${SEED}, node ${process.version}${quic
       const mean = errs.reduce((a, b) => a + b, 0) / trials;
       const sd = Math.sqrt(errs.reduce((a, b) => a + (b - mean) ** 2, 0) / (trials - 1));
       const maxAbs = Math.max(...errs.map(Math.abs));
-      console.log(`HLL p = ${p}, n = ${n}: mean error ${fmt(mean * 100, 3)} %, sd ${fmt(sd * 100, 3)} % (1.04/√m = ${fmt(hllRse(p) * 100, 4)} %), worst ${fmt(maxAbs * 100, 2)} % over ${trials} trials`);
+      console.log(
+        `HLL p = ${p}, n = ${n}: mean error ${fmt(mean * 100, 3)} %, sd ${fmt(sd * 100, 3)} % (1.04/√m = ${fmt(hllRse(p) * 100, 4)} %), worst ${fmt(maxAbs * 100, 2)} % over ${trials} trials`,
+      );
     }
   }
 }

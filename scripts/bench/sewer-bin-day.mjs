@@ -16,8 +16,20 @@ import { SimSite } from "../../dist/sim/site.js";
 const hours = Number(process.argv[2] ?? 24);
 const r = validateConfig({
   device: { id: "bench-sb", board: "sim" },
-  inputs: { "mh1.cover": { line: 17, activeLow: false }, "b.tilt": { line: 22, activeLow: false }, "b.lid": { line: 23, activeLow: false } },
-  manholes: { mh1: { sensor: { type: "maxbotix", port: { path: "sim0" } }, mountHeightMm: 2400, overflowHeightMm: 1500, cover: { input: "mh1.cover" }, window: "15m" } },
+  inputs: {
+    "mh1.cover": { line: 17, activeLow: false },
+    "b.tilt": { line: 22, activeLow: false },
+    "b.lid": { line: 23, activeLow: false },
+  },
+  manholes: {
+    mh1: {
+      sensor: { type: "maxbotix", port: { path: "sim0" } },
+      mountHeightMm: 2400,
+      overflowHeightMm: 1500,
+      cover: { input: "mh1.cover" },
+      window: "15m",
+    },
+  },
   bins: {
     bin1: {
       distance: { type: "maxbotix", port: { path: "sim1" } },
@@ -29,7 +41,11 @@ const r = validateConfig({
       window: "30m",
     },
   },
-  sim: { seed: 1, sewer: { mh1: { storms: [{ at: "6h", for: "90m", intensityMmH: 35 }] } }, bins: { bin1: { pickups: ["12h"], fires: [{ at: "18h", for: "10m" }] } } },
+  sim: {
+    seed: 1,
+    sewer: { mh1: { storms: [{ at: "6h", for: "90m", intensityMmH: 35 }] } },
+    bins: { bin1: { pickups: ["12h"], fires: [{ at: "18h", for: "10m" }] } },
+  },
 });
 if (!r.ok) throw new Error(formatIssues(r.issues).join("\n"));
 const broker = await startEmbeddedBroker(0);

@@ -21,7 +21,12 @@ import { hasMosquitto, startMosquitto } from "./mosquitto.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { broker: { type: "string", default: "aedes" }, hours: { type: "string", default: "24" }, runs: { type: "string", default: "3" }, outbox: { type: "string", default: "memory" } },
+  options: {
+    broker: { type: "string", default: "aedes" },
+    hours: { type: "string", default: "24" },
+    runs: { type: "string", default: "3" },
+    outbox: { type: "string", default: "memory" },
+  },
 });
 const configPath = positionals[0] ?? join(here, "configs", "four-lane.yaml");
 const r = loadConfigFile(configPath);
@@ -40,18 +45,32 @@ else if (values.broker === "mosquitto") {
   broker = await startMosquitto();
 } else broker = { url: values.broker, close: async () => {} };
 
-console.log(`sim-day: ${configPath} (${Object.keys(r.loaded.config.detectors).length} detectors, ${r.loaded.config.windows.default} s windows), ${hours} h simulated, broker ${values.broker} ${broker.url}, outbox ${values.outbox}, node ${process.version}, ${(await import("node:os")).cpus().length} cores`);
+console.log(
+  `sim-day: ${configPath} (${Object.keys(r.loaded.config.detectors).length} detectors, ${r.loaded.config.windows.default} s windows), ${hours} h simulated, broker ${values.broker} ${broker.url}, outbox ${values.outbox}, node ${process.version}, ${(await import("node:os")).cpus().length} cores`,
+);
 const results = [];
 for (let i = 0; i < Number(values.runs); i++) {
   const stateDir = values.outbox === "disk" ? mkdtempSync(join(tmpdir(), "roadside-bench-")) : undefined;
   const t0 = performance.now();
-  const res = await simulate({ loaded: r.loaded, brokerUrl: broker.url, startWallMs: Date.UTC(2026, 0, 5), durationS: hours * 3600, speed: "max", logger: silentLogger, ...(stateDir ? { stateDir } : {}) });
+  const res = await simulate({
+    loaded: r.loaded,
+    brokerUrl: broker.url,
+    startWallMs: Date.UTC(2026, 0, 5),
+    durationS: hours * 3600,
+    speed: "max",
+    logger: silentLogger,
+    ...(stateDir ? { stateDir } : {}),
+  });
   const wall = (performance.now() - t0) / 1000;
   results.push(wall);
-  console.log(`run ${i + 1}: ${wall.toFixed(2)} s wall for ${hours} h simulated = ×${Math.round((hours * 3600) / wall)} real time; ${res.committed} messages committed, ${res.delivered} delivered (${Math.round(res.delivered / wall)} msg/s), ${res.undelivered} left`);
+  console.log(
+    `run ${i + 1}: ${wall.toFixed(2)} s wall for ${hours} h simulated = ×${Math.round((hours * 3600) / wall)} real time; ${res.committed} messages committed, ${res.delivered} delivered (${Math.round(res.delivered / wall)} msg/s), ${res.undelivered} left`,
+  );
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 }
 results.sort((a, b) => a - b);
 const median = results[Math.floor(results.length / 2)];
-console.log(`median ${median.toFixed(2)} s (×${Math.round((hours * 3600) / median)}); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+console.log(
+  `median ${median.toFixed(2)} s (×${Math.round((hours * 3600) / median)}); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+);
 await (broker.stop ?? broker.close)();

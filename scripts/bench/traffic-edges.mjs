@@ -66,7 +66,11 @@ function edgeStream(n, seed) {
 }
 
 async function throughput() {
-  const cfg = validateConfig({ device: { id: "bench", board: "sim" }, inputs: { up: { line: 5 }, down: { line: 6 } }, detectors: { lane: { loops: ["up", "down"] } } });
+  const cfg = validateConfig({
+    device: { id: "bench", board: "sim" },
+    inputs: { up: { line: 5 }, down: { line: 6 } },
+    detectors: { lane: { loops: ["up", "down"] } },
+  });
   if (!cfg.ok) throw new Error(formatIssues(cfg.issues).join("\n"));
   const det = cfg.loaded.config.detectors.lane;
   const { t, loop, level, n } = edgeStream(VEHICLES, SEED);
@@ -92,7 +96,17 @@ async function throughput() {
   agg.attach(driver);
   agg.start(0, [0, 0]);
   const W = 60e9;
-  const mk = (i) => ({ lengthS: 60, startNs: i * W, endNs: (i + 1) * W, startWallMs: i * 60000, endWallMs: (i + 1) * 60000, index: i, partial: false, clockJump: false, synced: true });
+  const mk = (i) => ({
+    lengthS: 60,
+    startNs: i * W,
+    endNs: (i + 1) * W,
+    startWallMs: i * 60000,
+    endWallMs: (i + 1) * 60000,
+    index: i,
+    partial: false,
+    clockJump: false,
+    synced: true,
+  });
   let win = mk(0);
   let prev;
   agg.open(win);
@@ -139,9 +153,15 @@ const mem0 = process.memoryUsage().rss;
 // warm up once (JIT), then measure
 await throughput();
 const r = await throughput();
-console.log(`traffic hot path: ${r.edges.toLocaleString("en")} edges (${r.vehicles.toLocaleString("en")} vehicles, 10 % of switches bouncing) in ${r.ms.toFixed(0)} ms`);
-console.log(`  => ${(r.perSec / 1e6).toFixed(2)} million edges/s on one core (target >= 2); ${r.summaries} windows, volume ${r.volume} (expected ${r.vehicles})`);
-console.log(`  garbage collections during the run: ${r.gcs} (${r.gcMs.toFixed(1)} ms in total): per-window summaries, and doubles V8 boxes across non-inlined calls; the path itself creates no objects per edge`);
+console.log(
+  `traffic hot path: ${r.edges.toLocaleString("en")} edges (${r.vehicles.toLocaleString("en")} vehicles, 10 % of switches bouncing) in ${r.ms.toFixed(0)} ms`,
+);
+console.log(
+  `  => ${(r.perSec / 1e6).toFixed(2)} million edges/s on one core (target >= 2); ${r.summaries} windows, volume ${r.volume} (expected ${r.vehicles})`,
+);
+console.log(
+  `  garbage collections during the run: ${r.gcs} (${r.gcMs.toFixed(1)} ms in total): per-window summaries, and doubles V8 boxes across non-inlined calls; the path itself creates no objects per edge`,
+);
 console.log(`  rss ${((process.memoryUsage().rss - mem0) / 1e6).toFixed(0)} MB above start (mostly the pre-generated edge arrays)`);
 
 if (!args.includes("--no-accuracy")) {
@@ -150,6 +170,8 @@ if (!args.includes("--no-accuracy")) {
   const t1 = performance.now();
   const run = runTrafficSite(cfg.loaded, { seconds: 86400 });
   const ms = performance.now() - t1;
-  console.log(`\naccuracy: simulated 24 h, 5 lanes, ${run.vehicles.length.toLocaleString("en")} vehicles, ${run.edges.toLocaleString("en")} edges, seed ${SEED}, in ${(ms / 1000).toFixed(1)} s (card latency 5-30 ms, jitter 0.5 ms, virtual-time stamps)`);
+  console.log(
+    `\naccuracy: simulated 24 h, 5 lanes, ${run.vehicles.length.toLocaleString("en")} vehicles, ${run.edges.toLocaleString("en")} edges, seed ${SEED}, in ${(ms / 1000).toFixed(1)} s (card latency 5-30 ms, jitter 0.5 ms, virtual-time stamps)`,
+  );
   for (const rep of evaluateTraffic(run)) console.log(`  ${formatReport(rep)}`);
 }

@@ -45,6 +45,10 @@ const renderMs = Number(process.hrtime.bigint() - r0) / 1e6;
 
 const t = model.totals();
 console.log(`watch model: ${payloads.length} messages from ${devices} devices in ${(ns / 1e6).toFixed(0)} ms`);
-console.log(`  ${Math.round(payloads.length / (ns / 1e9))} messages/s decoded, sequence-checked and tabulated (${lines} events; gaps ${t.gaps}, duplicates ${t.duplicates})`);
-console.log(`  state kept: ${((heap1 - heap0) / devices / 1024).toFixed(1)} KiB per device${global.gc ? "" : " (run with --expose-gc for a steadier figure)"}`);
+console.log(
+  `  ${Math.round(payloads.length / (ns / 1e9))} messages/s decoded, sequence-checked and tabulated (${lines} events; gaps ${t.gaps}, duplicates ${t.duplicates})`,
+);
+console.log(
+  `  state kept: ${((heap1 - heap0) / devices / 1024).toFixed(1)} KiB per device${global.gc ? "" : " (run with --expose-gc for a steadier figure)"}`,
+);
 console.log(`  one table redraw of ${devices} devices: ${renderMs.toFixed(1)} ms (${screen.length} lines shown)`);

@@ -5,7 +5,17 @@ import { VirtualClock } from "../clock/virtual.js";
 import { BinAggregator } from "./bin.js";
 
 const S = 1e9;
-const win = (i: number): Window => ({ lengthS: 600, startNs: i * 600 * S, endNs: (i + 1) * 600 * S, startWallMs: i * 600_000, endWallMs: (i + 1) * 600_000, index: i, partial: false, clockJump: false, synced: true });
+const win = (i: number): Window => ({
+  lengthS: 600,
+  startNs: i * 600 * S,
+  endNs: (i + 1) * 600 * S,
+  startWallMs: i * 600_000,
+  endWallMs: (i + 1) * 600_000,
+  index: i,
+  partial: false,
+  clockJump: false,
+  synced: true,
+});
 
 describe("bin window membership (issue 14)", () => {
   it("a pickup whose first low reading fell in a window already published counts in the confirming reading's window", () => {

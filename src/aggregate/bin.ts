@@ -64,7 +64,9 @@ export class BinAggregator implements WindowListener {
   private full = false;
 
   constructor(private readonly o: BinAggregatorOptions) {
-    this.pickups = new PickupDetector(o.pickupDropPct, o.lowPct, (tNs, before, after, confirmedNs) => this.pickedUp(tNs, before, after, confirmedNs));
+    this.pickups = new PickupDetector(o.pickupDropPct, o.lowPct, (tNs, before, after, confirmedNs) =>
+      this.pickedUp(tNs, before, after, confirmedNs),
+    );
     this.fire = new FireDetector(o.fire, (start, tNs, tempC, riseC, cause) => this.fireChange(start, tNs, tempC, riseC, cause));
   }
 
@@ -100,7 +102,13 @@ export class BinAggregator implements WindowListener {
     if (isFull !== this.full) {
       this.full = isFull;
       if (b) b.events++;
-      o.alarm({ source: o.bin, kind: "container-full", state: isFull ? "start" : "end", tNs, measures: [{ n: "actualFillingPercentage", u: "%", v: r1(fill) }] });
+      o.alarm({
+        source: o.bin,
+        kind: "container-full",
+        state: isFull ? "start" : "end",
+        tNs,
+        measures: [{ n: "actualFillingPercentage", u: "%", v: r1(fill) }],
+      });
     }
   }
 
@@ -139,12 +147,13 @@ export class BinAggregator implements WindowListener {
     this.buckets.rotate(closing, opening);
   }
 
-
   finalize(closed: Window, nowNs: number): void {
     const b = this.buckets.take(closed);
     if (!b) return;
     const o = this.o;
-    const changed = Number.isNaN(this.publishedDistance) ? !Number.isNaN(this.lastDistance) : Math.abs(this.lastDistance - this.publishedDistance) > o.changeMm;
+    const changed = Number.isNaN(this.publishedDistance)
+      ? !Number.isNaN(this.lastDistance)
+      : Math.abs(this.lastDistance - this.publishedDistance) > o.changeMm;
     const heartbeatDue = nowNs - this.publishedNs >= o.heartbeatS * NS_PER_S;
     if (o.onlyOnChange && !changed && b.events === 0 && b.pickups === 0 && !heartbeatDue) return;
     this.publishedDistance = this.lastDistance;
@@ -170,7 +179,11 @@ export class BinAggregator implements WindowListener {
       m.push({ n: "temperature", u: "Cel", v: r1(this.lastTemp) });
       if (b.tempMax > -Infinity) m.push({ n: "temperatureMax", u: "Cel", v: r1(b.tempMax) });
     }
-    m.push({ n: "temperatureAlarm", vb: this.fire.active }, { n: "containerOutOfPosition", vb: this.outOfPosition }, { n: "coverOpen", vb: this.coverOpen });
+    m.push(
+      { n: "temperatureAlarm", vb: this.fire.active },
+      { n: "containerOutOfPosition", vb: this.outOfPosition },
+      { n: "coverOpen", vb: this.coverOpen },
+    );
     o.sink([{ kind: "bin", name: o.bin, window: closed, measures: m }]);
   }
 
@@ -207,7 +220,9 @@ export class BinAggregator implements WindowListener {
       kind: "fire",
       state: start ? "start" : "end",
       tNs,
-      ...(start ? { message: cause === "absolute" ? `temperature ${r1(tempC)} °C above the fire limit` : `temperature rising ${r1(riseC)} °C/min` } : {}),
+      ...(start
+        ? { message: cause === "absolute" ? `temperature ${r1(tempC)} °C above the fire limit` : `temperature rising ${r1(riseC)} °C/min` }
+        : {}),
       measures,
     });
   }

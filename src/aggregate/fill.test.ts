@@ -17,7 +17,18 @@ describe("bin fill", () => {
   it("a pickup is a large drop below the low threshold confirmed by a second reading", () => {
     const seen: [number, number, number][] = [];
     const d = new PickupDetector(30, 10, (t, b, a) => seen.push([t, b, a]));
-    for (const [f, t] of [[70, 1], [75, 2], [3, 3], [4, 4], [10, 5], [60, 6], [2, 7], [65, 8], [70, 9]] as const) d.reading(f, t);
+    for (const [f, t] of [
+      [70, 1],
+      [75, 2],
+      [3, 3],
+      [4, 4],
+      [10, 5],
+      [60, 6],
+      [2, 7],
+      [65, 8],
+      [70, 9],
+    ] as const)
+      d.reading(f, t);
     // the drop at 3 is confirmed at 4; the drop at 7 is followed by 65: a glitch, not a pickup
     expect(seen).toEqual([[3, 75, 3]]);
     expect(d.count).toBe(1);

@@ -41,7 +41,16 @@ const mm = (x: number): number => Math.round(x) / 1000;
  * spill sequence. Depths in, summaries and alarms out (DESIGN.md: `…/level/{sensor}`, `…/alarm/{sensor}`).
  */
 export class LevelAggregator implements WindowListener {
-  private readonly buckets = new WindowBuckets<Bucket>(() => ({ samples: 0, min: Infinity, max: -Infinity, sumW: 0, w: 0, spillNs: 0, spills: 0, coverOpenings: 0 }));
+  private readonly buckets = new WindowBuckets<Bucket>(() => ({
+    samples: 0,
+    min: Infinity,
+    max: -Infinity,
+    sumW: 0,
+    w: 0,
+    spillNs: 0,
+    spills: 0,
+    coverOpenings: 0,
+  }));
   readonly detector: OverflowDetector;
   readonly counter: SpillCounter;
   private spillSince = -1;
@@ -110,7 +119,6 @@ export class LevelAggregator implements WindowListener {
     this.buckets.rotate(closing, opening);
   }
 
-
   finalize(closed: Window, nowNs: number): void {
     this.counter.advance(nowNs);
     const b = this.buckets.take(closed);
@@ -143,11 +151,24 @@ export class LevelAggregator implements WindowListener {
     if (kind === "alert") {
       if (edge === "start") {
         this.alertSince = tNs;
-        this.o.alarm({ source: src, kind: "high-level", state: "start", tNs, message: `level at ${Math.round(this.o.alertShare * 100)} % of the overflow height`, measures: [depth] });
+        this.o.alarm({
+          source: src,
+          kind: "high-level",
+          state: "start",
+          tNs,
+          message: `level at ${Math.round(this.o.alertShare * 100)} % of the overflow height`,
+          measures: [depth],
+        });
       } else {
         const dur = this.alertSince >= 0 ? tNs - this.alertSince : 0;
         this.alertSince = -1;
-        this.o.alarm({ source: src, kind: "high-level", state: "end", tNs, measures: [depth, { n: "duration", u: "s", v: Math.round(dur / 1e6) / 1000 }] });
+        this.o.alarm({
+          source: src,
+          kind: "high-level",
+          state: "end",
+          tNs,
+          measures: [depth, { n: "duration", u: "s", v: Math.round(dur / 1e6) / 1000 }],
+        });
       }
       return;
     }
@@ -161,7 +182,11 @@ export class LevelAggregator implements WindowListener {
         state: "start",
         tNs,
         message: "level at the overflow: spilling",
-        measures: [depth, { n: "confirmDelay", u: "s", v: Math.round((confirmedNs - tNs) / 1e6) / 1000 }, { n: "sequenceSpills", u: "count", v: this.counter.sequenceSpills }],
+        measures: [
+          depth,
+          { n: "confirmDelay", u: "s", v: Math.round((confirmedNs - tNs) / 1e6) / 1000 },
+          { n: "sequenceSpills", u: "count", v: this.counter.sequenceSpills },
+        ],
       });
       return;
     }

@@ -3,7 +3,9 @@ import { OverflowDetector } from "./overflow.js";
 
 function run(depths: number[], confirm = 3) {
   const ev: string[] = [];
-  const d = new OverflowDetector({ alertMm: 800, spillMm: 1000, hysteresisMm: 20, confirm }, (kind, edge, t, c) => ev.push(`${kind}-${edge}@${t}/${c}`));
+  const d = new OverflowDetector({ alertMm: 800, spillMm: 1000, hysteresisMm: 20, confirm }, (kind, edge, t, c) =>
+    ev.push(`${kind}-${edge}@${t}/${c}`),
+  );
   depths.forEach((x, i) => d.sample(x, i * 10));
   return { ev, state: d.state };
 }

@@ -11,8 +11,10 @@ const ADVICE: Record<SensorFault, string> = {
   unplugged: "the serial port went away; check the cable, the connector and the USB adapter",
   garbled: "bytes arrive but no frame parses; check baudRate (MaxBotix sensors send 9600 8N1) and the signal polarity (RS-232 vs TTL)",
   silent: "no bytes at all; check the sensor's power and its TX wire",
-  "no-target": "the sensor reports no target or a target inside its minimum range; check the mounting, the beam path and for an obstruction or a flooded sensor",
-  "out-of-range": "the analog signal is outside the sensor's valid range (a 4–20 mA loop below 3.6 or above 21 mA per NAMUR NE 43, a TMP36 near 0 V): wire break, short or sensor fault; check the wiring and the supply",
+  "no-target":
+    "the sensor reports no target or a target inside its minimum range; check the mounting, the beam path and for an obstruction or a flooded sensor",
+  "out-of-range":
+    "the analog signal is outside the sensor's valid range (a 4–20 mA loop below 3.6 or above 21 mA per NAMUR NE 43, a TMP36 near 0 V): wire break, short or sensor fault; check the wiring and the supply",
   "no-device": "the ADC does not answer on I²C; check its address, wiring and power",
 };
 
@@ -120,14 +122,23 @@ export class SensorMonitor {
     const o = this.opts;
     const msg = `sensor ${o.name}${o.part ? ` (${o.part})` : ""}: no usable reading for ${Math.round((nowNs - this.lastGoodNs) / NS_PER_S)} s: ${ADVICE[cause]}`;
     o.logger.warn(msg, { sensor: o.name, fault: cause });
-    o.alarm({ source: o.name, kind: "sensor-fault", state: "start", tNs: nowNs, message: msg, measures: [{ n: "cause", vs: cause }, ...this.partMeasure()] });
+    o.alarm({
+      source: o.name,
+      kind: "sensor-fault",
+      state: "start",
+      tNs: nowNs,
+      message: msg,
+      measures: [{ n: "cause", vs: cause }, ...this.partMeasure()],
+    });
   }
 
   private clear(tNs: number): void {
     const o = this.opts;
     const cause = this.fault!;
     this.fault = undefined;
-    o.logger.info(`sensor ${o.name}: readings are back after ${Math.round((tNs - this.faultSinceNs) / NS_PER_S)} s (${cause})`, { sensor: o.name });
+    o.logger.info(`sensor ${o.name}: readings are back after ${Math.round((tNs - this.faultSinceNs) / NS_PER_S)} s (${cause})`, {
+      sensor: o.name,
+    });
     o.alarm({
       source: o.name,
       kind: "sensor-fault",

@@ -3,13 +3,55 @@ import { NTCIP_FAULT } from "./ntcip.js";
 
 /** Every detector fault the device recognises, with its NTCIP 1202 code and what a technician checks. */
 export const DETECTOR_FAULTS = {
-  chatter: { bit: 1, code: NTCIP_FAULT.erraticOutput, disables: true, what: "chatter (more vehicles than any lane can carry)", check: "check the loop wiring for a loose splice and the card's sensitivity" },
-  "locked-on": { bit: 2, code: NTCIP_FAULT.maxPresence, disables: true, what: "locked on (continuous presence)", check: "check the card (fault LED, reset it) and the loop: a fail-safe card holds a call on a broken loop" },
-  "no-hits": { bit: 4, code: NTCIP_FAULT.noActivity, disables: true, what: "no hits (no vehicle)", check: "check the card's power and output wiring, and whether the lane is closed" },
-  "no-change": { bit: 8, code: NTCIP_FAULT.noActivity, disables: true, what: "no change (identical occupancy)", check: "check the card's output: it repeats one pattern regardless of traffic" },
-  spike: { bit: 16, code: NTCIP_FAULT.excessiveChange, disables: true, what: "occupancy spikes (repeated jumps)", check: "check the loop for an intermittent short or a crossing cable picking up noise" },
-  mismatch: { bit: 32, code: NTCIP_FAULT.noActivity, disables: true, what: "silent while the other loop of the trap sees vehicles", check: "check this loop's card channel and its output wiring" },
-  unpaired: { bit: 64, code: NTCIP_FAULT.erraticOutput, disables: false, what: "misses many vehicles the other loop sees", check: "check the loop sensitivity and for lost edges (quality.dropped)" },
+  chatter: {
+    bit: 1,
+    code: NTCIP_FAULT.erraticOutput,
+    disables: true,
+    what: "chatter (more vehicles than any lane can carry)",
+    check: "check the loop wiring for a loose splice and the card's sensitivity",
+  },
+  "locked-on": {
+    bit: 2,
+    code: NTCIP_FAULT.maxPresence,
+    disables: true,
+    what: "locked on (continuous presence)",
+    check: "check the card (fault LED, reset it) and the loop: a fail-safe card holds a call on a broken loop",
+  },
+  "no-hits": {
+    bit: 4,
+    code: NTCIP_FAULT.noActivity,
+    disables: true,
+    what: "no hits (no vehicle)",
+    check: "check the card's power and output wiring, and whether the lane is closed",
+  },
+  "no-change": {
+    bit: 8,
+    code: NTCIP_FAULT.noActivity,
+    disables: true,
+    what: "no change (identical occupancy)",
+    check: "check the card's output: it repeats one pattern regardless of traffic",
+  },
+  spike: {
+    bit: 16,
+    code: NTCIP_FAULT.excessiveChange,
+    disables: true,
+    what: "occupancy spikes (repeated jumps)",
+    check: "check the loop for an intermittent short or a crossing cable picking up noise",
+  },
+  mismatch: {
+    bit: 32,
+    code: NTCIP_FAULT.noActivity,
+    disables: true,
+    what: "silent while the other loop of the trap sees vehicles",
+    check: "check this loop's card channel and its output wiring",
+  },
+  unpaired: {
+    bit: 64,
+    code: NTCIP_FAULT.erraticOutput,
+    disables: false,
+    what: "misses many vehicles the other loop sees",
+    check: "check the loop sensitivity and for lost edges (quality.dropped)",
+  },
 } as const;
 export type DetectorFault = keyof typeof DETECTOR_FAULTS;
 const KINDS = Object.keys(DETECTOR_FAULTS) as DetectorFault[];
@@ -112,7 +154,8 @@ export class LaneDiagnostics {
     const a = this.active[loop]!;
     if (a === 0 || !this.cfg.enabled) return;
     if (a & DETECTOR_FAULTS["no-hits"].bit) this.set(loop, "no-hits", false, t, t);
-    if (a & DETECTOR_FAULTS.mismatch.bit && ++this.onsSinceMismatch[loop]! >= MISMATCH_CLEAR_VEHICLES) this.set(loop, "mismatch", false, t, t);
+    if (a & DETECTOR_FAULTS.mismatch.bit && ++this.onsSinceMismatch[loop]! >= MISMATCH_CLEAR_VEHICLES)
+      this.set(loop, "mismatch", false, t, t);
   }
 
   off(loop: number, t: number): void {
@@ -138,7 +181,13 @@ export class LaneDiagnostics {
     const plausible = t - this.runStart[seen]! >= (this.run[seen]! - 1) * MIN_HEADWAY_NS;
     // a loop holding a presence is not silent: if it is stuck, locked-on will say so
     const holding = this.onSince[silent]! >= 0;
-    if (this.cfg.enabled && plausible && !holding && this.run[seen]! >= this.cfg.mismatchVehicles && !(this.active[silent]! & DETECTOR_FAULTS.mismatch.bit)) {
+    if (
+      this.cfg.enabled &&
+      plausible &&
+      !holding &&
+      this.run[seen]! >= this.cfg.mismatchVehicles &&
+      !(this.active[silent]! & DETECTOR_FAULTS.mismatch.bit)
+    ) {
       this.onsSinceMismatch[silent] = 0;
       this.set(silent, "mismatch", true, this.runStart[seen]!, t);
     }

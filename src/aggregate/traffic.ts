@@ -163,7 +163,14 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     const unit = this.opts.speedUnit;
     const v = Math.round(speedMs * (unit === "km/h" ? 3.6 : 1) * 10) / 10;
     this.opts.logger?.warn(`wrong-way vehicle on ${this.opts.detector} at about ${v} ${unit}`, { detector: this.opts.detector });
-    this.opts.alarm?.({ source: this.opts.detector, kind: "wrong-way", state: "event", tNs: t, message: `a vehicle crossed ${this.opts.detector} the wrong way (downstream loop first)`, measures: [{ n: "speed", u: unit, v }] });
+    this.opts.alarm?.({
+      source: this.opts.detector,
+      kind: "wrong-way",
+      state: "event",
+      tNs: t,
+      message: `a vehicle crossed ${this.opts.detector} the wrong way (downstream loop first)`,
+      measures: [{ n: "speed", u: unit, v }],
+    });
   }
 
   // --- DiagnosticsHost ---
@@ -219,7 +226,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
       ],
     };
     // always on a start, 0 included: subscribers read the record's presence, not a special case
-    if (state === "start") alarm.measures!.push({ n: "delay", u: "s", v: Math.round((Math.max(0, now - tNs)) / 1e6) / 1e3 });
+    if (state === "start") alarm.measures!.push({ n: "delay", u: "s", v: Math.round(Math.max(0, now - tNs) / 1e6) / 1e3 });
     this.opts.alarm?.(alarm);
   }
 

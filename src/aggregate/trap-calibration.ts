@@ -94,7 +94,10 @@ export class TrapCalibration {
     const e = this.estimator.estimate();
     const out: Measure[] = [];
     if (e.deltaMs === e.deltaMs) {
-      out.push({ n: "quality.latencyDiff", u: "s", v: Math.round(e.deltaMs * 100) / 1e5 }, { n: "quality.latencySe", u: "s", v: Math.round(e.seMs * 100) / 1e5 });
+      out.push(
+        { n: "quality.latencyDiff", u: "s", v: Math.round(e.deltaMs * 100) / 1e5 },
+        { n: "quality.latencySe", u: "s", v: Math.round(e.seMs * 100) / 1e5 },
+      );
     }
     out.push({ n: "quality.latencyApplied", u: "s", v: Math.round(this.appliedNs / 1e4) / 1e5 });
     return out;
@@ -103,6 +106,12 @@ export class TrapCalibration {
   health(): Record<string, number | string | null> {
     const e = this.estimator.estimate();
     const r = (x: number) => (x === x ? Math.round(x * 100) / 100 : null);
-    return { calibration: this.o.mode, latencyDiffMs: r(e.deltaMs), latencySeMs: r(e.seMs), latencyCars: Math.round(e.n), latencyAppliedMs: r(this.appliedNs / 1e6) };
+    return {
+      calibration: this.o.mode,
+      latencyDiffMs: r(e.deltaMs),
+      latencySeMs: r(e.seMs),
+      latencyCars: Math.round(e.n),
+      latencyAppliedMs: r(this.appliedNs / 1e6),
+    };
   }
 }

@@ -4,7 +4,17 @@ import { Rng } from "../sim/rng.js";
 import type { Window } from "../clock/windows.js";
 import { WindowBuckets } from "./buckets.js";
 
-const win = (i: number, L = 60 * S): Window => ({ lengthS: L / S, startNs: i * L, endNs: (i + 1) * L, startWallMs: (i * L) / 1e6, endWallMs: ((i + 1) * L) / 1e6, index: i, partial: false, clockJump: false, synced: true });
+const win = (i: number, L = 60 * S): Window => ({
+  lengthS: L / S,
+  startNs: i * L,
+  endNs: (i + 1) * L,
+  startWallMs: (i * L) / 1e6,
+  endWallMs: ((i + 1) * L) / 1e6,
+  index: i,
+  partial: false,
+  clockJump: false,
+  synced: true,
+});
 
 describe("window membership by timestamp, whatever the timers do (issue 14)", () => {
   it("an edge stamped on the boundary that arrives before the boundary timer counts in the new window", () => {

@@ -54,16 +54,25 @@ Exit codes: 0 calibrated, 1 no pass of the test vehicle found, 2 bad usage or co
 `;
 
 export async function calibrateCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { config: { type: "string" }, speed: { type: "string" }, trace: { type: "string" }, detector: { type: "string" }, passes: { type: "string" }, for: { type: "string" } });
+  const { values } = parse(argv, {
+    config: { type: "string" },
+    speed: { type: "string" },
+    trace: { type: "string" },
+    detector: { type: "string" },
+    passes: { type: "string" },
+    for: { type: "string" },
+  });
   if (values.help) {
     io.out(CALIBRATE_HELP);
     return EXIT.ok;
   }
   if (!values.config) throw new UsageError("--config is required: the device config of the trap, e.g. --config /etc/roadside/device.yaml");
   const kmh = Number(values.speed);
-  if (!values.speed || !(kmh >= 10 && kmh <= 190)) throw new UsageError("--speed must be the test vehicle's speed in km/h, 10–190, e.g. --speed 60");
+  if (!values.speed || !(kmh >= 10 && kmh <= 190))
+    throw new UsageError("--speed must be the test vehicle's speed in km/h, 10–190, e.g. --speed 60");
   const wanted = values.passes === undefined ? 5 : Number(values.passes);
-  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 100) throw new UsageError("--passes must be a whole number of test-vehicle passes, 1–100, e.g. --passes 5");
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 100)
+    throw new UsageError("--passes must be a whole number of test-vehicle passes, 1–100, e.g. --passes 5");
   const forS = values.for === undefined ? 600 : (parseDuration(values.for) ?? Number.NaN);
   if (!(forS > 0)) throw new UsageError("--for must be a duration such as 10m or 600s");
   const r = loadConfigFile(values.config);
@@ -75,9 +84,15 @@ export async function calibrateCommand(argv: string[], io: Io): Promise<number> 
   const { config } = r.loaded;
   const traps = Object.entries(config.detectors).filter(([, d]) => d.loops.length === 2 && d.mode === "presence");
   const name = values.detector ?? (traps.length === 1 ? traps[0]![0] : undefined);
-  if (name === undefined) throw new UsageError(traps.length === 0 ? `${values.config} has no speed trap (a detector with two loops in presence mode)` : `name the trap with --detector: ${traps.map(([n]) => n).join(", ")}`);
+  if (name === undefined)
+    throw new UsageError(
+      traps.length === 0
+        ? `${values.config} has no speed trap (a detector with two loops in presence mode)`
+        : `name the trap with --detector: ${traps.map(([n]) => n).join(", ")}`,
+    );
   const det = config.detectors[name];
-  if (!det || det.loops.length !== 2 || det.mode !== "presence") throw new UsageError(`--detector ${name}: not a speed trap of ${values.config}; traps: ${traps.map(([n]) => n).join(", ") || "none"}`);
+  if (!det || det.loops.length !== 2 || det.mode !== "presence")
+    throw new UsageError(`--detector ${name}: not a speed trap of ${values.config}; traps: ${traps.map(([n]) => n).join(", ") || "none"}`);
   const [up, down] = det.loops as [string, string];
   const latency = [config.inputs[up]!.latencyMs, config.inputs[down]!.latencyMs];
   const known = kmh / 3.6;
@@ -117,19 +132,33 @@ export async function calibrateCommand(argv: string[], io: Io): Promise<number> 
     }
     agg.end(lastNs);
   } else {
-    const failed = await watchTrap(r.loaded, { glitch, latency, agg, loops: det.loops, forS, enough: () => speeds.filter(isPass).length >= wanted, io });
+    const failed = await watchTrap(r.loaded, {
+      glitch,
+      latency,
+      agg,
+      loops: det.loops,
+      forS,
+      enough: () => speeds.filter(isPass).length >= wanted,
+      io,
+    });
     if (failed !== undefined) return failed;
   }
 
   const passes = speeds.filter(isPass);
   if (passes.length === 0) {
-    io.err(`${values.trace ?? "live"}: no vehicle crossed ${name} within ±30 % of ${kmh} km/h (${speeds.length} measured${speeds.length ? `: ${speeds.map((v) => (v * 3.6).toFixed(1)).join(", ")} km/h` : ""}); check --speed and that the trace covers the drive\n`);
+    io.err(
+      `${values.trace ?? "live"}: no vehicle crossed ${name} within ±30 % of ${kmh} km/h (${speeds.length} measured${speeds.length ? `: ${speeds.map((v) => (v * 3.6).toFixed(1)).join(", ")} km/h` : ""}); check --speed and that the trace covers the drive\n`,
+    );
     return EXIT.failure;
   }
   const k = knownSpeedLatency(passes, known, det.spacingM);
   const d = k.deltaMs;
-  io.out(`${name}: ${k.n} pass(es) of the test vehicle at ${kmh} km/h measured ${passes.map((v) => (v * 3.6).toFixed(2)).join(", ")} km/h\n`);
-  io.out(`the downstream loop (${down}) reads ${d.toFixed(2)} ms ${d >= 0 ? "later" : "earlier"} than the upstream one (${up}) after the configured latencies (spread over passes ${k.spreadMs.toFixed(2)} ms)\n`);
+  io.out(
+    `${name}: ${k.n} pass(es) of the test vehicle at ${kmh} km/h measured ${passes.map((v) => (v * 3.6).toFixed(2)).join(", ")} km/h\n`,
+  );
+  io.out(
+    `the downstream loop (${down}) reads ${d.toFixed(2)} ms ${d >= 0 ? "later" : "earlier"} than the upstream one (${up}) after the configured latencies (spread over passes ${k.spreadMs.toFixed(2)} ms)\n`,
+  );
   if (k.n < 3) io.out(`only ${k.n} pass(es): drive at least 3 to see a disturbed pass\n`);
   const newDown = latency[1]! + d;
   const fix = newDown >= 0 ? `inputs.${down}.latencyMs: ${round2(newDown)}` : `inputs.${up}.latencyMs: ${round2(latency[0]! - d)}`;

@@ -64,11 +64,18 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const seconds = values.seconds === undefined ? 30 : Number(values.seconds);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new UsageError(`--seconds ${JSON.stringify(values.seconds)}: give a number of seconds from 1 to 3600`);
-  const skip = new Set((values.skip ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)
+    throw new UsageError(`--seconds ${JSON.stringify(values.seconds)}: give a number of seconds from 1 to 3600`);
+  const skip = new Set(
+    (values.skip ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const known = DOCTOR_CHECKS.map((c) => c.id);
   for (const s of skip) if (!known.includes(s)) throw new UsageError(`--skip ${s}: no such check; checks: ${known.join(", ")}`);
-  if (values.broker !== undefined && !/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(values.broker)) throw new UsageError(`--broker ${JSON.stringify(values.broker)} is not a broker URL`);
+  if (values.broker !== undefined && !/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(values.broker))
+    throw new UsageError(`--broker ${JSON.stringify(values.broker)} is not a broker URL`);
 
   const configPath = values.config ?? "/etc/roadside/device.yaml";
   const result = loadConfigFile(configPath);
@@ -93,9 +100,15 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   };
 
   if (!values.json) {
-    io.out(loaded ? `roadside doctor: ${loaded.config.device.id} on ${loaded.board.name}, config ${configPath}\n\n` : `roadside doctor: config ${configPath}\n\n`);
+    io.out(
+      loaded
+        ? `roadside doctor: ${loaded.config.device.id} on ${loaded.board.name}, config ${configPath}\n\n`
+        : `roadside doctor: config ${configPath}\n\n`,
+    );
     if (loaded && seconds >= 5 && Object.keys(loaded.config.inputs).length > 0 && !skip.has("inputs")) {
-      io.out(`(the wiring check watches the inputs for ${seconds} s${loaded.board.io === "sim" && !values["real-time"] && hardwareSerialPaths(loaded.board).size === 0 ? ", in simulated time" : ""})\n`);
+      io.out(
+        `(the wiring check watches the inputs for ${seconds} s${loaded.board.io === "sim" && !values["real-time"] && hardwareSerialPaths(loaded.board).size === 0 ? ", in simulated time" : ""})\n`,
+      );
     }
   }
   const results = await runDoctor({
@@ -120,10 +133,14 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   const failed = count("fail") + (values.strict ? count("warn") : 0);
   const code = !loaded ? EXIT.usage : failed > 0 ? EXIT.failure : EXIT.ok;
   if (values.json) {
-    io.out(`${JSON.stringify({ check: "summary", status: code === EXIT.ok ? "pass" : "fail", title: `${count("pass")} passed, ${count("warn")} warnings, ${count("fail")} failed, ${count("skip")} skipped`, values: { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip"), exitCode: code } })}\n`);
+    io.out(
+      `${JSON.stringify({ check: "summary", status: code === EXIT.ok ? "pass" : "fail", title: `${count("pass")} passed, ${count("warn")} warnings, ${count("fail")} failed, ${count("skip")} skipped`, values: { passed: count("pass"), warnings: count("warn"), failed: count("fail"), skipped: count("skip"), exitCode: code } })}\n`,
+    );
   }
   if (!values.json) {
-    io.out(`\n${count("pass")} passed, ${count("warn")} warning${count("warn") === 1 ? "" : "s"}, ${count("fail")} failed${count("skip") ? `, ${count("skip")} skipped` : ""}\n`);
+    io.out(
+      `\n${count("pass")} passed, ${count("warn")} warning${count("warn") === 1 ? "" : "s"}, ${count("fail")} failed${count("skip") ? `, ${count("skip")} skipped` : ""}\n`,
+    );
     if (failed === 0) io.out("all checks passed: install the service with roadside install, then watch the data with roadside watch\n");
   }
   return code;
@@ -131,5 +148,12 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
 
 /** One line of `doctor --json` (docs/field-guide.md "doctor --json"). */
 export function jsonResult(r: CheckResult): Record<string, unknown> {
-  return { check: r.label, status: r.status, title: r.title, ...(r.values ? { values: r.values } : {}), ...(r.detail ? { detail: r.detail } : {}), ...(r.fix ? { fix: r.fix } : {}) };
+  return {
+    check: r.label,
+    status: r.status,
+    title: r.title,
+    ...(r.values ? { values: r.values } : {}),
+    ...(r.detail ? { detail: r.detail } : {}),
+    ...(r.fix ? { fix: r.fix } : {}),
+  };
 }

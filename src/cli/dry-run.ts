@@ -71,7 +71,13 @@ export async function dryRun(loaded: LoadedConfig, opts: DryRunOptions): Promise
   const hw = createHardware(loaded, { clock, logger });
   const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
   const link = await silentEndpoint();
-  const result: DryRunResult = { summaries: 0, alarms: 0, time: virtual ? "virtual" : "real", fromMs: clock.wallMs(), toMs: clock.wallMs() };
+  const result: DryRunResult = {
+    summaries: 0,
+    alarms: 0,
+    time: virtual ? "virtual" : "real",
+    fromMs: clock.wallMs(),
+    toMs: clock.wallMs(),
+  };
   const device = new Device(loaded, {
     clock,
     logger,

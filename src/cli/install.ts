@@ -38,7 +38,12 @@ Exit codes: 0 written, 1 cannot write, 2 bad usage or the config has problems.
 /** Group names in /etc/group. */
 function existingGroups(): Set<string> {
   try {
-    return new Set(readFileSync("/etc/group", "utf8").split("\n").map((l) => l.split(":")[0]!).filter(Boolean));
+    return new Set(
+      readFileSync("/etc/group", "utf8")
+        .split("\n")
+        .map((l) => l.split(":")[0]!)
+        .filter(Boolean),
+    );
   } catch {
     return new Set();
   }
@@ -46,7 +51,9 @@ function existingGroups(): Set<string> {
 
 function userExists(user: string): boolean {
   try {
-    return readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.split(":")[0] === user);
+    return readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .some((l) => l.split(":")[0] === user);
   } catch {
     return false;
   }
@@ -74,7 +81,10 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
   const config = resolve(values.config ?? "/etc/roadside/device.yaml");
   const node = resolve(values.node ?? process.execPath);
   const appDir = resolve(values["app-dir"] ?? fileURLToPath(new URL("../..", import.meta.url)));
-  if (!existsSync(`${appDir}/bin/roadside.js`)) throw new UsageError(`--app-dir ${appDir}: no bin/roadside.js there; give the folder the app is installed in (/opt/roadside/current, where scripts/install.sh puts it)`);
+  if (!existsSync(`${appDir}/bin/roadside.js`))
+    throw new UsageError(
+      `--app-dir ${appDir}: no bin/roadside.js there; give the folder the app is installed in (/opt/roadside/current, where scripts/install.sh puts it)`,
+    );
   const notes: string[] = [];
 
   let sim = false;
@@ -94,19 +104,45 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
   }
 
   let groups: string[];
-  if (values.groups !== undefined) groups = values.groups.split(",").map((g) => g.trim()).filter(Boolean);
+  if (values.groups !== undefined)
+    groups = values.groups
+      .split(",")
+      .map((g) => g.trim())
+      .filter(Boolean);
   else if (sim) groups = [];
   else {
     const have = existingGroups();
     groups = BOARD_GROUPS.filter((g) => have.has(g));
     const missing = BOARD_GROUPS.filter((g) => !have.has(g));
-    if (missing.length) notes.push(`group${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing here and left out of the unit (scripts/install.sh creates gpio, dialout and i2c)`);
+    if (missing.length)
+      notes.push(
+        `group${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing here and left out of the unit (scripts/install.sh creates gpio, dialout and i2c)`,
+      );
   }
-  if (/^\/(home|root)\//.test(node)) notes.push(`node is in a home folder (${node}), which ProtectHome=yes hides from the service: install Node.js system-wide (scripts/install.sh) or pass --node`);
-  if (/^\/(home|root)\//.test(appDir)) notes.push(`the app is in a home folder (${appDir}), hidden from the service by ProtectHome=yes: install it with scripts/install.sh (/opt/roadside/current)`);
-  if (!userExists(user)) notes.push(`user ${user} does not exist yet: scripts/install.sh creates it (or: sudo useradd --system --user-group --shell /usr/sbin/nologin --home-dir /var/lib/roadside ${user})`);
+  if (/^\/(home|root)\//.test(node))
+    notes.push(
+      `node is in a home folder (${node}), which ProtectHome=yes hides from the service: install Node.js system-wide (scripts/install.sh) or pass --node`,
+    );
+  if (/^\/(home|root)\//.test(appDir))
+    notes.push(
+      `the app is in a home folder (${appDir}), hidden from the service by ProtectHome=yes: install it with scripts/install.sh (/opt/roadside/current)`,
+    );
+  if (!userExists(user))
+    notes.push(
+      `user ${user} does not exist yet: scripts/install.sh creates it (or: sudo useradd --system --user-group --shell /usr/sbin/nologin --home-dir /var/lib/roadside ${user})`,
+    );
 
-  const unit = systemdUnit({ name, node, appDir, config, configDir: dirname(config), user, groups, devices: sim ? [] : BOARD_DEVICES, ...(label ? { label } : {}) });
+  const unit = systemdUnit({
+    name,
+    node,
+    appDir,
+    config,
+    configDir: dirname(config),
+    user,
+    groups,
+    devices: sim ? [] : BOARD_DEVICES,
+    ...(label ? { label } : {}),
+  });
   if (values["dry-run"]) {
     io.out(unit);
     for (const n of notes) io.err(`note: ${n}\n`);
@@ -120,7 +156,9 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     renameSync(tmp, output);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    io.err(`cannot write ${output}: ${code === "EACCES" ? "permission denied; run it with sudo (or --dry-run to see the unit)" : (err as Error).message}\n`);
+    io.err(
+      `cannot write ${output}: ${code === "EACCES" ? "permission denied; run it with sudo (or --dry-run to see the unit)" : (err as Error).message}\n`,
+    );
     return EXIT.failure;
   }
   io.out(`wrote ${output}\n`);

@@ -15,19 +15,51 @@ function lazy<K extends string>(load: () => Promise<Record<K, Command>>, name: K
 
 /** Commands by name, with a one-line summary for the top-level help. */
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  run: { run: lazy(() => import("./run.js"), "runCommand"), summary: "run the device (no config: a simulated site and an embedded broker)" },
-  validate: { run: lazy(() => import("./validate.js"), "validateCommand"), summary: "check device configs; prints every problem as path: message" },
-  sim: { run: lazy(() => import("./sim.js"), "simCommand"), summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth" },
-  replay: { run: lazy(() => import("./replay.js"), "replayCommand"), summary: "feed a recorded signal trace through a device config's pipeline" },
-  provision: { run: lazy(() => import("./provision.js"), "provisionCommand"), summary: "write a device config for a board and a site (asks on a terminal); validates it first" },
-  doctor: { run: lazy(() => import("./doctor.js"), "doctorCommand"), summary: "on-site checklist: config, board, wiring (stuck inputs, speed traps), clock, disk, outbox, files, broker, service" },
-  test: { run: lazy(() => import("./test.js"), "testCommand"), summary: "dry run: print the summaries and alarms a config would publish, publishing nothing" },
-  support: { run: lazy(() => import("./support.js"), "supportCommand"), summary: "write a support bundle for a ticket: versions, config without secrets, doctor, health, outbox, journal" },
-  install: { run: lazy(() => import("./install.js"), "installCommand"), summary: "write the systemd unit that runs this device as a hardened service" },
-  watch: { run: lazy(() => import("./watch.js"), "watchCommand"), summary: "subscriber view: decode what devices publish, report gaps and offline devices" },
-  calibrate: { run: lazy(() => import("./calibrate.js"), "calibrateCommand"), summary: "known-speed calibration of a speed trap's loop latencies from a recorded test drive" },
+  run: {
+    run: lazy(() => import("./run.js"), "runCommand"),
+    summary: "run the device (no config: a simulated site and an embedded broker)",
+  },
+  validate: {
+    run: lazy(() => import("./validate.js"), "validateCommand"),
+    summary: "check device configs; prints every problem as path: message",
+  },
+  sim: {
+    run: lazy(() => import("./sim.js"), "simCommand"),
+    summary: "run a simulated site (or fleet) in virtual time; record its trace and ground truth",
+  },
+  replay: {
+    run: lazy(() => import("./replay.js"), "replayCommand"),
+    summary: "feed a recorded signal trace through a device config's pipeline",
+  },
+  provision: {
+    run: lazy(() => import("./provision.js"), "provisionCommand"),
+    summary: "write a device config for a board and a site (asks on a terminal); validates it first",
+  },
+  doctor: {
+    run: lazy(() => import("./doctor.js"), "doctorCommand"),
+    summary: "on-site checklist: config, board, wiring (stuck inputs, speed traps), clock, disk, outbox, files, broker, service",
+  },
+  test: {
+    run: lazy(() => import("./test.js"), "testCommand"),
+    summary: "dry run: print the summaries and alarms a config would publish, publishing nothing",
+  },
+  support: {
+    run: lazy(() => import("./support.js"), "supportCommand"),
+    summary: "write a support bundle for a ticket: versions, config without secrets, doctor, health, outbox, journal",
+  },
+  install: {
+    run: lazy(() => import("./install.js"), "installCommand"),
+    summary: "write the systemd unit that runs this device as a hardened service",
+  },
+  watch: {
+    run: lazy(() => import("./watch.js"), "watchCommand"),
+    summary: "subscriber view: decode what devices publish, report gaps and offline devices",
+  },
+  calibrate: {
+    run: lazy(() => import("./calibrate.js"), "calibrateCommand"),
+    summary: "known-speed calibration of a speed trap's loop latencies from a recorded test drive",
+  },
 };
-
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -140,9 +140,12 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
     io.out(PROVISION_HELP);
     return EXIT.ok;
   }
-  if (values.encoding !== undefined && values.encoding !== "cbor" && values.encoding !== "json") throw new UsageError(`--encoding ${JSON.stringify(values.encoding)}: use cbor or json`);
-  if (values.seed !== undefined && (values.output !== undefined || values.stdout)) throw new UsageError("--seed writes the config onto the card (DIR/roadside/etc/device.yaml); leave out --output and --stdout");
-  if (values.seed === undefined && (values.bundle !== undefined || values.arch !== undefined)) throw new UsageError(`${values.bundle !== undefined ? "--bundle" : "--arch"} goes with --seed DIR (the card's boot partition)`);
+  if (values.encoding !== undefined && values.encoding !== "cbor" && values.encoding !== "json")
+    throw new UsageError(`--encoding ${JSON.stringify(values.encoding)}: use cbor or json`);
+  if (values.seed !== undefined && (values.output !== undefined || values.stdout))
+    throw new UsageError("--seed writes the config onto the card (DIR/roadside/etc/device.yaml); leave out --output and --stdout");
+  if (values.seed === undefined && (values.bundle !== undefined || values.arch !== undefined))
+    throw new UsageError(`${values.bundle !== undefined ? "--bundle" : "--arch"} goes with --seed DIR (the card's boot partition)`);
   const boards = loadBoards();
   const machine = readMachine();
   const detected = machine ? matchBoard(machine, boards) : undefined;
@@ -151,17 +154,25 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
   for (const spec of values.input ?? []) {
     const [name, ref] = splitOnce(spec, "--input", "NAME=LINE, e.g. --input lane1.up=GPIO17");
     const line = parseLineRef(ref);
-    if (!line) throw new UsageError(`--input ${spec}: ${JSON.stringify(ref)} is not a line; write GPIO17, 17 (BCM number) or pin:11 (header pin)`);
+    if (!line)
+      throw new UsageError(`--input ${spec}: ${JSON.stringify(ref)} is not a line; write GPIO17, 17 (BCM number) or pin:11 (header pin)`);
     given.inputs!.push({ name, ref: line });
   }
   const pulse = new Set(values.pulse ?? []);
   for (const spec of values.lane ?? []) {
     const [name, loops] = splitOnce(spec, "--lane", "NAME=LOOP[,LOOP], e.g. --lane lane1=GPIO17,GPIO27");
-    const lane: LaneAnswer = { name, loops: loops.split(",").map((s) => s.trim()).filter(Boolean) };
+    const lane: LaneAnswer = {
+      name,
+      loops: loops
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
     if (pulse.has(name)) lane.mode = "pulse";
     given.lanes!.push(lane);
   }
-  for (const name of pulse) if (!given.lanes!.some((l) => l.name === name)) throw new UsageError(`--pulse ${name}: no --lane ${name}=… to apply it to`);
+  for (const name of pulse)
+    if (!given.lanes!.some((l) => l.name === name)) throw new UsageError(`--pulse ${name}: no --lane ${name}=… to apply it to`);
   for (const [flag, kind] of Object.entries(SENSOR_FLAGS)) {
     for (const spec of (values[flag as keyof typeof values] as string[] | undefined) ?? []) {
       const answer = parseSensorSpec(kind, spec);
@@ -179,7 +190,12 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
   if (values.username !== undefined) given.username = values.username;
   if (values["password-file"] !== undefined) given.passwordFile = values["password-file"];
   if (values["control-key"] !== undefined) given.controlKey = values["control-key"];
-  if (values.ca || values.cert || values.key) given.tls = { ...(values.ca ? { ca: values.ca } : {}), ...(values.cert ? { cert: values.cert } : {}), ...(values.key ? { key: values.key } : {}) };
+  if (values.ca || values.cert || values.key)
+    given.tls = {
+      ...(values.ca ? { ca: values.ca } : {}),
+      ...(values.cert ? { cert: values.cert } : {}),
+      ...(values.key ? { key: values.key } : {}),
+    };
 
   const interactive = values.interactive === true || (values.id === undefined && stdin.isTTY === true);
   let answers: ProvisionAnswers;
@@ -188,17 +204,27 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
     const p = new Prompter(stdin, io.out, stdin.isTTY !== true);
     try {
       const host = hostname().toLowerCase();
-      answers = await interview(p, { boards, detected, given, defaultId: TOPIC_SAFE.test(host) && host !== "raspberrypi" && host !== "localhost" ? host : "pole-0001", write: io.out });
-      if (output === undefined && !values.stdout && values.seed === undefined) output = await p.ask("Write the config to", `${answers.id}.yaml`);
+      answers = await interview(p, {
+        boards,
+        detected,
+        given,
+        defaultId: TOPIC_SAFE.test(host) && host !== "raspberrypi" && host !== "localhost" ? host : "pole-0001",
+        write: io.out,
+      });
+      if (output === undefined && !values.stdout && values.seed === undefined)
+        output = await p.ask("Write the config to", `${answers.id}.yaml`);
     } finally {
       p.close();
     }
   } else {
-    if (given.id === undefined) throw new UsageError("give the device id with --id (e.g. --id pole-0042), or run on a terminal (or with --interactive) to be asked");
+    if (given.id === undefined)
+      throw new UsageError("give the device id with --id (e.g. --id pole-0042), or run on a terminal (or with --interactive) to be asked");
     const board = given.board ?? detected?.id;
-    if (board === undefined) throw new UsageError(`give the board with --board (${[...boards.keys()].join(", ")}); this machine's device tree names none of them`);
+    if (board === undefined)
+      throw new UsageError(`give the board with --board (${[...boards.keys()].join(", ")}); this machine's device tree names none of them`);
     answers = { id: given.id, board, inputs: given.inputs!, lanes: given.lanes!, sensors: given.sensors!, sets: given.sets! };
-    for (const k of ["site", "window", "broker", "prefix", "encoding", "tls", "username", "passwordFile", "controlKey"] as const) if (given[k] !== undefined) Object.assign(answers, { [k]: given[k] });
+    for (const k of ["site", "window", "broker", "prefix", "encoding", "tls", "username", "passwordFile", "controlKey"] as const)
+      if (given[k] !== undefined) Object.assign(answers, { [k]: given[k] });
   }
 
   const { config, errors } = buildConfig(answers);
@@ -235,8 +261,17 @@ ${toYaml(config)}`;
 }
 
 function describe(c: Record<string, unknown>, lines: ReadonlyMap<string, { name: string }>, boardName: string): string {
-  const cfg = c as { device: { id: string }; detectors: Record<string, { loops: string[] }>; manholes: object; bins: object; identifiers: { scanners: object; readers: object }; mqtt: { url?: string } };
-  const lanes = Object.entries(cfg.detectors).map(([n, d]) => `${n} (${d.loops.map((i) => lines.get(i)?.name ?? i).join("/")}${d.loops.length === 2 ? ", speed trap" : ""})`);
+  const cfg = c as {
+    device: { id: string };
+    detectors: Record<string, { loops: string[] }>;
+    manholes: object;
+    bins: object;
+    identifiers: { scanners: object; readers: object };
+    mqtt: { url?: string };
+  };
+  const lanes = Object.entries(cfg.detectors).map(
+    ([n, d]) => `${n} (${d.loops.map((i) => lines.get(i)?.name ?? i).join("/")}${d.loops.length === 2 ? ", speed trap" : ""})`,
+  );
   const parts = [lanes.length ? `lanes ${lanes.join(", ")}` : "no lanes"];
   const list = (label: string, o: object): void => {
     const names = Object.keys(o);
@@ -251,7 +286,9 @@ function describe(c: Record<string, unknown>, lines: ReadonlyMap<string, { name:
 
 function writeConfigFile(file: string, text: string, placements: readonly Placement[], force: boolean, io: Io, summary: string): number {
   if (existsSync(file) && !force) {
-    io.err(`${file} exists; nothing written. Pass --force to replace it (the old one is kept as ${file}.bak), or choose another --output\n`);
+    io.err(
+      `${file} exists; nothing written. Pass --force to replace it (the old one is kept as ${file}.bak), or choose another --output\n`,
+    );
     return EXIT.usage;
   }
   const dir = dirname(file);
@@ -274,18 +311,31 @@ function writeConfigFile(file: string, text: string, placements: readonly Placem
     renameSync(tmp, file);
     owned.unshift({ path: file, role: "config" });
   } catch (err) {
-    io.err(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code === "EACCES" ? "permission denied; run with sudo, or choose another --output" : (err as Error).message}\n`);
+    io.err(
+      `cannot write ${file}: ${(err as NodeJS.ErrnoException).code === "EACCES" ? "permission denied; run with sudo, or choose another --output" : (err as Error).message}\n`,
+    );
     return EXIT.failure;
   }
   const notes = applyOwnership(owned, systemAccounts(), process.getuid?.() === 0);
   io.out(`wrote ${file}: ${summary}\n`);
-  for (const p of placements) io.out(`  ${p.source === join(dir, p.dest) ? "kept" : "copied"} ${p.setting.at.join(".")}: ${join(dir, p.dest)}${p.setting.secret ? " (secret: owner only)" : ""}\n`);
+  for (const p of placements)
+    io.out(
+      `  ${p.source === join(dir, p.dest) ? "kept" : "copied"} ${p.setting.at.join(".")}: ${join(dir, p.dest)}${p.setting.secret ? " (secret: owner only)" : ""}\n`,
+    );
   for (const n of notes) io.err(`note: ${n}\n`);
   io.out(`next: roadside doctor --config ${file}\n`);
   return EXIT.ok;
 }
 
-function seed(dir: string, text: string, placements: readonly Placement[], answers: ProvisionAnswers, values: { force?: boolean | undefined; bundle?: string | undefined; arch?: string | undefined }, io: Io, summary: string): number {
+function seed(
+  dir: string,
+  text: string,
+  placements: readonly Placement[],
+  answers: ProvisionAnswers,
+  values: { force?: boolean | undefined; bundle?: string | undefined; arch?: string | undefined },
+  io: Io,
+  summary: string,
+): number {
   try {
     const r = writeSeed({
       dir,
@@ -301,17 +351,26 @@ function seed(dir: string, text: string, placements: readonly Placement[], answe
     });
     io.out(`wrote the first-boot seed to ${dir}: ${summary}\n`);
     io.out(`  ${join(dir, "roadside", "etc", "device.yaml")} (on the device: ${DEVICE_ETC}/device.yaml)\n`);
-    for (const p of placements) io.out(`  ${join(dir, "roadside", "etc", p.dest)} (${p.setting.at.join(".")}${p.setting.secret ? "; a secret: deleted from the card on first boot" : ""})\n`);
+    for (const p of placements)
+      io.out(
+        `  ${join(dir, "roadside", "etc", p.dest)} (${p.setting.at.join(".")}${p.setting.secret ? "; a secret: deleted from the card on first boot" : ""})\n`,
+      );
     io.out(`  ${r.bundle} (+ .sha256)\n  ${join(dir, "roadside", "firstboot.sh")}\n`);
-    io.out(`  ${join(dir, "user-data")} (${r.userData === "merged" ? "what was there kept, plus roadside's first-boot step" : "new"})${r.metaData === "created" ? `, ${join(dir, "meta-data")} (new)` : ""}\n`);
-    io.out(`next: eject the card, put it in the device and power it on; it installs roadside and starts publishing (check with roadside watch --device ${answers.id})\n`);
+    io.out(
+      `  ${join(dir, "user-data")} (${r.userData === "merged" ? "what was there kept, plus roadside's first-boot step" : "new"})${r.metaData === "created" ? `, ${join(dir, "meta-data")} (new)` : ""}\n`,
+    );
+    io.out(
+      `next: eject the card, put it in the device and power it on; it installs roadside and starts publishing (check with roadside watch --device ${answers.id})\n`,
+    );
     return EXIT.ok;
   } catch (err) {
     if (err instanceof SeedError || err instanceof UserDataError) {
       io.err(`${err.message}; nothing written\n`);
       return err instanceof SeedError ? err.exitCode : EXIT.usage;
     }
-    io.err(`cannot write the seed to ${dir}: ${(err as NodeJS.ErrnoException).code === "EACCES" ? "permission denied; is the card mounted read-only?" : (err as Error).message}\n`);
+    io.err(
+      `cannot write the seed to ${dir}: ${(err as NodeJS.ErrnoException).code === "EACCES" ? "permission denied; is the card mounted read-only?" : (err as Error).message}\n`,
+    );
     return EXIT.failure;
   }
 }
@@ -335,5 +394,3 @@ function toYaml(config: Record<string, unknown>): string {
   });
   return doc.toString({ lineWidth: 0 });
 }
-
-

@@ -76,7 +76,8 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
   for (const issue of opened.issues) io.err(`${tracePath}: ${issue}\n`);
-  if (opened.issueCount > opened.issues.length) io.err(`${tracePath}: … and ${opened.issueCount - opened.issues.length} more problem(s); those lines are skipped\n`);
+  if (opened.issueCount > opened.issues.length)
+    io.err(`${tracePath}: … and ${opened.issueCount - opened.issues.length} more problem(s); those lines are skipped\n`);
 
   const logger = cliLogger(loaded, level);
   const broker = await brokerFor(loaded, values.broker).catch((err: unknown) => {
@@ -84,7 +85,10 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
     throw err;
   });
   const progress = progressPrinter(io, !values.quiet);
-  if (!values.quiet) io.out(`replaying ${tracePath} (${trace.lineCount} lines from ${trace.header.start}) through ${loaded.config.device.id}; publishing to ${broker.url}\n`);
+  if (!values.quiet)
+    io.out(
+      `replaying ${tracePath} (${trace.lineCount} lines from ${trace.header.start}) through ${loaded.config.device.id}; publishing to ${broker.url}\n`,
+    );
   try {
     const printer = deliveredPrinter(io, Boolean(values.print) && !values.quiet, false);
     const r = await replay({

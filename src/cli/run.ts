@@ -79,7 +79,12 @@ export const SERVICE_STATE_DIR = "/var/lib/roadside";
  */
 export function stateDir(loaded: LoadedConfig, flag: string | undefined): string {
   const home = homedir();
-  return flag ?? loaded.config.state.dir ?? process.env["STATE_DIRECTORY"]?.split(":")[0] ?? (home === SERVICE_STATE_DIR ? home : join(home, ".local", "state", "roadside", loaded.config.device.id));
+  return (
+    flag ??
+    loaded.config.state.dir ??
+    process.env["STATE_DIRECTORY"]?.split(":")[0] ??
+    (home === SERVICE_STATE_DIR ? home : join(home, ".local", "state", "roadside", loaded.config.device.id))
+  );
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -100,7 +105,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   let durationS: number | undefined;
   if (values.duration !== undefined) {
     durationS = parseDuration(values.duration);
-    if (durationS === undefined || durationS <= 0) throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 90s, 10m or 2h`);
+    if (durationS === undefined || durationS <= 0)
+      throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 90s, 10m or 2h`);
   }
   const level = values["log-level"];
   if (level !== undefined && !["debug", "info", "warn", "error"].includes(level)) {
@@ -149,7 +155,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       io.err(`${err.message}\n`);
       return EXIT.usage;
     }
-    io.err(`cannot lock the state folder ${dir}: ${(err as Error).message}; check that the folder is writable by this user or pass --state-dir\n`);
+    io.err(
+      `cannot lock the state folder ${dir}: ${(err as Error).message}; check that the folder is writable by this user or pass --state-dir\n`,
+    );
     return EXIT.failure;
   }
   process.once("exit", () => lock.release());
@@ -179,7 +187,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     await broker?.close();
     lock.release();
-    io.err(`${err instanceof OutboxError ? err.message : `cannot open the outbox in ${dir}: ${(err as Error).message}; check that the folder is writable or pass --state-dir`}\n`);
+    io.err(
+      `${err instanceof OutboxError ? err.message : `cannot open the outbox in ${dir}: ${(err as Error).message}; check that the folder is writable or pass --state-dir`}\n`,
+    );
     return EXIT.failure;
   }
   const { outbox, recovery } = opened;
@@ -199,7 +209,15 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 
   // --record: the recorder sits between the hardware and the device, so it sees what the drivers see;
   // identifier ports (probe scanners, RFID readers) are never recorded
-  const recorder = values.record ? new TraceRecorder({ path: values.record, clock, reorderMs: 1000, neverRecord: identifierPortNames(config.identifiers), note: `roadside run --record on ${loaded.board.name}, device ${config.device.id}` }) : undefined;
+  const recorder = values.record
+    ? new TraceRecorder({
+        path: values.record,
+        clock,
+        reorderMs: 1000,
+        neverRecord: identifierPortNames(config.identifiers),
+        note: `roadside run --record on ${loaded.board.name}, device ${config.device.id}`,
+      })
+    : undefined;
   const build = async (l: LoadedConfig, hooks: SupervisorHooks): Promise<Generation> => {
     const transport = loadTransport(l.config.mqtt, { baseDir: configDir });
     if (transport.problems.length > 0) throw new Error(transport.problems.join("; "));
@@ -218,7 +236,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     // a new generation (config applied) gets a view of its own inputs and streams
     live?.stop();
     live = useLive
-      ? new LiveView({ loaded: l, clock, brokerUrl: redactUrl(brokerUrl(l)), outboxStats: () => outbox.stats(), write: io.out, size: () => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 }) })
+      ? new LiveView({
+          loaded: l,
+          clock,
+          brokerUrl: redactUrl(brokerUrl(l)),
+          outboxStats: () => outbox.stats(),
+          write: io.out,
+          size: () => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 }),
+        })
       : undefined;
     const view = live;
     const device = new Device(l, {
@@ -236,8 +261,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       startedNs,
       mqtt: { connectOptions: transport.options },
       control: { ...(verifier ? { verifier } : {}), ...(values.config ? { applyConfig: hooks.applyConfig } : {}), restart: hooks.restart },
-      ...(recovery ? { outboxRecovered: `${recovery.reason}; moved to ${recovery.movedTo}; numbering restarted at ${recovery.firstSeq}` } : {}),
-      ...(view ? { onEdge: view.onEdge, onCommitted: view.onCommitted, onMqttState: view.onMqttState } : journal ? { onCommitted: journal.onCommitted } : {}),
+      ...(recovery
+        ? { outboxRecovered: `${recovery.reason}; moved to ${recovery.movedTo}; numbering restarted at ${recovery.firstSeq}` }
+        : {}),
+      ...(view
+        ? { onEdge: view.onEdge, onCommitted: view.onCommitted, onMqttState: view.onMqttState }
+        : journal
+          ? { onCommitted: journal.onCommitted }
+          : {}),
       onDelivered: view
         ? view.onDelivered
         : journal

@@ -23,12 +23,16 @@ export function speedOption(text: string | undefined): Speed {
 
 export function logLevelOption(text: string | undefined, fallback: LogLevel): LogLevel {
   if (text === undefined) return fallback;
-  if (!["debug", "info", "warn", "error"].includes(text)) throw new UsageError(`--log-level ${JSON.stringify(text)}: use debug, info, warn or error`);
+  if (!["debug", "info", "warn", "error"].includes(text))
+    throw new UsageError(`--log-level ${JSON.stringify(text)}: use debug, info, warn or error`);
   return text as LogLevel;
 }
 
 export function cliLogger(loaded: LoadedConfig, level: LogLevel): Logger {
-  return createLogger({ level, format: loaded.config.log.format === "auto" ? (process.stderr.isTTY ? "text" : "json") : loaded.config.log.format });
+  return createLogger({
+    level,
+    format: loaded.config.log.format === "auto" ? (process.stderr.isTTY ? "text" : "json") : loaded.config.log.format,
+  });
 }
 
 /** The broker to publish to: the flag, the config's, or an embedded one (closed by the caller). */
@@ -54,7 +58,9 @@ export function progressPrinter(io: Io, enabled: boolean): { update: (p: Progres
     update: (p) => {
       if (!enabled || !io.isTTY) return;
       const factor = p.wallMs > 0 ? Math.round((p.doneS * 1000) / p.wallMs) : 0;
-      io.out(`\r\u001b[Ksimulated ${clockText(p.doneS)} of ${clockText(p.totalS)}  ×${factor}  ${p.committed} messages, ${p.delivered} delivered`);
+      io.out(
+        `\r\u001b[Ksimulated ${clockText(p.doneS)} of ${clockText(p.totalS)}  ×${factor}  ${p.committed} messages, ${p.delivered} delivered`,
+      );
       shown = true;
     },
     done: () => {

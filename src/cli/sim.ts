@@ -65,16 +65,19 @@ export async function simCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const durationS = parseDuration(values.duration ?? "24h");
-  if (durationS === undefined || durationS <= 0) throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 90m or 24h`);
+  if (durationS === undefined || durationS <= 0)
+    throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 90m or 24h`);
   const startWallMs = Date.parse(values.start ?? DEFAULT_START);
-  if (Number.isNaN(startWallMs)) throw new UsageError(`--start ${JSON.stringify(values.start)} is not a time; write ISO 8601, e.g. 2026-03-02T06:00:00Z`);
+  if (Number.isNaN(startWallMs))
+    throw new UsageError(`--start ${JSON.stringify(values.start)} is not a time; write ISO 8601, e.g. 2026-03-02T06:00:00Z`);
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed ${JSON.stringify(values.seed)} must be a whole number`);
   }
   const devices = Number(values.devices ?? 1);
-  if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) throw new UsageError(`--devices ${JSON.stringify(values.devices)} must be a whole number from 1 to 100000`);
+  if (!Number.isInteger(devices) || devices < 1 || devices > 100_000)
+    throw new UsageError(`--devices ${JSON.stringify(values.devices)} must be a whole number from 1 to 100000`);
   if (devices > 1 && values.record) throw new UsageError("--record writes the trace of one device; drop --record or --devices");
   const speed = speedOption(values.speed);
   const level = logLevelOption(values["log-level"], "warn");
@@ -88,15 +91,21 @@ export async function simCommand(argv: string[], io: Io): Promise<number> {
   }
   const loaded = result.loaded;
   if (loaded.board.io !== "sim") {
-    io.err(`${source}: roadside sim needs a config with device.board: sim (this one runs on ${loaded.board.id}); to feed a recording from that board through its config, use roadside replay\n`);
+    io.err(
+      `${source}: roadside sim needs a config with device.board: sim (this one runs on ${loaded.board.id}); to feed a recording from that board through its config, use roadside replay\n`,
+    );
     return EXIT.usage;
   }
   const logger = cliLogger(loaded, level);
   const broker = await brokerFor(loaded, values.broker);
   const progress = progressPrinter(io, !values.quiet);
   if (!values.quiet) {
-    io.out(`simulating ${devices === 1 ? loaded.config.device.id : `${devices} devices ${loaded.config.device.id}-0001…`} from ${new Date(startWallMs).toISOString()} for ${values.duration ?? "24h"}, seed ${seed ?? loaded.config.sim?.seed ?? 1}, speed ${speed}\n`);
-    io.out(`publishing to ${broker.url} under ${loaded.config.mqtt.prefix}/…${broker.embedded ? ` (embedded broker; watch with mosquitto_sub -h 127.0.0.1 -p ${broker.embedded.port} -t '${loaded.config.mqtt.prefix}/#' -v)` : ""}\n`);
+    io.out(
+      `simulating ${devices === 1 ? loaded.config.device.id : `${devices} devices ${loaded.config.device.id}-0001…`} from ${new Date(startWallMs).toISOString()} for ${values.duration ?? "24h"}, seed ${seed ?? loaded.config.sim?.seed ?? 1}, speed ${speed}\n`,
+    );
+    io.out(
+      `publishing to ${broker.url} under ${loaded.config.mqtt.prefix}/…${broker.embedded ? ` (embedded broker; watch with mosquitto_sub -h 127.0.0.1 -p ${broker.embedded.port} -t '${loaded.config.mqtt.prefix}/#' -v)` : ""}\n`,
+    );
   }
   try {
     const r = await simulate({

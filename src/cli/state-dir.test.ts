@@ -3,7 +3,11 @@ import { validateConfig } from "../config/load.js";
 import { SERVICE_STATE_DIR, stateDir } from "./run.js";
 
 const loaded = (() => {
-  const r = validateConfig({ device: { id: "pole-7", board: "sim" }, inputs: { a: { line: "GPIO17" } }, detectors: { lane1: { loops: ["a"] } } });
+  const r = validateConfig({
+    device: { id: "pole-7", board: "sim" },
+    inputs: { a: { line: "GPIO17" } },
+    detectors: { lane1: { loops: ["a"] } },
+  });
   if (!r.ok) throw new Error("config");
   return r.loaded;
 })();

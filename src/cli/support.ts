@@ -49,9 +49,11 @@ export async function supportCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const seconds = values.seconds === undefined ? 10 : Number(values.seconds);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw new UsageError(`--seconds ${JSON.stringify(values.seconds)}: give a number of seconds from 1 to 600`);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+    throw new UsageError(`--seconds ${JSON.stringify(values.seconds)}: give a number of seconds from 1 to 600`);
   const journalLines = values["journal-lines"] === undefined ? 5000 : Number(values["journal-lines"]);
-  if (!Number.isInteger(journalLines) || journalLines < 0 || journalLines > 1_000_000) throw new UsageError(`--journal-lines ${JSON.stringify(values["journal-lines"])}: give a whole number`);
+  if (!Number.isInteger(journalLines) || journalLines < 0 || journalLines > 1_000_000)
+    throw new UsageError(`--journal-lines ${JSON.stringify(values["journal-lines"])}: give a whole number`);
 
   const configPath = values.config ?? "/etc/roadside/device.yaml";
   const result = loadConfigFile(configPath);
@@ -88,7 +90,10 @@ export async function supportCommand(argv: string[], io: Io): Promise<number> {
     io.out(text);
     return EXIT.ok;
   }
-  const stamp = created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = created
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const out = values.output ?? `roadside-support-${loaded?.config.device.id ?? "unknown"}-${stamp}.json`;
   try {
     writeFileSync(out, text, { mode: 0o600 });

@@ -49,7 +49,8 @@ export async function testCommand(argv: string[], io: Io): Promise<number> {
   let seconds: number | undefined;
   if (values.for !== undefined) {
     seconds = parseDuration(values.for);
-    if (seconds === undefined || seconds <= 0 || seconds > 7 * 86400) throw new UsageError(`--for ${JSON.stringify(values.for)} is not a duration up to 7 days; write e.g. 90s, 5m or 1h`);
+    if (seconds === undefined || seconds <= 0 || seconds > 7 * 86400)
+      throw new UsageError(`--for ${JSON.stringify(values.for)} is not a duration up to 7 days; write e.g. 90s, 5m or 1h`);
   }
   const path = values.config ?? "/etc/roadside/device.yaml";
   const r = loadConfigFile(path);
@@ -63,9 +64,17 @@ export async function testCommand(argv: string[], io: Io): Promise<number> {
   // warnings a technician must see (a locked-on loop, a silent sensor); the outbox's "kept for the
   // next start" is not true of a dry run's in-memory one
   const logger = (clock: Clock): Logger =>
-    createLogger({ level: "warn", format: "text", now: () => clock.wallMs(), write: (line) => (/stay in the outbox/.test(line) ? undefined : io.err(line)), priorityPrefix: false });
+    createLogger({
+      level: "warn",
+      format: "text",
+      now: () => clock.wallMs(),
+      write: (line) => (/stay in the outbox/.test(line) ? undefined : io.err(line)),
+      priorityPrefix: false,
+    });
   const time = loaded.board.io === "sim" && !values["real-time"] ? "simulated time" : "real time";
-  io.err(`roadside test: ${loaded.config.device.id} on ${loaded.board.name}, ${length} s of ${time}; what it would publish (nothing is sent, no outbox is written):\n`);
+  io.err(
+    `roadside test: ${loaded.config.device.id} on ${loaded.board.name}, ${length} s of ${time}; what it would publish (nothing is sent, no outbox is written):\n`,
+  );
   let res;
   try {
     res = await dryRun(loaded, {
@@ -88,6 +97,8 @@ export async function testCommand(argv: string[], io: Io): Promise<number> {
     io.err(`roadside test: ${(err as Error).message}\n`);
     return EXIT.failure;
   }
-  io.err(`${res.summaries} summar${res.summaries === 1 ? "y" : "ies"} and ${res.alarms} alarm${res.alarms === 1 ? "" : "s"} would have been published (sequence numbers here start at 1; the device continues its own)\n`);
+  io.err(
+    `${res.summaries} summar${res.summaries === 1 ? "y" : "ies"} and ${res.alarms} alarm${res.alarms === 1 ? "" : "s"} would have been published (sequence numbers here start at 1; the device continues its own)\n`,
+  );
   return EXIT.ok;
 }

@@ -71,20 +71,33 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const url = values.broker ?? "mqtt://127.0.0.1:1883";
-  if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url)) throw new UsageError(`--broker ${JSON.stringify(url)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883`);
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url))
+    throw new UsageError(
+      `--broker ${JSON.stringify(url)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883`,
+    );
   const prefix = values.prefix ?? "roadside";
   const SAFE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-  if (prefix.split("/").some((s) => !SAFE.test(s))) throw new UsageError(`--prefix ${JSON.stringify(prefix)}: use segments of letters, digits, _ and - separated by /`);
-  if (values.device !== undefined && !SAFE.test(values.device)) throw new UsageError(`--device ${JSON.stringify(values.device)} is not a device id (letters, digits, _ and - only)`);
-  if (values.session !== undefined && !SAFE.test(values.session)) throw new UsageError(`--session ${JSON.stringify(values.session)}: use letters, digits, _ and - only`);
+  if (prefix.split("/").some((s) => !SAFE.test(s)))
+    throw new UsageError(`--prefix ${JSON.stringify(prefix)}: use segments of letters, digits, _ and - separated by /`);
+  if (values.device !== undefined && !SAFE.test(values.device))
+    throw new UsageError(`--device ${JSON.stringify(values.device)} is not a device id (letters, digits, _ and - only)`);
+  if (values.session !== undefined && !SAFE.test(values.session))
+    throw new UsageError(`--session ${JSON.stringify(values.session)}: use letters, digits, _ and - only`);
   let durationS: number | undefined;
   if (values.duration !== undefined) {
     durationS = parseDuration(values.duration);
-    if (durationS === undefined || durationS <= 0) throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 30s or 10m`);
+    if (durationS === undefined || durationS <= 0)
+      throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 30s or 10m`);
   }
   let auth: Partial<IClientOptions>;
   try {
-    auth = brokerOptions({ ca: values.ca, cert: values.cert, key: values.key, username: values.username, passwordFile: values["password-file"] });
+    auth = brokerOptions({
+      ca: values.ca,
+      cert: values.cert,
+      key: values.key,
+      username: values.username,
+      passwordFile: values["password-file"],
+    });
   } catch (err) {
     if (err instanceof AuthFileError) throw new UsageError(err.message);
     throw err;
@@ -98,7 +111,14 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
   let linkState = "connecting";
   const screen = json ? undefined : new Screen({ write: io.out });
   const size = (): { columns: number; rows: number } => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 });
-  const render = (): string[] => renderTable(model, { nowMs: Date.now(), ...size(), utc: values.utc === true, color: useColor(io.isTTY), title: `${title}  ${linkState}` });
+  const render = (): string[] =>
+    renderTable(model, {
+      nowMs: Date.now(),
+      ...size(),
+      utc: values.utc === true,
+      color: useColor(io.isTTY),
+      title: `${title}  ${linkState}`,
+    });
   const emit = (events: readonly WatchEvent[]): void => {
     if (json) for (const ev of events) io.out(`${JSON.stringify(ev)}\n`);
     else screen!.schedule(render);
@@ -126,7 +146,8 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     linkState = "connected";
     brokerEvent("connected", connack.sessionPresent ? "session resumed: queued messages follow" : undefined);
     client.subscribe(filter, { qos: 1 }, (err) => {
-      if (err) brokerEvent("error", `subscribing to ${filter} failed: ${err.message}; check the broker's ACL lets this user read ${prefix}/#`);
+      if (err)
+        brokerEvent("error", `subscribing to ${filter} failed: ${err.message}; check the broker's ACL lets this user read ${prefix}/#`);
     });
   });
   client.on("message", (topic, payload, packet) => emit(model.message(topic, payload, packet.retain, Date.now())));
@@ -191,7 +212,9 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.failure;
   }
   if (!connectedOnce) {
-    io.err(`roadside watch: never reached ${url}${lastError ? ` (${lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`);
+    io.err(
+      `roadside watch: never reached ${url}${lastError ? ` (${lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`,
+    );
     return EXIT.failure;
   }
   return EXIT.ok;

@@ -7,9 +7,14 @@ import * as z from "zod";
 export const boardSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    id: z.string().regex(/^[a-z0-9-]+$/).describe("File name without .json; what `device.board` names."),
+    id: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .describe("File name without .json; what `device.board` names."),
     name: z.string().describe("Human name of the board."),
-    compatible: z.array(z.string()).describe("Device-tree `compatible` strings (/proc/device-tree/compatible) that identify this board; `doctor` checks them."),
+    compatible: z
+      .array(z.string())
+      .describe("Device-tree `compatible` strings (/proc/device-tree/compatible) that identify this board; `doctor` checks them."),
     io: z.enum(["gpiochip", "johnny-five", "sim"]).describe("IO backend for digital inputs."),
     gpio: z.strictObject({
       chipLabel: z.string().describe("Label of the GPIO chip (gpiodetect); chips are found by label, never by number."),
@@ -30,7 +35,9 @@ export const boardSchema = z
         hardware: z
           .boolean()
           .optional()
-          .describe("Board io sim only: this port is a real tty, read through the kernel's driver and serialport's native binding instead of the simulator's bus (the virtual device's /dev/ttyS1, fed from its host)."),
+          .describe(
+            "Board io sim only: this port is a real tty, read through the kernel's driver and serialport's native binding instead of the simulator's bus (the virtual device's /dev/ttyS1, fed from its host).",
+          ),
         notes: z.string().optional(),
       }),
     ),
@@ -49,7 +56,9 @@ export function defaultBoardsDir(): string {
 /** Every board in a folder, by id. Throws naming the file if one is malformed. */
 export function loadBoards(dir = defaultBoardsDir()): Map<string, Board> {
   const out = new Map<string, Board>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith(".json"))
+    .sort()) {
     const path = join(dir, f);
     const parsed = boardSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
     if (!parsed.success) {
@@ -72,7 +81,9 @@ export function findLine(board: Board, ref: { line?: number | string | undefined
   if (typeof ref.line === "number") return lines.find((l) => l.line === ref.line);
   if (typeof ref.line === "string") {
     const want = ref.line.toUpperCase();
-    return lines.find((l) => l.name.toUpperCase() === want) ?? (/^\d+$/.test(want) ? lines.find((l) => l.line === Number(want)) : undefined);
+    return (
+      lines.find((l) => l.name.toUpperCase() === want) ?? (/^\d+$/.test(want) ? lines.find((l) => l.line === Number(want)) : undefined)
+    );
   }
   return undefined;
 }

@@ -9,11 +9,21 @@ function errors(extra: Record<string, unknown>): string[] {
 
 describe("identifiers config", () => {
   it("documents privacy-preserving defaults", () => {
-    const r = validateConfig({ ...base, identifiers: { scanners: { ped1: { port: { path: "sim0" } } }, readers: { bin7: { port: { path: "/dev/ttyUSB0" } } } } });
+    const r = validateConfig({
+      ...base,
+      identifiers: { scanners: { ped1: { port: { path: "sim0" } } }, readers: { bin7: { port: { path: "/dev/ttyUSB0" } } } },
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const ids = r.loaded.config.identifiers;
-    expect({ window: ids.window, maxKeyLifetime: ids.maxKeyLifetime, k: ids.k, noise: ids.noise, exactLimit: ids.exactLimit, hllPrecision: ids.hllPrecision }).toEqual({
+    expect({
+      window: ids.window,
+      maxKeyLifetime: ids.maxKeyLifetime,
+      k: ids.k,
+      noise: ids.noise,
+      exactLimit: ids.exactLimit,
+      hllPrecision: ids.hllPrecision,
+    }).toEqual({
       window: 900,
       maxKeyLifetime: 900,
       k: 5,
@@ -41,9 +51,13 @@ describe("identifiers config", () => {
   });
 
   it("caps the key lifetime at 1 h and k at ≥ 2; epsilon must be positive", () => {
-    expect(errors({ identifiers: { maxKeyLifetime: "2h" } })).toEqual(["identifiers.maxKeyLifetime: maxKeyLifetime can be at most 1h (3600s)"]);
+    expect(errors({ identifiers: { maxKeyLifetime: "2h" } })).toEqual([
+      "identifiers.maxKeyLifetime: maxKeyLifetime can be at most 1h (3600s)",
+    ]);
     expect(errors({ identifiers: { k: 1 } })).toEqual(["identifiers.k: k must be at least 2: a count of 1 singles out one person"]);
-    expect(errors({ identifiers: { noise: { mechanism: "laplace", epsilon: 0 } } })[0]).toMatch(/^identifiers\.noise\.epsilon: epsilon must be > 0/);
+    expect(errors({ identifiers: { noise: { mechanism: "laplace", epsilon: 0 } } })[0]).toMatch(
+      /^identifiers\.noise\.epsilon: epsilon must be > 0/,
+    );
     expect(errors({ identifiers: { hllPrecision: 20 } })[0]).toMatch(/^identifiers\.hllPrecision: /);
   });
 
@@ -64,7 +78,12 @@ describe("identifiers config", () => {
   });
 
   it("simulates only configured sensors", () => {
-    expect(errors({ identifiers: { scanners: { ped1: { port: { path: "sim0" } } } }, sim: { identifiers: { scanners: { pde1: {} }, readers: { bin9: {} } } } })).toEqual([
+    expect(
+      errors({
+        identifiers: { scanners: { ped1: { port: { path: "sim0" } } } },
+        sim: { identifiers: { scanners: { pde1: {} }, readers: { bin9: {} } } },
+      }),
+    ).toEqual([
       'sim.identifiers.scanners.pde1: no scanner named "pde1" under identifiers.scanners to simulate; did you mean ped1?',
       'sim.identifiers.readers.bin9: no reader named "bin9" under identifiers.readers to simulate; known: none',
     ]);
@@ -86,7 +105,9 @@ describe("identifier ports are told apart by the device they resolve to (issue 1
       identifiers: { readers: { r1: { port: { path: "/dev/ttyAMA0" } } } },
     });
     expect(r.ok).toBe(false);
-    expect(r.ok ? [] : formatIssues(r.issues).join("\n")).toMatch(/identifiers\.readers\.r1\.port\.path: serial port \/dev\/ttyAMA0 is already used by manholes\.mh1/);
+    expect(r.ok ? [] : formatIssues(r.issues).join("\n")).toMatch(
+      /identifiers\.readers\.r1\.port\.path: serial port \/dev\/ttyAMA0 is already used by manholes\.mh1/,
+    );
   });
 
   it("a symlink to another sensor's port is the same device", async () => {

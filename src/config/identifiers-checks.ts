@@ -27,7 +27,8 @@ export const checkIdentifiers: Check = ({ config, board, failed, touched }) => {
   // every other serial sensor's device: an identifier sensor shares its port with none of them, or
   // its bytes (MAC addresses, tags) would reach a parser and a trace outside the privacy gate
   const others = new Map<string, string>();
-  for (const [n, m] of Object.entries(config.manholes ?? {})) if (m.sensor.type === "maxbotix") others.set(serialDeviceKey(board, m.sensor.port.path), `manholes.${n}`);
+  for (const [n, m] of Object.entries(config.manholes ?? {}))
+    if (m.sensor.type === "maxbotix") others.set(serialDeviceKey(board, m.sensor.port.path), `manholes.${n}`);
   for (const [n, b] of Object.entries(config.bins ?? {})) others.set(serialDeviceKey(board, b.distance.port.path), `bins.${n}`);
   const sensors: [group: "scanners" | "readers", name: string, s: { port: { path: string }; window?: number | undefined }][] = [
     ...Object.entries(ids.scanners).map(([n, s]) => ["scanners", n, s] as ["scanners", string, typeof s]),
@@ -36,10 +37,17 @@ export const checkIdentifiers: Check = ({ config, board, failed, touched }) => {
   for (const [group, name, s] of sensors) {
     const path = ["identifiers", group, name];
     if (!TOPIC_SAFE.test(name)) {
-      out.push({ path, message: `name ${JSON.stringify(name)} appears in topics (…/presence/${name}) and must use letters, digits, _ and - only; e.g. ${JSON.stringify(topicSafeSuggestion(name))}` });
+      out.push({
+        path,
+        message: `name ${JSON.stringify(name)} appears in topics (…/presence/${name}) and must use letters, digits, _ and - only; e.g. ${JSON.stringify(topicSafeSuggestion(name))}`,
+      });
     }
     const other = names.get(name);
-    if (other !== undefined) out.push({ path, message: `${JSON.stringify(name)} is also the name of a ${other === "scanners" ? "scanner" : "reader"}; both would publish on …/presence/${name}: rename one` });
+    if (other !== undefined)
+      out.push({
+        path,
+        message: `${JSON.stringify(name)} is also the name of a ${other === "scanners" ? "scanner" : "reader"}; both would publish on …/presence/${name}: rename one`,
+      });
     names.set(name, group);
     if (s.window !== undefined && s.window > maxS && !touched([...path, "window"])) {
       out.push({

@@ -100,7 +100,9 @@ export function fromZod(error: z.ZodError, input: unknown, knownKeys: KnownKeys)
           const hint = closest(key, known);
           out.push({
             path: [...path, key],
-            message: hint ? `unknown setting; did you mean ${hint}?` : `unknown setting; remove it (known here: ${known.join(", ") || "none"})`,
+            message: hint
+              ? `unknown setting; did you mean ${hint}?`
+              : `unknown setting; remove it (known here: ${known.join(", ") || "none"})`,
           });
         }
         break;
@@ -109,7 +111,10 @@ export function fromZod(error: z.ZodError, input: unknown, knownKeys: KnownKeys)
         if (value === undefined) {
           out.push({ path, message: iss.message.startsWith("Invalid input") ? `is required (expected ${iss.expected})` : iss.message });
         } else {
-          out.push({ path, message: iss.message.startsWith("Invalid input") ? `expected ${iss.expected}, got ${shown(value)}` : iss.message });
+          out.push({
+            path,
+            message: iss.message.startsWith("Invalid input") ? `expected ${iss.expected}, got ${shown(value)}` : iss.message,
+          });
         }
         break;
       case "invalid_value":

@@ -78,7 +78,9 @@ extra: 1
       "windows.default: window 2700s does not divide an hour into whole windows; use 10s, 20s, 30s, 1m, 5m, 15m or 1h",
       'mqtt.url: "broker:1883" is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883',
       'mqtt.prefix: "city/#" is not a safe topic prefix; use segments of letters, digits, _ and - separated by / (no +, #, spaces or empty segments), e.g. "roadside" or "city/roadside"',
-      `extra: unknown section; known sections: ${Object.keys(configSchema.shape).filter((k) => k !== "$schema").join(", ")}`,
+      `extra: unknown section; known sections: ${Object.keys(configSchema.shape)
+        .filter((k) => k !== "$schema")
+        .join(", ")}`,
     ]);
   });
 
@@ -109,7 +111,9 @@ extra: 1
   it("says which file it cannot read and what to do", () => {
     const r = loadConfigFile("/nonexistent/roadside.yaml");
     expect(r.ok).toBe(false);
-    expect(!r.ok && formatIssues(r.issues)).toEqual(["(top level): cannot read /nonexistent/roadside.yaml: no such file; check the path, or write one with `roadside provision`"]);
+    expect(!r.ok && formatIssues(r.issues)).toEqual([
+      "(top level): cannot read /nonexistent/roadside.yaml: no such file; check the path, or write one with `roadside provision`",
+    ]);
   });
 
   it("reads a real file", () => {
@@ -131,15 +135,18 @@ extra: 1
 
 describe("board definitions", () => {
   const boards = loadBoards();
-  it.each(["raspberry-pi-3", "raspberry-pi-4", "raspberry-pi-5", "raspberry-pi-zero-2w", "sim"])("%s is valid, with unique lines and header pins", (id) => {
-    const b = boards.get(id);
-    expect(b).toBeDefined();
-    const lines = b!.gpio.lines.map((l) => l.line);
-    const pins = b!.gpio.lines.map((l) => l.pin).filter((p) => p !== undefined);
-    expect(new Set(lines).size).toBe(lines.length);
-    expect(new Set(pins).size).toBe(pins.length);
-    expect(b!.gpio.lines.every((l) => l.name === `GPIO${l.line}`)).toBe(true);
-  });
+  it.each(["raspberry-pi-3", "raspberry-pi-4", "raspberry-pi-5", "raspberry-pi-zero-2w", "sim"])(
+    "%s is valid, with unique lines and header pins",
+    (id) => {
+      const b = boards.get(id);
+      expect(b).toBeDefined();
+      const lines = b!.gpio.lines.map((l) => l.line);
+      const pins = b!.gpio.lines.map((l) => l.pin).filter((p) => p !== undefined);
+      expect(new Set(lines).size).toBe(lines.length);
+      expect(new Set(pins).size).toBe(pins.length);
+      expect(b!.gpio.lines.every((l) => l.name === `GPIO${l.line}`)).toBe(true);
+    },
+  );
   it("finds the Pi 5 chip by its label", () => {
     expect(boards.get("raspberry-pi-5")?.gpio.chipLabel).toBe("pinctrl-rp1");
     expect(boards.get("raspberry-pi-4")?.gpio.chipLabel).toBe("pinctrl-bcm2711");

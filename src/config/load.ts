@@ -35,7 +35,10 @@ export interface ValidateOptions {
 export function validateConfig(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const boards = opts.boards ?? loadBoards();
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    return { ok: false, issues: [{ path: [], message: "the config must be a mapping with at least device: { id, board }; see docs/config.md" }] };
+    return {
+      ok: false,
+      issues: [{ path: [], message: "the config must be a mapping with at least device: { id, board }; see docs/config.md" }],
+    };
   }
   // a config given as an object (a remote command's JSON) gets the same bound as text
   const deep = valueDepthPath(raw);
@@ -49,7 +52,12 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   for (const key of Object.keys(obj)) {
     if (!(key in shape)) {
       const hint = closest(key, sectionNames);
-      issues.push({ path: [key], message: hint ? `unknown section; did you mean ${hint}?` : `unknown section; known sections: ${sectionNames.filter((s) => s !== "$schema").join(", ")}` });
+      issues.push({
+        path: [key],
+        message: hint
+          ? `unknown section; did you mean ${hint}?`
+          : `unknown section; known sections: ${sectionNames.filter((s) => s !== "$schema").join(", ")}`,
+      });
     }
   }
   for (const [key, schema] of Object.entries(shape)) {
@@ -61,7 +69,11 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
     const sub = fromZod(r.error, obj[key], (p) => keysAt(configSchema, [key, ...p]));
     for (const i of sub) issues.push({ path: [key, ...i.path], message: i.message });
     // Parse a repaired copy (bad values removed) so the semantic checks still see the rest.
-    const repaired = repair(schema, obj[key], sub.map((i) => i.path));
+    const repaired = repair(
+      schema,
+      obj[key],
+      sub.map((i) => i.path),
+    );
     if (repaired.ok) parsed[key] = repaired.data;
     else failed.add(key);
   }
@@ -111,7 +123,9 @@ function repair(schema: z.ZodType, value: unknown, paths: (string | number)[][])
     if (r.success) return { ok: true, data: r.data };
     bad = r.error.issues.map((i) => i.path.map((x) => (typeof x === "symbol" ? String(x) : x)));
     if (r.error.issues.some((i) => i.code === "unrecognized_keys")) {
-      bad = r.error.issues.flatMap((i) => (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path.map(String), k]) : [i.path.map(String)]));
+      bad = r.error.issues.flatMap((i) =>
+        i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path.map(String), k]) : [i.path.map(String)],
+      );
     }
   }
   return { ok: false };
@@ -133,7 +147,8 @@ function without(v: unknown, path: (string | number)[]): unknown {
 /** Sections that failed to parse are replaced by empty ones, so checks of other sections still run. */
 function withDefaults(config: DeviceConfig, failed: ReadonlySet<string>): DeviceConfig {
   const c = { ...config } as Record<string, unknown>;
-  for (const key of failed) c[key] = key === "sim" ? undefined : configSchema.shape[key as keyof typeof configSchema.shape].safeParse(undefined).data ?? {};
+  for (const key of failed)
+    c[key] = key === "sim" ? undefined : (configSchema.shape[key as keyof typeof configSchema.shape].safeParse(undefined).data ?? {});
   return c as DeviceConfig;
 }
 
@@ -142,11 +157,18 @@ export function configHash(config: DeviceConfig): string {
   const canon = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canon);
     if (v && typeof v === "object") {
-      return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, canon((v as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+      );
     }
     return v;
   };
-  return createHash("sha256").update(JSON.stringify(canon(config))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canon(config)))
+    .digest("hex");
 }
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. Syntax errors are issues too. */
@@ -163,7 +185,12 @@ export function loadConfigFile(path: string, opts: ValidateOptions = {}): Valida
     text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file; check the path, or write one with `roadside provision`" : code === "EACCES" ? "permission denied; run as a user who can read it" : String(err);
+    const why =
+      code === "ENOENT"
+        ? "no such file; check the path, or write one with `roadside provision`"
+        : code === "EACCES"
+          ? "permission denied; run as a user who can read it"
+          : String(err);
     return { ok: false, issues: [{ path: [], message: `cannot read ${path}: ${why}` }] };
   }
   return parseConfigText(text, opts);

@@ -48,7 +48,12 @@ export function keysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] 
  * Visit every entry of every record (`z.record`, i.e. a map of user-named things: inputs, manholes,
  * identifiers.scanners…) inside `value`, guided by `root`. `path` is where the record sits.
  */
-export function forEachRecordEntry(root: z.ZodType, value: unknown, visit: (path: string[], key: string, entry: unknown) => void, path: string[] = []): void {
+export function forEachRecordEntry(
+  root: z.ZodType,
+  value: unknown,
+  visit: (path: string[], key: string, entry: unknown) => void,
+  path: string[] = [],
+): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return;
   const d = def(unwrap(root));
   const v = value as Record<string, unknown>;

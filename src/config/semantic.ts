@@ -58,7 +58,13 @@ export const checkInputs: Check = ({ config, board, lines, touched }) => {
     }
     if ((input.line === undefined) === (input.pin === undefined)) {
       if (touched(path)) continue;
-      out.push({ path, message: input.line === undefined ? "give the input a line (e.g. line: GPIO17) or a header pin (e.g. pin: 11)" : "give either line or pin, not both" });
+      out.push({
+        path,
+        message:
+          input.line === undefined
+            ? "give the input a line (e.g. line: GPIO17) or a header pin (e.g. pin: 11)"
+            : "give either line or pin, not both",
+      });
       continue;
     }
     if (!board) continue;
@@ -68,7 +74,11 @@ export const checkInputs: Check = ({ config, board, lines, touched }) => {
       const usable = board.gpio.lines;
       const list =
         field === "pin"
-          ? usable.filter((l) => l.pin !== undefined).map((l) => l.pin).sort((a, b) => a! - b!).join(", ")
+          ? usable
+              .filter((l) => l.pin !== undefined)
+              .map((l) => l.pin)
+              .sort((a, b) => a! - b!)
+              .join(", ")
           : `${usable[0]?.name}…${usable[usable.length - 1]?.name}`;
       out.push({
         path: [...path, field],
@@ -78,7 +88,10 @@ export const checkInputs: Check = ({ config, board, lines, touched }) => {
     }
     const other = used.get(found.line);
     if (other !== undefined) {
-      out.push({ path: [...path, input.pin !== undefined ? "pin" : "line"], message: `${found.name} is already used by input ${JSON.stringify(other)}; each line can feed one input only` });
+      out.push({
+        path: [...path, input.pin !== undefined ? "pin" : "line"],
+        message: `${found.name} is already used by input ${JSON.stringify(other)}; each line can feed one input only`,
+      });
       continue;
     }
     used.set(found.line, name);
@@ -94,24 +107,37 @@ export const checkDetectors: Check = ({ config, failed, touched }) => {
   for (const [name, det] of Object.entries(config.detectors)) {
     const path = ["detectors", name];
     if (!TOPIC_SAFE.test(name)) {
-      out.push({ path, message: `detector name ${JSON.stringify(name)} appears in topics and must use letters, digits, _ and - only; e.g. ${JSON.stringify(topicSafeSuggestion(name))}` });
+      out.push({
+        path,
+        message: `detector name ${JSON.stringify(name)} appears in topics and must use letters, digits, _ and - only; e.g. ${JSON.stringify(topicSafeSuggestion(name))}`,
+      });
     }
     det.loops.forEach((input, i) => {
       if (failed.has("inputs")) return;
       if (!(input in config.inputs)) {
         const hint = closest(input, inputNames);
-        out.push({ path: [...path, "loops", i], message: `no input named ${JSON.stringify(input)}; ${hint ? `did you mean ${hint}?` : `define it under inputs: (known: ${inputNames.join(", ") || "none"})`}` });
+        out.push({
+          path: [...path, "loops", i],
+          message: `no input named ${JSON.stringify(input)}; ${hint ? `did you mean ${hint}?` : `define it under inputs: (known: ${inputNames.join(", ") || "none"})`}`,
+        });
         return;
       }
       const prev = usedBy.get(input);
-      if (prev !== undefined) out.push({ path: [...path, "loops", i], message: `input ${JSON.stringify(input)} already feeds detector ${JSON.stringify(prev)}; give each detector its own inputs` });
+      if (prev !== undefined)
+        out.push({
+          path: [...path, "loops", i],
+          message: `input ${JSON.stringify(input)} already feeds detector ${JSON.stringify(prev)}; give each detector its own inputs`,
+        });
       else usedBy.set(input, name);
     });
     if (det.loops.length === 2 && det.loops[0] === det.loops[1]) {
       out.push({ path: [...path, "loops"], message: "a speed trap needs two different inputs: [upstream, downstream]" });
     }
     if (det.mode === "pulse" && det.loops.length === 2) {
-      out.push({ path: [...path, "mode"], message: "pulse-mode cards give counts only, so a speed trap needs presence mode; set mode: presence or use one loop" });
+      out.push({
+        path: [...path, "mode"],
+        message: "pulse-mode cards give counts only, so a speed trap needs presence mode; set mode: presence or use one loop",
+      });
     }
     if (det.loops.length === 2 && det.spacingM <= det.loopLengthM && !touched([...path, "spacingM"])) {
       out.push({
@@ -123,16 +149,28 @@ export const checkDetectors: Check = ({ config, failed, touched }) => {
     const seen = new Set<string>();
     classes.forEach((c, i) => {
       const cpath = [...path, "lengthClasses", i];
-      if (!TOPIC_SAFE.test(c.name)) out.push({ path: [...cpath, "name"], message: `class name ${JSON.stringify(c.name)} is published as class.${c.name}; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(c.name))}` });
-      else if (seen.has(c.name)) out.push({ path: [...cpath, "name"], message: `class ${JSON.stringify(c.name)} is listed twice; give each class its own name` });
+      if (!TOPIC_SAFE.test(c.name))
+        out.push({
+          path: [...cpath, "name"],
+          message: `class name ${JSON.stringify(c.name)} is published as class.${c.name}; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(c.name))}`,
+        });
+      else if (seen.has(c.name))
+        out.push({ path: [...cpath, "name"], message: `class ${JSON.stringify(c.name)} is listed twice; give each class its own name` });
       seen.add(c.name);
       const prev = classes[i - 1];
-      if (prev && c.maxM <= prev.maxM) out.push({ path: [...cpath, "maxM"], message: `maxM ${c.maxM} must be above the previous class's ${prev.maxM}: list classes shortest first` });
+      if (prev && c.maxM <= prev.maxM)
+        out.push({
+          path: [...cpath, "maxM"],
+          message: `maxM ${c.maxM} must be above the previous class's ${prev.maxM}: list classes shortest first`,
+        });
     });
     const d = det.diagnostics;
     const lockedOn = d.lockedOnS ?? LANE_TYPES[det.laneType].lockedOnS;
     if (d.heldPresenceS !== undefined && d.heldPresenceS > lockedOn) {
-      out.push({ path: [...path, "diagnostics", "heldPresenceS"], message: `heldPresenceS ${d.heldPresenceS} s is longer than lockedOnS ${lockedOn} s; a held presence becomes a locked-on fault at lockedOnS, so use at most ${lockedOn}` });
+      out.push({
+        path: [...path, "diagnostics", "heldPresenceS"],
+        message: `heldPresenceS ${d.heldPresenceS} s is longer than lockedOnS ${lockedOn} s; a held presence becomes a locked-on fault at lockedOnS, so use at most ${lockedOn}`,
+      });
     }
   }
   return out;
@@ -158,12 +196,18 @@ export const checkSim: Check = ({ config, failed, board }) => {
   for (const name of Object.keys(config.sim.traffic)) {
     if (!(name in config.detectors)) {
       const hint = closest(name, dets);
-      out.push({ path: ["sim", "traffic", name], message: `no detector named ${JSON.stringify(name)} to simulate; ${hint ? `did you mean ${hint}?` : `known detectors: ${dets.join(", ") || "none"}`}` });
+      out.push({
+        path: ["sim", "traffic", name],
+        message: `no detector named ${JSON.stringify(name)} to simulate; ${hint ? `did you mean ${hint}?` : `known detectors: ${dets.join(", ") || "none"}`}`,
+      });
     }
   }
   // any board whose io is sim (sim, virtual-device) takes simulated signals
   if (board ? board.io !== "sim" : config.device.board !== "sim") {
-    out.push({ path: ["sim"], message: `simulated signals need a simulated board, device.board: sim (this device runs on ${config.device.board}); remove the sim section or change the board` });
+    out.push({
+      path: ["sim"],
+      message: `simulated signals need a simulated board, device.board: sim (this device runs on ${config.device.board}); remove the sim section or change the board`,
+    });
   }
   return out;
 };
@@ -172,7 +216,19 @@ export const checkSim: Check = ({ config, failed, board }) => {
  * Every semantic check, in order. Feature sections add theirs here; each reports all its problems.
  * Checks run even when the schema found problems elsewhere, so one run lists everything.
  */
-export const CHECKS: Check[] = [checkDevice, checkInputs, checkDetectors, checkMqtt, checkSim, checkManholes, checkBins, checkLevelSensors, checkSimSewerBins, checkIdentifiers, checkSimIdentifiers];
+export const CHECKS: Check[] = [
+  checkDevice,
+  checkInputs,
+  checkDetectors,
+  checkMqtt,
+  checkSim,
+  checkManholes,
+  checkBins,
+  checkLevelSensors,
+  checkSimSewerBins,
+  checkIdentifiers,
+  checkSimIdentifiers,
+];
 CHECKS.push(checkSimFaults); // sim.faults: known kinds, existing targets (src/config/sim-faults.ts)
 CHECKS.push(checkIo); // io.firmata only on johnny-five boards
 CHECKS.push(checkDelivery); // mqtt TLS/credentials, backoff (src/config/sections/delivery-checks.ts)

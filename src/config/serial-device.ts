@@ -34,6 +34,7 @@ function real(path: string, realpath: (p: string) => string): string {
 export function serialDeviceKey(board: Board | undefined, ref: string, realpath: (p: string) => string = realpathSync): string {
   const path = board ? (resolveSerialPath(board, ref) ?? ref) : ref;
   const r = path.startsWith("/") ? real(path, realpath) : path;
-  if (isRaspberryPi(board) && (PI_HEADER_UART.includes(ref) || PI_HEADER_UART.includes(path) || PI_HEADER_UART.includes(r))) return PI_HEADER_UART_KEY;
+  if (isRaspberryPi(board) && (PI_HEADER_UART.includes(ref) || PI_HEADER_UART.includes(path) || PI_HEADER_UART.includes(r)))
+    return PI_HEADER_UART_KEY;
   return r;
 }

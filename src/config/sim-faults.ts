@@ -40,7 +40,10 @@ export const GENERIC_FAULT_KINDS: readonly FaultKind[] = [
     targets: [],
     instant: true,
     description: "the wall clock steps, as when NTP syncs after boot on a Pi without RTC",
-    params: { deltaS: "size of the step in seconds, negative for backwards (default 3600)", synced: "1 (default): the clock counts as synchronised after the step; 0: not" },
+    params: {
+      deltaS: "size of the step in seconds, negative for backwards (default 3600)",
+      synced: "1 (default): the clock counts as synchronised after the step; 0: not",
+    },
   },
   { kind: "unplug", targets: ["port"], description: "the serial sensor's cable is pulled for `for` (default: to the end of the run)" },
   {
@@ -66,13 +69,22 @@ export const GENERIC_FAULT_KINDS: readonly FaultKind[] = [
 /** Every fault kind a config may use. Scenarios append theirs here (one line each). */
 export const FAULT_KINDS: FaultKind[] = [...GENERIC_FAULT_KINDS];
 FAULT_KINDS.push(...TRAFFIC_FAULT_KINDS); // loop detector cards (src/sim/traffic-faults.ts)
-FAULT_KINDS.push({ kind: "silent", targets: ["port"], description: "the sensor stops transmitting for `for` (dead transducer, no power) while the cable stays in" });
+FAULT_KINDS.push({
+  kind: "silent",
+  targets: ["port"],
+  description: "the sensor stops transmitting for `for` (dead transducer, no power) while the cable stays in",
+});
 
 /** Sections that are not sensors (their keys are not fault targets). */
 const NOT_SENSORS = new Set(["$schema", "device", "inputs", "detectors", "windows", "mqtt", "publish", "state", "log", "sim", "io"]);
 
 function isPort(v: unknown): boolean {
-  return v !== null && typeof v === "object" && typeof (v as Record<string, unknown>)["path"] === "string" && typeof (v as Record<string, unknown>)["baudRate"] === "number";
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    typeof (v as Record<string, unknown>)["path"] === "string" &&
+    typeof (v as Record<string, unknown>)["baudRate"] === "number"
+  );
 }
 
 /** True when `v` is, or holds within a few levels, a serial port `{ path, baudRate, … }`. */
@@ -129,11 +141,15 @@ export const checkSimFaults: Check = ({ config, failed }) => {
     const spec = kinds.get(f.kind);
     if (!spec) {
       const hint = closest(f.kind, [...kinds.keys()]);
-      out.push({ path: [...path, "kind"], message: `unknown fault kind ${JSON.stringify(f.kind)}; ${hint ? `did you mean ${hint}? ` : ""}known kinds: ${[...kinds.keys()].join(", ")}` });
+      out.push({
+        path: [...path, "kind"],
+        message: `unknown fault kind ${JSON.stringify(f.kind)}; ${hint ? `did you mean ${hint}? ` : ""}known kinds: ${[...kinds.keys()].join(", ")}`,
+      });
       return;
     }
     if (spec.targets.length === 0) {
-      if (f.target !== undefined) out.push({ path: [...path, "target"], message: `${f.kind} applies to the whole device and takes no target; remove target` });
+      if (f.target !== undefined)
+        out.push({ path: [...path, "target"], message: `${f.kind} applies to the whole device and takes no target; remove target` });
     } else if (f.target === undefined) {
       out.push({ path, message: `${f.kind} needs a target: the ${spec.targets.join(" or ")} it applies to` });
     } else if (!failed.has("inputs") && !failed.has("detectors") && !spec.targets.some((t) => targets[t].has(f.target!))) {
@@ -149,7 +165,10 @@ export const checkSimFaults: Check = ({ config, failed }) => {
     for (const p of Object.keys(f.params ?? {})) {
       if (!allowed.includes(p)) {
         const hint = closest(p, allowed);
-        out.push({ path: [...path, "params", p], message: `${f.kind} has no parameter ${p}; ${hint ? `did you mean ${hint}?` : allowed.length > 0 ? `it takes ${allowed.join(", ")}` : "it takes none"}` });
+        out.push({
+          path: [...path, "params", p],
+          message: `${f.kind} has no parameter ${p}; ${hint ? `did you mean ${hint}?` : allowed.length > 0 ? `it takes ${allowed.join(", ")}` : "it takes none"}`,
+        });
       }
     }
   });

@@ -26,7 +26,11 @@ export function duration(what = "duration") {
 export function windowLength() {
   return duration("window length").superRefine((s, ctx) => {
     if (!dividesHour(s) || s < 5) {
-      ctx.addIssue({ code: "custom", message: `window ${s}s does not divide an hour into whole windows; use ${SUGGESTED_WINDOWS}`, input: s });
+      ctx.addIssue({
+        code: "custom",
+        message: `window ${s}s does not divide an hour into whole windows; use ${SUGGESTED_WINDOWS}`,
+        input: s,
+      });
     }
   });
 }
@@ -49,7 +53,11 @@ export const SIGNAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Turn any text into a topic-safe suggestion for an error message. */
 export function topicSafeSuggestion(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "").slice(0, 64);
+  const s = name
+    .replace(/[^A-Za-z0-9_-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .replace(/-+$/, "")
+    .slice(0, 64);
   return s.length > 0 ? s : "lane1";
 }
 
@@ -67,9 +75,15 @@ export function serialPortSchema(defaultBaud: number) {
         .positive()
         .default(defaultBaud)
         .describe(`Baud rate. Default ${defaultBaud}, the sensor's factory setting.`),
-      dataBits: z.union([z.literal(7), z.literal(8)]).default(8).describe("Data bits. Default 8."),
+      dataBits: z
+        .union([z.literal(7), z.literal(8)])
+        .default(8)
+        .describe("Data bits. Default 8."),
       parity: z.enum(["none", "even", "odd"]).default("none").describe("Parity. Default none."),
-      stopBits: z.union([z.literal(1), z.literal(2)]).default(1).describe("Stop bits. Default 1."),
+      stopBits: z
+        .union([z.literal(1), z.literal(2)])
+        .default(1)
+        .describe("Stop bits. Default 1."),
     })
     .describe("Serial port settings (8N1 unless the sensor says otherwise).");
 }

@@ -28,12 +28,20 @@ export type ReadResult = { ok: true; value: unknown } | { ok: false; issues: Con
 export function readConfigText(text: string): ReadResult {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_CONFIG_BYTES) {
-    return fail([], `the config is ${bytes} bytes; a device config is a few KB, the limit is ${MAX_CONFIG_BYTES} bytes: is this the right file?`);
+    return fail(
+      [],
+      `the config is ${bytes} bytes; a device config is a few KB, the limit is ${MAX_CONFIG_BYTES} bytes: is this the right file?`,
+    );
   }
   const lineCounter = new LineCounter();
   const deep = flowDepth(text);
   if (deep !== undefined) {
-    return { ok: false, issues: [{ path: [], location: locate(text, deep), message: `brackets nested deeper than ${MAX_DEPTH} levels; a config needs a handful` }] };
+    return {
+      ok: false,
+      issues: [
+        { path: [], location: locate(text, deep), message: `brackets nested deeper than ${MAX_DEPTH} levels; a config needs a handful` },
+      ],
+    };
   }
   let doc: Document.Parsed;
   try {
@@ -47,7 +55,11 @@ export function readConfigText(text: string): ReadResult {
       ok: false,
       issues: doc.errors.slice(0, MAX_ISSUES).map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { path: [], location: `line ${pos.line}, column ${pos.col}`, message: `${clip(e.message.split("\n")[0] ?? "")}; fix the YAML syntax` };
+        return {
+          path: [],
+          location: `line ${pos.line}, column ${pos.col}`,
+          message: `${clip(e.message.split("\n")[0] ?? "")}; fix the YAML syntax`,
+        };
       }),
     };
   }
@@ -88,11 +100,18 @@ function walk(doc: Document.Parsed, node: unknown, path: (string | number)[], de
   }
   const n = node as Node;
   if (isAlias(n)) {
-    if (!n.resolve(doc)) issues.push({ path, message: `the alias *${clip(n.source, 40)} names no anchor (&${clip(n.source, 40)}) defined before it; define the anchor first or write the value out` });
+    if (!n.resolve(doc))
+      issues.push({
+        path,
+        message: `the alias *${clip(n.source, 40)} names no anchor (&${clip(n.source, 40)}) defined before it; define the anchor first or write the value out`,
+      });
     return;
   }
   if ((isScalar(n) || isMap(n) || isSeq(n)) && n.tag !== undefined) {
-    issues.push({ path, message: `the YAML tag ${clip(n.tag, 40)} is not supported in a config; write a plain value (string, number, true/false, list or mapping)` });
+    issues.push({
+      path,
+      message: `the YAML tag ${clip(n.tag, 40)} is not supported in a config; write a plain value (string, number, true/false, list or mapping)`,
+    });
     return;
   }
   if (isMap(n)) {

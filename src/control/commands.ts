@@ -15,7 +15,9 @@ export interface CommandRequest {
   correlationData?: Buffer;
 }
 
-export type CommandReply = { ok: true; result: Record<string, unknown> } | { ok: false; error: { code: string; message: string; issues?: string[] } };
+export type CommandReply =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; error: { code: string; message: string; issues?: string[] } };
 
 /** A validated config a `config` command asks for, and the text to keep on disk if it comes up. */
 export interface ConfigCandidate {
@@ -112,16 +114,21 @@ export class Commands {
       this.log.info(`command ${name} refused: ${message}`, { id: req.id ?? undefined, code });
       void this.reply(req, { ok: false, error: issues ? { code, message, issues } : { code, message } });
     };
-    if (payload.length > this.opts.maxBytes) return fail("too-large", `the request has ${payload.length} bytes; at most ${this.opts.maxBytes} are accepted (control.maxCommandBytes)`);
+    if (payload.length > this.opts.maxBytes)
+      return fail(
+        "too-large",
+        `the request has ${payload.length} bytes; at most ${this.opts.maxBytes} are accepted (control.maxCommandBytes)`,
+      );
     let obj: Record<string, unknown> = {};
     if (payload.length > 0) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(payload.toString("utf8"));
       } catch {
-        return fail("malformed", "the request is not JSON; send a JSON object such as {\"id\":\"1\"}");
+        return fail("malformed", 'the request is not JSON; send a JSON object such as {"id":"1"}');
       }
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fail("malformed", "the request must be a JSON object");
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        return fail("malformed", "the request must be a JSON object");
       obj = parsed as Record<string, unknown>;
     }
     const id = obj["id"];
@@ -131,7 +138,10 @@ export class Commands {
     }
     switch (name) {
       case "ping":
-        return void this.reply(req, { ok: true, result: { pong: true, uptimeS: Math.round(this.opts.hooks.uptimeS()), time: new Date(this.opts.hooks.wallMs()).toISOString() } });
+        return void this.reply(req, {
+          ok: true,
+          result: { pong: true, uptimeS: Math.round(this.opts.hooks.uptimeS()), time: new Date(this.opts.hooks.wallMs()).toISOString() },
+        });
       case "health":
         this.opts.hooks.publishHealth().then(
           (report) => void this.reply(req, { ok: true, result: { published: true, configHash: report.configHash } }),
@@ -147,11 +157,19 @@ export class Commands {
     }
   }
 
-  private config(req: CommandRequest, obj: Record<string, unknown>, fail: (code: string, message: string, issues?: string[]) => void): void {
+  private config(
+    req: CommandRequest,
+    obj: Record<string, unknown>,
+    fail: (code: string, message: string, issues?: string[]) => void,
+  ): void {
     const verifier = this.opts.verifier;
     if (!verifier) return fail("disabled", "remote config is off on this device: no control.publicKeyFile is provisioned");
     const hook = this.opts.hooks.applyConfig;
-    if (!hook) return fail("unsupported", "this device runs without a config file (the demo), so a new config could not be kept; start it with roadside run --config FILE");
+    if (!hook)
+      return fail(
+        "unsupported",
+        "this device runs without a config file (the demo), so a new config could not be kept; start it with roadside run --config FILE",
+      );
     const v = verifier.verify("config", obj);
     if (!v.ok) return fail(v.code, v.message);
     const { config, yaml } = v.body;
@@ -166,10 +184,19 @@ export class Commands {
     } else {
       return fail("malformed", "the signed body needs config (a JSON object) or yaml (the config file's text)");
     }
-    if (!result.ok) return fail("invalid-config", `the new config has ${result.issues.length} problem(s); nothing was changed`, formatIssues(result.issues));
+    if (!result.ok)
+      return fail(
+        "invalid-config",
+        `the new config has ${result.issues.length} problem(s); nothing was changed`,
+        formatIssues(result.issues),
+      );
     const cur = this.opts.current.config;
     const next = result.loaded.config;
-    if (next.device.id !== cur.device.id) return fail("immutable", `device.id cannot be changed remotely (${cur.device.id} → ${next.device.id}): it names the topics and the sequence numbers`);
+    if (next.device.id !== cur.device.id)
+      return fail(
+        "immutable",
+        `device.id cannot be changed remotely (${cur.device.id} → ${next.device.id}): it names the topics and the sequence numbers`,
+      );
     if (next.state.dir !== cur.state.dir) return fail("immutable", "state.dir cannot be changed remotely: the outbox lives there");
     this.log.info(`applying a new config (hash ${result.loaded.hash.slice(0, 12)}…)`, { id: req.id ?? undefined });
     hook({ loaded: result.loaded, text }, req);

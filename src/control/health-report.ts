@@ -33,7 +33,16 @@ export interface HealthReport {
     /** Set when a damaged outbox was replaced at start (what happened, where the old file is). */
     recovered?: string;
   };
-  mqtt: { state: string; protocol: string; connects: number; reconnects: number; disconnects: number; since: string | null; delivered: number; lastError: string | null };
+  mqtt: {
+    state: string;
+    protocol: string;
+    connects: number;
+    reconnects: number;
+    disconnects: number;
+    since: string | null;
+    delivered: number;
+    lastError: string | null;
+  };
   clock: { synced: boolean; jumps: number };
   /** SoC temperature, °C; null where the board has no such sensor. */
   cpuTempC: number | null;
@@ -80,7 +89,13 @@ export function buildHealthReport(s: HealthSources): HealthReport {
       maxBytes: o.maxBytes,
       oldestAgeS: o.oldestMs === undefined ? null : Math.max(0, Math.round((s.wallMs - o.oldestMs) / 1000)),
       nextSeq: o.nextSeq,
-      dropped: { routine: o.drops.routine, alarms: o.drops.alarms, expired: o.drops.expired, damaged: o.drops.damaged, interrupted: o.drops.interrupted },
+      dropped: {
+        routine: o.drops.routine,
+        alarms: o.drops.alarms,
+        expired: o.drops.expired,
+        damaged: o.drops.damaged,
+        interrupted: o.drops.interrupted,
+      },
       lastLoss: last ? { count: last.count, from: iso(last.fromMs), to: iso(last.toMs), at: iso(last.atMs) } : null,
       unreported: o.unreported,
     },

@@ -49,7 +49,10 @@ export class Heartbeat {
     await session.publish(this.opts.topics.health(), JSON.stringify(report), {
       qos: 1,
       retain: true,
-      properties: { contentType: "application/json", ...(this.opts.intervalS > 0 ? { messageExpiryInterval: Math.round(this.opts.intervalS * 3) } : {}) },
+      properties: {
+        contentType: "application/json",
+        ...(this.opts.intervalS > 0 ? { messageExpiryInterval: Math.round(this.opts.intervalS * 3) } : {}),
+      },
     });
     this.sent++;
     return report;

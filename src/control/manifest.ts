@@ -99,12 +99,20 @@ export function identifierPrivacy(loaded: LoadedConfig): ManifestPrivacy | undef
     ...Object.entries(ids.readers).map(([name, r]) => ({ name, reads: "rfid-cards" as const, windowS: r.window ?? ids.window })),
   ];
   if (sources.length === 0) return undefined;
-  const windows = [...new Set(sources.map((s) => s.windowS))].sort((a, b) => a - b).map(formatDuration).join(" or ");
+  const windows = [...new Set(sources.map((s) => s.windowS))]
+    .sort((a, b) => a - b)
+    .map(formatDuration)
+    .join(" or ");
   const rse = Math.round(hllRse(ids.hllPrecision) * 1e6) / 1e6;
   const noise: ManifestPrivacy["noise"] =
     ids.noise.mechanism === "none"
       ? { mechanism: "none" }
-      : { mechanism: ids.noise.mechanism, epsilon: ids.noise.epsilon, sensitivity: ids.noise.sensitivity, std: Math.round(noiseStd(ids.noise) * 1000) / 1000 };
+      : {
+          mechanism: ids.noise.mechanism,
+          epsilon: ids.noise.epsilon,
+          sensitivity: ids.noise.sensitivity,
+          std: Math.round(noiseStd(ids.noise) * 1000) / 1000,
+        };
   const summary = [
     "This device counts Wi-Fi and Bluetooth devices and/or RFID bin cards. It never stores, logs or sends a device address or card number.",
     `Each address or card number is scrambled the moment it arrives, with a secret random key that exists only in the device's memory. The key is destroyed and replaced every ${windows} (never after more than ${formatDuration(ids.maxKeyLifetime)}), so the same phone or card cannot be recognised from one window to the next — not by the operator, not by anyone who takes the device.`,
@@ -117,7 +125,13 @@ export function identifierPrivacy(loaded: LoadedConfig): ManifestPrivacy | undef
     summary,
     sources,
     token: "HMAC-SHA256(window key, identifier), first 52 bits",
-    key: { source: "node:crypto CSPRNG", bytes: 32, storage: "RAM only", replaced: "at every window end", maxLifetimeS: ids.maxKeyLifetime },
+    key: {
+      source: "node:crypto CSPRNG",
+      bytes: 32,
+      storage: "RAM only",
+      replaced: "at every window end",
+      maxLifetimeS: ids.maxKeyLifetime,
+    },
     suppression: { k: ids.k },
     noise,
     distinct: { exactLimit: ids.exactLimit, hllPrecision: ids.hllPrecision, hllRelativeError: rse },

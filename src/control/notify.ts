@@ -98,7 +98,9 @@ export class ServiceNotifier {
     // said once: a missing systemd-notify would otherwise log every ping
     if (err !== undefined && !this.failed) {
       this.failed = true;
-      this.opts.logger.warn(`cannot notify systemd (${err}); with WatchdogSec= set, systemd will restart roadside. Check that systemd-notify is installed (package systemd)`);
+      this.opts.logger.warn(
+        `cannot notify systemd (${err}); with WatchdogSec= set, systemd will restart roadside. Check that systemd-notify is installed (package systemd)`,
+      );
     } else if (err === undefined) this.failed = false;
   }
 }

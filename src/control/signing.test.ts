@@ -14,7 +14,10 @@ const NOW = Date.UTC(2026, 0, 5, 12, 0, 0);
 
 function verifier(synced = true, replay: ReplayStore = new MemoryReplayStore()) {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  return { privateKey, v: new CommandVerifier({ publicKey, deviceId: "pole-1", wallMs: () => NOW, synced: () => synced, maxSkewMs: 600_000, replay }) };
+  return {
+    privateKey,
+    v: new CommandVerifier({ publicKey, deviceId: "pole-1", wallMs: () => NOW, synced: () => synced, maxSkewMs: 600_000, replay }),
+  };
 }
 
 describe("signed commands (Ed25519)", () => {
@@ -27,14 +30,25 @@ describe("signed commands (Ed25519)", () => {
 
   it("refuses stale commands only when the device clock can be trusted", () => {
     const a = verifier(true);
-    expect(a.v.verify("restart", signCommand(a.privateKey, { device: "pole-1", command: "restart", issuedAt: NOW - 3_600_000 }))).toMatchObject({ ok: false, code: "stale" });
+    expect(
+      a.v.verify("restart", signCommand(a.privateKey, { device: "pole-1", command: "restart", issuedAt: NOW - 3_600_000 })),
+    ).toMatchObject({ ok: false, code: "stale" });
     const b = verifier(false);
-    expect(b.v.verify("restart", signCommand(b.privateKey, { device: "pole-1", command: "restart", issuedAt: NOW - 3_600_000 })).ok).toBe(true);
+    expect(b.v.verify("restart", signCommand(b.privateKey, { device: "pole-1", command: "restart", issuedAt: NOW - 3_600_000 })).ok).toBe(
+      true,
+    );
   });
 
   it("never throws on garbage", () => {
     const { v } = verifier();
-    for (const req of [{}, { signed: 1, sig: 2 }, { signed: "", sig: "" }, { signed: "@@", sig: "AA==" }, { signed: "e30=", sig: "A".repeat(88) }, { signed: "bnVsbA==", sig: Buffer.alloc(64).toString("base64") }]) {
+    for (const req of [
+      {},
+      { signed: 1, sig: 2 },
+      { signed: "", sig: "" },
+      { signed: "@@", sig: "AA==" },
+      { signed: "e30=", sig: "A".repeat(88) },
+      { signed: "bnVsbA==", sig: Buffer.alloc(64).toString("base64") },
+    ]) {
       const r = v.verify("config", req as Record<string, unknown>);
       expect(r.ok).toBe(false);
     }
@@ -60,17 +74,31 @@ describe("signed commands (Ed25519)", () => {
     expect(() => loadPublicKey(join(dir, "missing.pub"))).toThrow(/openssl genpkey -algorithm ed25519/);
   });
 
-  it.skipIf(spawnSync("openssl", ["version"]).status !== 0)("the openssl CLI recipe of docs/delivery.md makes commands the device accepts", () => {
-    const dir = mkdtempSync(join(tmpdir(), "roadside-openssl-"));
-    const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    run(["genpkey", "-algorithm", "ed25519", "-out", "cmd.key"]);
-    run(["pkey", "-in", "cmd.key", "-pubout", "-out", "cmd.pub"]);
-    writeFileSync(join(dir, "body.json"), JSON.stringify({ device: "pole-1", command: "restart", issuedAt: NOW }));
-    run(["pkeyutl", "-sign", "-inkey", "cmd.key", "-rawin", "-in", "body.json", "-out", "body.sig"]);
-    const req = { id: "r1", signed: readFileSync(join(dir, "body.json")).toString("base64"), sig: readFileSync(join(dir, "body.sig")).toString("base64") };
-    const v = new CommandVerifier({ publicKey: loadPublicKey(join(dir, "cmd.pub")), deviceId: "pole-1", wallMs: () => NOW, synced: () => true, maxSkewMs: 600_000, replay: new MemoryReplayStore() });
-    expect(v.verify("restart", req)).toMatchObject({ ok: true });
-  });
+  it.skipIf(spawnSync("openssl", ["version"]).status !== 0)(
+    "the openssl CLI recipe of docs/delivery.md makes commands the device accepts",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "roadside-openssl-"));
+      const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+      run(["genpkey", "-algorithm", "ed25519", "-out", "cmd.key"]);
+      run(["pkey", "-in", "cmd.key", "-pubout", "-out", "cmd.pub"]);
+      writeFileSync(join(dir, "body.json"), JSON.stringify({ device: "pole-1", command: "restart", issuedAt: NOW }));
+      run(["pkeyutl", "-sign", "-inkey", "cmd.key", "-rawin", "-in", "body.json", "-out", "body.sig"]);
+      const req = {
+        id: "r1",
+        signed: readFileSync(join(dir, "body.json")).toString("base64"),
+        sig: readFileSync(join(dir, "body.sig")).toString("base64"),
+      };
+      const v = new CommandVerifier({
+        publicKey: loadPublicKey(join(dir, "cmd.pub")),
+        deviceId: "pole-1",
+        wallMs: () => NOW,
+        synced: () => true,
+        maxSkewMs: 600_000,
+        replay: new MemoryReplayStore(),
+      });
+      expect(v.verify("restart", req)).toMatchObject({ ok: true });
+    },
+  );
 });
 
 describe("replay protection without the wall clock or the control.json file (issue 12)", () => {
@@ -79,7 +107,14 @@ describe("replay protection without the wall clock or the control.json file (iss
     const { outbox } = openOutbox({ path: join(dir, "outbox.db"), now: () => 5000, logger: silentLogger }); // a Pi without RTC: 1970
     const store = new DeviceReplayStore(outbox, new FileReplayStore(join(dir, "control.json")));
     // unsynced: the time check is off, as after every boot without RTC
-    const v = new CommandVerifier({ publicKey: keys.publicKey, deviceId: "pole-1", wallMs: () => 5000, synced: () => false, maxSkewMs: 600_000, replay: store });
+    const v = new CommandVerifier({
+      publicKey: keys.publicKey,
+      deviceId: "pole-1",
+      wallMs: () => 5000,
+      synced: () => false,
+      maxSkewMs: 600_000,
+      replay: store,
+    });
     return { outbox, v };
   }
   const restart = (k: { privateKey: KeyObject }) => signCommand(k.privateKey, { device: "pole-1", command: "restart", issuedAt: NOW });
@@ -108,7 +143,9 @@ describe("replay protection without the wall clock or the control.json file (iss
     for (const s of ["", "-wal", "-shm"]) rmSync(join(dir, `outbox.db${s}`), { force: true });
     writeFileSync(join(dir, "outbox.db"), Buffer.alloc(8192, 0x5a));
     const b = device(dir, keys);
-    expect(b.v.status().counter).toMatch(/^unknown, nonce-less signed commands are refused: the outbox that kept the signed-command counter was replaced after damage, and .*control\.json is missing$/);
+    expect(b.v.status().counter).toMatch(
+      /^unknown, nonce-less signed commands are refused: the outbox that kept the signed-command counter was replaced after damage, and .*control\.json is missing$/,
+    );
     expect(b.v.verify("restart", captured)).toMatchObject({ ok: false, code: "replay-unknown" });
     // the operator reads the nonce from health and signs with it
     const nonce = b.v.status().nonce;

@@ -177,7 +177,20 @@ export class DeviceReplayStore implements ReplayStore {
 
 export type VerifyResult =
   | { ok: true; body: SignedBody }
-  | { ok: false; code: "unsigned" | "bad-signature" | "wrong-device" | "wrong-command" | "replayed" | "stale" | "malformed" | "replay-unknown" | "replay-store"; message: string };
+  | {
+      ok: false;
+      code:
+        | "unsigned"
+        | "bad-signature"
+        | "wrong-device"
+        | "wrong-command"
+        | "replayed"
+        | "stale"
+        | "malformed"
+        | "replay-unknown"
+        | "replay-store";
+      message: string;
+    };
 
 export interface VerifierOptions {
   publicKey: KeyObject;
@@ -205,7 +218,10 @@ export class CommandVerifier {
     let counter: string;
     try {
       const last = this.opts.replay.last();
-      counter = last === undefined ? `unknown, nonce-less signed commands are refused: ${this.opts.replay.problem?.() ?? "the counter cannot be read"}` : "ok";
+      counter =
+        last === undefined
+          ? `unknown, nonce-less signed commands are refused: ${this.opts.replay.problem?.() ?? "the counter cannot be read"}`
+          : "ok";
     } catch (err) {
       counter = `unknown, nonce-less signed commands are refused: ${(err as Error).message}`;
     }
@@ -219,9 +235,14 @@ export class CommandVerifier {
   verify(command: string, request: Record<string, unknown>): VerifyResult {
     const { signed, sig } = request;
     if (typeof signed !== "string" || typeof sig !== "string") {
-      return { ok: false, code: "unsigned", message: `${command} must be signed: send { "id", "signed": base64(JSON body), "sig": base64(Ed25519 signature) } (docs/delivery.md)` };
+      return {
+        ok: false,
+        code: "unsigned",
+        message: `${command} must be signed: send { "id", "signed": base64(JSON body), "sig": base64(Ed25519 signature) } (docs/delivery.md)`,
+      };
     }
-    if (!B64.test(signed) || !B64.test(sig) || sig.length > 100) return { ok: false, code: "malformed", message: "signed and sig must be base64" };
+    if (!B64.test(signed) || !B64.test(sig) || sig.length > 100)
+      return { ok: false, code: "malformed", message: "signed and sig must be base64" };
     const data = Buffer.from(signed, "base64");
     const signature = Buffer.from(sig, "base64");
     let good = false;
@@ -230,17 +251,25 @@ export class CommandVerifier {
     } catch {
       good = false;
     }
-    if (!good) return { ok: false, code: "bad-signature", message: "the signature does not match the device's public key (control.publicKeyFile)" };
+    if (!good)
+      return { ok: false, code: "bad-signature", message: "the signature does not match the device's public key (control.publicKeyFile)" };
     let body: unknown;
     try {
       body = JSON.parse(data.toString("utf8"));
     } catch {
       return { ok: false, code: "malformed", message: "the signed body is not JSON" };
     }
-    if (body === null || typeof body !== "object" || Array.isArray(body)) return { ok: false, code: "malformed", message: "the signed body must be a JSON object" };
+    if (body === null || typeof body !== "object" || Array.isArray(body))
+      return { ok: false, code: "malformed", message: "the signed body must be a JSON object" };
     const b = body as Record<string, unknown>;
-    if (b["device"] !== this.opts.deviceId) return { ok: false, code: "wrong-device", message: `signed for device ${JSON.stringify(b["device"])}, this is ${this.opts.deviceId}` };
-    if (b["command"] !== command) return { ok: false, code: "wrong-command", message: `signed for command ${JSON.stringify(b["command"])}, received on ${command}` };
+    if (b["device"] !== this.opts.deviceId)
+      return {
+        ok: false,
+        code: "wrong-device",
+        message: `signed for device ${JSON.stringify(b["device"])}, this is ${this.opts.deviceId}`,
+      };
+    if (b["command"] !== command)
+      return { ok: false, code: "wrong-command", message: `signed for command ${JSON.stringify(b["command"])}, received on ${command}` };
     const issuedAt = b["issuedAt"];
     if (typeof issuedAt !== "number" || !Number.isSafeInteger(issuedAt) || issuedAt <= 0) {
       return { ok: false, code: "malformed", message: "issuedAt must be ms since the epoch (an integer)" };
@@ -254,18 +283,35 @@ export class CommandVerifier {
     const nonce = b["nonce"];
     if (nonce !== undefined) {
       if (nonce !== this.nonceV) {
-        return { ok: false, code: "replayed", message: "the signed nonce is not this device's current one (it changes after every accepted signed command and at every start); read sections.control.nonce from …/health (the health command publishes a fresh one) and sign again" };
+        return {
+          ok: false,
+          code: "replayed",
+          message:
+            "the signed nonce is not this device's current one (it changes after every accepted signed command and at every start); read sections.control.nonce from …/health (the health command publishes a fresh one) and sign again",
+        };
       }
     } else if (last === undefined) {
       const why = this.opts.replay.problem?.() ?? "the counter cannot be read";
-      return { ok: false, code: "replay-unknown", message: `this device cannot tell a replayed command from a new one (${why}); sign the command with the device's current nonce (sections.control.nonce in …/health) instead` };
+      return {
+        ok: false,
+        code: "replay-unknown",
+        message: `this device cannot tell a replayed command from a new one (${why}); sign the command with the device's current nonce (sections.control.nonce in …/health) instead`,
+      };
     } else if (issuedAt <= last) {
-      return { ok: false, code: "replayed", message: `issuedAt ${issuedAt} is not later than the last accepted signed command (${last}); sign a new command` };
+      return {
+        ok: false,
+        code: "replayed",
+        message: `issuedAt ${issuedAt} is not later than the last accepted signed command (${last}); sign a new command`,
+      };
     }
     if (this.opts.synced()) {
       const skew = Math.abs(this.opts.wallMs() - issuedAt);
       if (skew > this.opts.maxSkewMs) {
-        return { ok: false, code: "stale", message: `issuedAt is ${Math.round(skew / 1000)} s away from the device's clock (limit ${Math.round(this.opts.maxSkewMs / 1000)} s); sign a fresh command` };
+        return {
+          ok: false,
+          code: "stale",
+          message: `issuedAt is ${Math.round(skew / 1000)} s away from the device's clock (limit ${Math.round(this.opts.maxSkewMs / 1000)} s); sign a fresh command`,
+        };
       }
     }
     try {
@@ -273,7 +319,11 @@ export class CommandVerifier {
       this.opts.replay.accept(Math.max(issuedAt, last ?? 0));
     } catch (err) {
       // kept nowhere: after a restart it could be replayed, so it does not run
-      return { ok: false, code: "replay-store", message: `${(err as Error).message}; the command was not run. Check the disk (df -h) and the state folder` };
+      return {
+        ok: false,
+        code: "replay-store",
+        message: `${(err as Error).message}; the command was not run. Check the disk (df -h) and the state folder`,
+      };
     }
     this.nonceV = freshNonce();
     return { ok: true, body: b as SignedBody };
@@ -290,10 +340,14 @@ export function loadPublicKey(path: string): KeyObject {
   try {
     key = createPublicKey(readFileSync(path));
   } catch (err) {
-    throw new Error(`control.publicKeyFile: cannot read an Ed25519 public key from ${path} (${(err as Error).message}); make one with \`openssl genpkey -algorithm ed25519 -out cmd.key && openssl pkey -in cmd.key -pubout -out cmd.pub\``);
+    throw new Error(
+      `control.publicKeyFile: cannot read an Ed25519 public key from ${path} (${(err as Error).message}); make one with \`openssl genpkey -algorithm ed25519 -out cmd.key && openssl pkey -in cmd.key -pubout -out cmd.pub\``,
+    );
   }
   if (key.asymmetricKeyType !== "ed25519") {
-    throw new Error(`control.publicKeyFile: ${path} holds a ${key.asymmetricKeyType ?? "unknown"} key; commands are signed with Ed25519 (openssl genpkey -algorithm ed25519)`);
+    throw new Error(
+      `control.publicKeyFile: ${path} holds a ${key.asymmetricKeyType ?? "unknown"} key; commands are signed with Ed25519 (openssl genpkey -algorithm ed25519)`,
+    );
   }
   return key;
 }

@@ -53,7 +53,11 @@ export class Supervisor {
   private stopping = false;
   readonly hooks: SupervisorHooks = {
     applyConfig: (candidate, req) => {
-      if (this.busy || this.stopping) return void this.reply(req, { ok: false, error: { code: "busy", message: "another config change or restart is in progress; try again in a minute" } });
+      if (this.busy || this.stopping)
+        return void this.reply(req, {
+          ok: false,
+          error: { code: "busy", message: "another config change or restart is in progress; try again in a minute" },
+        });
       this.busy = this.apply(candidate, req).finally(() => (this.busy = undefined));
     },
     restart: (req) => {
@@ -123,11 +127,19 @@ export class Supervisor {
       this.opts.onExit(1, "no config could be brought up");
       return;
     }
-    void this.reply(req, { ok: false, error: { code: "rolled-back", message: `the new config did not come up (${reason}); the previous config runs again and the file is unchanged` } });
+    void this.reply(req, {
+      ok: false,
+      error: {
+        code: "rolled-back",
+        message: `the new config did not come up (${reason}); the previous config runs again and the file is unchanged`,
+      },
+    });
   }
 
   private async restart(req: CommandRequest): Promise<void> {
-    this.opts.logger.info(`restarting on request${req.id ? ` ${req.id}` : ""}: stopping, then exiting with ${RESTART_EXIT_CODE} for the service manager`);
+    this.opts.logger.info(
+      `restarting on request${req.id ? ` ${req.id}` : ""}: stopping, then exiting with ${RESTART_EXIT_CODE} for the service manager`,
+    );
     const gen = this.current;
     this.current = undefined;
     this.stopping = true;

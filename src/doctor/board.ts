@@ -15,7 +15,10 @@ export interface MachineIdentity {
 
 /** The device tree's `compatible` is NUL-separated strings (devicetree specification §2.3.1). */
 export function parseCompatible(raw: string): string[] {
-  return raw.split("\0").map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split("\0")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function readMachine(read: (path: string) => string = (p) => readFileSync(p, "utf8")): MachineIdentity | undefined {

@@ -31,9 +31,12 @@ export function configBrokerOptions(loaded: LoadedConfig): Partial<IClientOption
 function fixFor(message: string, url: string): string {
   if (/ECONNREFUSED/.test(message)) return `nothing listens at ${url}: check the host and port, that the broker runs, and the firewall`;
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return `the broker's host name does not resolve: check the URL and DNS (cat /etc/resolv.conf)`;
-  if (/timed? ?out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(message)) return "no answer: check the network link (ip route, ping the broker) and the firewall on the way";
-  if (/certificate|self.signed|CERT_|unable to verify/i.test(message)) return "the broker's certificate is not trusted: give its CA file (mqtt.tls.ca) and check the clock (a wrong date fails every certificate)";
-  if (/Not authorized|Bad username|bad user name|authori/i.test(message)) return "the broker refused this device: check its user name and password or client certificate, and the ACL";
+  if (/timed? ?out|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(message))
+    return "no answer: check the network link (ip route, ping the broker) and the firewall on the way";
+  if (/certificate|self.signed|CERT_|unable to verify/i.test(message))
+    return "the broker's certificate is not trusted: give its CA file (mqtt.tls.ca) and check the clock (a wrong date fails every certificate)";
+  if (/Not authorized|Bad username|bad user name|authori/i.test(message))
+    return "the broker refused this device: check its user name and password or client certificate, and the ACL";
   return "check the URL, the network and the broker's log";
 }
 
@@ -45,7 +48,14 @@ export const brokerCheck: DoctorCheck = {
     const { config } = ctx.loaded!;
     const url = ctx.options.brokerUrl ?? config.mqtt.url;
     if (!url) {
-      return [{ status: "skip", label: "broker", title: "no mqtt.url: the device starts an embedded broker (for trying out only)", fix: "set mqtt.url to the city's broker for a real installation" }];
+      return [
+        {
+          status: "skip",
+          label: "broker",
+          title: "no mqtt.url: the device starts an embedded broker (for trying out only)",
+          fix: "set mqtt.url to the city's broker for a real installation",
+        },
+      ];
     }
     const topics = new Topics(config.mqtt.prefix, config.device.id);
     const topic = doctorTopic(topics);
@@ -53,7 +63,15 @@ export const brokerCheck: DoctorCheck = {
     try {
       auth = configBrokerOptions(ctx.loaded!);
     } catch (err) {
-      return [{ status: "fail", label: "broker", title: (err as Error).message, fix: "fix the file path in the config (the files check above says more)", values: { url, connected: false, error: (err as Error).message } }];
+      return [
+        {
+          status: "fail",
+          label: "broker",
+          title: (err as Error).message,
+          fix: "fix the file path in the config (the files check above says more)",
+          values: { url, connected: false, error: (err as Error).message },
+        },
+      ];
     }
     const started = Date.now();
     const tryConnect = (protocolVersion: 4 | 5): Promise<{ client?: MqttClient; error?: string; refusedVersion?: boolean }> =>
@@ -70,7 +88,8 @@ export const brokerCheck: DoctorCheck = {
         // only our own listeners come off: removeAllListeners would also take mqtt.js's own "close"
         // handler, the one that clears its connect timer, and keep a refused doctor alive 10 s
         const onConnect = (): void => done({ client });
-        const onError = (err: Error & { code?: number | string }): void => done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 });
+        const onError = (err: Error & { code?: number | string }): void =>
+          done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 });
         const onClose = (): void => done({ error: "connection closed before the broker answered (connect timeout)" });
         const done = (r: { client?: MqttClient; error?: string; refusedVersion?: boolean }): void => {
           client.off("connect", onConnect);
@@ -83,8 +102,7 @@ export const brokerCheck: DoctorCheck = {
             // timer (connectTimeout) can outlive the attempt; it is mqtt.js's own field, cleared here too
             clearTimeout((client as unknown as { connackTimer?: NodeJS.Timeout }).connackTimer);
             client.end(true, {}, () => resolve(r));
-          }
-          else resolve(r);
+          } else resolve(r);
         };
         client.once("connect", onConnect);
         client.once("error", onError);
@@ -93,7 +111,16 @@ export const brokerCheck: DoctorCheck = {
     let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
     let conn = await tryConnect(version);
     if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") conn = await tryConnect((version = 4));
-    if (!conn.client) return [{ status: "fail", label: "broker", title: `cannot connect to ${url}: ${conn.error}`, fix: fixFor(conn.error ?? "", url), values: { url, connected: false, error: conn.error ?? null } }];
+    if (!conn.client)
+      return [
+        {
+          status: "fail",
+          label: "broker",
+          title: `cannot connect to ${url}: ${conn.error}`,
+          fix: fixFor(conn.error ?? "", url),
+          values: { url, connected: false, error: conn.error ?? null },
+        },
+      ];
     const client = conn.client;
     const connectMs = Date.now() - started;
     try {
@@ -113,18 +140,45 @@ export const brokerCheck: DoctorCheck = {
         });
       });
       const ackMs = Date.now() - t0;
-      const values = { url, connected: true, protocol: version === 5 ? "5" : "3.1.1", connectMs, topic, acknowledged: !err, ackMs: err ? null : ackMs, seenBack: false };
-      if (err) return [{ status: "fail", label: "broker", title: `connected to ${url}, but the test publish to ${topic} failed: ${err.message}`, fix: `the broker's ACL must let this device write ${topics.base}/# (docs/subscribing.md "Access control")`, values }];
+      const values = {
+        url,
+        connected: true,
+        protocol: version === 5 ? "5" : "3.1.1",
+        connectMs,
+        topic,
+        acknowledged: !err,
+        ackMs: err ? null : ackMs,
+        seenBack: false,
+      };
+      if (err)
+        return [
+          {
+            status: "fail",
+            label: "broker",
+            title: `connected to ${url}, but the test publish to ${topic} failed: ${err.message}`,
+            fix: `the broker's ACL must let this device write ${topics.base}/# (docs/subscribing.md "Access control")`,
+            values,
+          },
+        ];
       const until = Date.now() + 1500;
       while (!seenBack && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       const detail = [
         seenBack ? "the message came back through the broker" : "not seen back (the ACL may not let this device read its own topics: fine)",
-        ...(version === 4 && !seenBack ? ["MQTT 3.1.1 brokers acknowledge even publishes their ACL drops: watch the topic from the platform side to be sure"] : []),
+        ...(version === 4 && !seenBack
+          ? ["MQTT 3.1.1 brokers acknowledge even publishes their ACL drops: watch the topic from the platform side to be sure"]
+          : []),
       ];
-      return [{ status: "pass", label: "broker", title: `${url}: connected (MQTT ${version === 5 ? "5" : "3.1.1"}, ${connectMs} ms); test publish to ${topic} acknowledged in ${ackMs} ms`, detail, values: { ...values, seenBack } }];
+      return [
+        {
+          status: "pass",
+          label: "broker",
+          title: `${url}: connected (MQTT ${version === 5 ? "5" : "3.1.1"}, ${connectMs} ms); test publish to ${topic} acknowledged in ${ackMs} ms`,
+          detail,
+          values: { ...values, seenBack },
+        },
+      ];
     } finally {
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
     }
   },
 };
-

@@ -26,16 +26,44 @@ export function parsePemCertificates(pem: string): CertInfo[] {
 export function judgeCertificate(field: string, file: string, cert: CertInfo, nowMs: number): CheckResult {
   const daysLeft = Math.floor((cert.notAfter - nowMs) / DAY_MS);
   const until = new Date(cert.notAfter).toISOString().slice(0, 10);
-  const values = { field, file, subject: cert.subject, notBefore: new Date(cert.notBefore).toISOString(), notAfter: new Date(cert.notAfter).toISOString(), daysLeft };
-  const renew = field === "mqtt.tls.ca" ? "get the broker's current CA certificate from the city's platform team and replace the file" : "issue a new client certificate for this device (same key or a new one) and replace the file";
+  const values = {
+    field,
+    file,
+    subject: cert.subject,
+    notBefore: new Date(cert.notBefore).toISOString(),
+    notAfter: new Date(cert.notAfter).toISOString(),
+    daysLeft,
+  };
+  const renew =
+    field === "mqtt.tls.ca"
+      ? "get the broker's current CA certificate from the city's platform team and replace the file"
+      : "issue a new client certificate for this device (same key or a new one) and replace the file";
   if (cert.notAfter <= nowMs) {
-    return { status: "fail", label: "cert", title: `${field} ${file} (${cert.subject}) expired on ${until}`, fix: `${renew}; the broker refuses every TLS connection with it. If the date looks wrong, check the clock first`, values };
+    return {
+      status: "fail",
+      label: "cert",
+      title: `${field} ${file} (${cert.subject}) expired on ${until}`,
+      fix: `${renew}; the broker refuses every TLS connection with it. If the date looks wrong, check the clock first`,
+      values,
+    };
   }
   if (cert.notBefore > nowMs) {
-    return { status: "fail", label: "cert", title: `${field} ${file} (${cert.subject}) is not valid before ${new Date(cert.notBefore).toISOString().slice(0, 10)}`, fix: "the clock is behind (see the clock check) or the certificate was issued post-dated", values };
+    return {
+      status: "fail",
+      label: "cert",
+      title: `${field} ${file} (${cert.subject}) is not valid before ${new Date(cert.notBefore).toISOString().slice(0, 10)}`,
+      fix: "the clock is behind (see the clock check) or the certificate was issued post-dated",
+      values,
+    };
   }
   if (daysLeft < CERT_WARN_DAYS) {
-    return { status: "warn", label: "cert", title: `${field} ${file} (${cert.subject}) expires in ${daysLeft} day${daysLeft === 1 ? "" : "s"}, on ${until}`, fix: `${renew} before then`, values };
+    return {
+      status: "warn",
+      label: "cert",
+      title: `${field} ${file} (${cert.subject}) expires in ${daysLeft} day${daysLeft === 1 ? "" : "s"}, on ${until}`,
+      fix: `${renew} before then`,
+      values,
+    };
   }
   return { status: "pass", label: "cert", title: `${field} ${file} (${cert.subject}) valid until ${until} (${daysLeft} days)`, values };
 }
@@ -44,7 +72,9 @@ export function judgeCertificate(field: string, file: string, cert: CertInfo, no
 function deviceFiles(ctx: DoctorContext, configDir: string): { field: string; path: string; need: "r" | "rw" | "dir-rw" }[] {
   const c = ctx.loaded!.config;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(configDir, p));
-  const out: { field: string; path: string; need: "r" | "rw" | "dir-rw" }[] = [{ field: "config", path: resolve(ctx.configPath), need: "r" }];
+  const out: { field: string; path: string; need: "r" | "rw" | "dir-rw" }[] = [
+    { field: "config", path: resolve(ctx.configPath), need: "r" },
+  ];
   if (c.mqtt.passwordFile) out.push({ field: "mqtt.passwordFile", path: abs(c.mqtt.passwordFile), need: "r" });
   for (const k of ["ca", "cert", "key"] as const) {
     const p = c.mqtt.tls?.[k];
@@ -65,8 +95,14 @@ export interface Identity {
  * the way (search permission), as the kernel decides it for a process without capabilities.
  * Root is not special-cased: the service never runs as root.
  */
-export function accessAs(path: string, who: Identity, need: "r" | "rw", stat: (p: string) => { uid: number; gid: number; mode: number } = statSync): { ok: true } | { ok: false; why: string } {
-  const bits = (s: { uid: number; gid: number; mode: number }): number => (s.uid === who.uid ? (s.mode >> 6) & 7 : who.gids.includes(s.gid) ? (s.mode >> 3) & 7 : s.mode & 7);
+export function accessAs(
+  path: string,
+  who: Identity,
+  need: "r" | "rw",
+  stat: (p: string) => { uid: number; gid: number; mode: number } = statSync,
+): { ok: true } | { ok: false; why: string } {
+  const bits = (s: { uid: number; gid: number; mode: number }): number =>
+    s.uid === who.uid ? (s.mode >> 6) & 7 : who.gids.includes(s.gid) ? (s.mode >> 3) & 7 : s.mode & 7;
   const dirs: string[] = [];
   for (let d = dirname(path); ; d = dirname(d)) {
     dirs.unshift(d);
@@ -74,12 +110,15 @@ export function accessAs(path: string, who: Identity, need: "r" | "rw", stat: (p
   }
   for (const d of dirs) {
     const s = stat(d);
-    if ((bits(s) & 1) === 0) return { ok: false, why: `cannot enter folder ${d} (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8)})` };
+    if ((bits(s) & 1) === 0)
+      return { ok: false, why: `cannot enter folder ${d} (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8)})` };
   }
   const s = stat(path);
   const b = bits(s);
-  if ((b & 4) === 0) return { ok: false, why: `cannot read it (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8).padStart(4, "0")})` };
-  if (need === "rw" && (b & 2) === 0) return { ok: false, why: `cannot write it (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8).padStart(4, "0")})` };
+  if ((b & 4) === 0)
+    return { ok: false, why: `cannot read it (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8).padStart(4, "0")})` };
+  if (need === "rw" && (b & 2) === 0)
+    return { ok: false, why: `cannot write it (owner uid ${s.uid}, gid ${s.gid}, mode ${(s.mode & 0o777).toString(8).padStart(4, "0")})` };
   return { ok: true };
 }
 
@@ -109,17 +148,34 @@ export const filesCheck: DoctorCheck = {
         status: "fail",
         label: "files",
         title: cut > 0 ? p.slice(0, cut) : p,
-        fix: cut > 0 ? `${p.slice(cut + 2)} (roadside run refuses to start until then)` : "roadside run refuses to start until this is fixed",
+        fix:
+          cut > 0 ? `${p.slice(cut + 2)} (roadside run refuses to start until then)` : "roadside run refuses to start until this is fixed",
         values: { field: p.split(":")[0] ?? "", problem: p },
       });
     }
     const c = ctx.loaded!.config;
-    const named = [c.mqtt.passwordFile && "mqtt.passwordFile", c.mqtt.tls?.ca && "mqtt.tls.ca", c.mqtt.tls?.cert && "mqtt.tls.cert", c.mqtt.tls?.key && "mqtt.tls.key", c.control.publicKeyFile && "control.publicKeyFile"].filter((x): x is string => typeof x === "string");
+    const named = [
+      c.mqtt.passwordFile && "mqtt.passwordFile",
+      c.mqtt.tls?.ca && "mqtt.tls.ca",
+      c.mqtt.tls?.cert && "mqtt.tls.cert",
+      c.mqtt.tls?.key && "mqtt.tls.key",
+      c.control.publicKeyFile && "control.publicKeyFile",
+    ].filter((x): x is string => typeof x === "string");
     if (problems.length === 0) {
       out.push(
         named.length > 0
-          ? { status: "pass", label: "files", title: `${named.join(", ")}: readable, secrets owner-only (the checks roadside run makes)`, values: { files: named.join(","), problems: 0 } }
-          : { status: "pass", label: "files", title: "no password file, TLS files or signing key configured", values: { files: "", problems: 0 } },
+          ? {
+              status: "pass",
+              label: "files",
+              title: `${named.join(", ")}: readable, secrets owner-only (the checks roadside run makes)`,
+              values: { files: named.join(","), problems: 0 },
+            }
+          : {
+              status: "pass",
+              label: "files",
+              title: "no password file, TLS files or signing key configured",
+              values: { files: "", problems: 0 },
+            },
       );
     }
     const tls = ctx.loaded!.config.mqtt.tls;
@@ -133,10 +189,21 @@ export const filesCheck: DoctorCheck = {
       } catch (err) {
         // unreadable files are reported above, by run's own check
         if ((err as NodeJS.ErrnoException).code) continue;
-        out.push({ status: "fail", label: "cert", title: `mqtt.tls.${k} ${file} is not a PEM certificate: ${(err as Error).message}`, fix: "give the PEM file (-----BEGIN CERTIFICATE-----…)" });
+        out.push({
+          status: "fail",
+          label: "cert",
+          title: `mqtt.tls.${k} ${file} is not a PEM certificate: ${(err as Error).message}`,
+          fix: "give the PEM file (-----BEGIN CERTIFICATE-----…)",
+        });
         continue;
       }
-      if (certs.length === 0) out.push({ status: "fail", label: "cert", title: `mqtt.tls.${k} ${file} holds no PEM certificate`, fix: "give the PEM file (-----BEGIN CERTIFICATE-----…), not a DER or a key" });
+      if (certs.length === 0)
+        out.push({
+          status: "fail",
+          label: "cert",
+          title: `mqtt.tls.${k} ${file} holds no PEM certificate`,
+          fix: "give the PEM file (-----BEGIN CERTIFICATE-----…), not a DER or a key",
+        });
       for (const c of certs) out.push(judgeCertificate(`mqtt.tls.${k}`, file, c, ctx.env.now()));
     }
     const user = ctx.options.serviceUser ?? "roadside";
@@ -144,7 +211,12 @@ export const filesCheck: DoctorCheck = {
     if (asRoot) {
       const who = await identityOf(ctx, user);
       if (!who) {
-        out.push({ status: "skip", label: "files", title: `no user ${user} on this machine: the files were checked as root only`, fix: "scripts/install.sh creates the service user; run doctor again after it" });
+        out.push({
+          status: "skip",
+          label: "files",
+          title: `no user ${user} on this machine: the files were checked as root only`,
+          fix: "scripts/install.sh creates the service user; run doctor again after it",
+        });
       } else {
         const bad: string[] = [];
         for (const f of deviceFiles(ctx, configDir)) {
@@ -166,7 +238,12 @@ export const filesCheck: DoctorCheck = {
             values: { user, uid: who.uid, problems: bad.length },
           });
         } else {
-          out.push({ status: "pass", label: "files", title: `the service user ${user} can read every file the device needs`, values: { user, uid: who.uid, problems: 0 } });
+          out.push({
+            status: "pass",
+            label: "files",
+            title: `the service user ${user} can read every file the device needs`,
+            values: { user, uid: who.uid, problems: 0 },
+          });
         }
       }
     }

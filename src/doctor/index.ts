@@ -20,7 +20,18 @@ export type { SerialProbe } from "./system.js";
  * serial sensors), then time, storage and the link to the city. Features append their own checks
  * here (and serial frame parsers to SERIAL_PROBES).
  */
-export const DOCTOR_CHECKS: DoctorCheck[] = [boardCheck, gpioCheck, inputsCheck, serialCheck, clockCheck, diskCheck, outboxCheck, filesCheck, brokerCheck, serviceCheck];
+export const DOCTOR_CHECKS: DoctorCheck[] = [
+  boardCheck,
+  gpioCheck,
+  inputsCheck,
+  serialCheck,
+  clockCheck,
+  diskCheck,
+  outboxCheck,
+  filesCheck,
+  brokerCheck,
+  serviceCheck,
+];
 
 export interface DoctorRun {
   configPath: string;
@@ -60,8 +71,27 @@ export async function runDoctor(run: DoctorRun): Promise<CheckResult[]> {
   };
   add(
     run.loaded
-      ? { status: "pass", label: "config", title: `${run.configPath} is valid: device ${run.loaded.config.device.id} on ${run.loaded.board.name}, ${Object.keys(run.loaded.config.inputs).length} inputs, ${Object.keys(run.loaded.config.detectors).length} detectors`, values: { config: run.configPath, device: run.loaded.config.device.id, board: run.loaded.board.id, inputs: Object.keys(run.loaded.config.inputs).length, detectors: Object.keys(run.loaded.config.detectors).length, problems: 0 } }
-      : { status: "fail", label: "config", title: `${run.configPath} has ${run.issues.length} problem${run.issues.length === 1 ? "" : "s"}`, detail: run.issues.map(formatIssue), fix: `fix each line above (roadside validate ${run.configPath}), or write a new one with roadside provision`, values: { config: run.configPath, problems: run.issues.length } },
+      ? {
+          status: "pass",
+          label: "config",
+          title: `${run.configPath} is valid: device ${run.loaded.config.device.id} on ${run.loaded.board.name}, ${Object.keys(run.loaded.config.inputs).length} inputs, ${Object.keys(run.loaded.config.detectors).length} detectors`,
+          values: {
+            config: run.configPath,
+            device: run.loaded.config.device.id,
+            board: run.loaded.board.id,
+            inputs: Object.keys(run.loaded.config.inputs).length,
+            detectors: Object.keys(run.loaded.config.detectors).length,
+            problems: 0,
+          },
+        }
+      : {
+          status: "fail",
+          label: "config",
+          title: `${run.configPath} has ${run.issues.length} problem${run.issues.length === 1 ? "" : "s"}`,
+          detail: run.issues.map(formatIssue),
+          fix: `fix each line above (roadside validate ${run.configPath}), or write a new one with roadside provision`,
+          values: { config: run.configPath, problems: run.issues.length },
+        },
   );
   for (const check of run.checks ?? DOCTOR_CHECKS) {
     if (run.skip?.has(check.id)) continue;
@@ -69,7 +99,12 @@ export async function runDoctor(run: DoctorRun): Promise<CheckResult[]> {
     try {
       for (const r of await check.run(ctx)) add(r);
     } catch (err) {
-      add({ status: "fail", label: check.id, title: `the ${check.id} check failed: ${(err as Error).message}`, fix: "report this with the output of roadside doctor" });
+      add({
+        status: "fail",
+        label: check.id,
+        title: `the ${check.id} check failed: ${(err as Error).message}`,
+        fix: "report this with the output of roadside doctor",
+      });
     }
   }
   return results;

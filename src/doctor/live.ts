@@ -69,7 +69,10 @@ export interface LiveOptions {
 const KEEP_BYTES = 65_536;
 
 /** Serial port settings anywhere in the config: every object with a `path` and a `baudRate`. */
-export function findSerialPorts(config: unknown, path: (string | number)[] = []): { configPath: (string | number)[]; port: { path: string; baudRate: number; dataBits?: number; parity?: string; stopBits?: number } }[] {
+export function findSerialPorts(
+  config: unknown,
+  path: (string | number)[] = [],
+): { configPath: (string | number)[]; port: { path: string; baudRate: number; dataBits?: number; parity?: string; stopBits?: number } }[] {
   if (config === null || typeof config !== "object") return [];
   const o = config as Record<string, unknown>;
   if (typeof o["path"] === "string" && typeof o["baudRate"] === "number") {
@@ -97,7 +100,17 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     const line = lines.get(name);
     if (!line) continue;
     specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
-    report.inputs.push({ name, line, activeLow: input.activeLow, level: 0, edges: 0, rising: 0, lastEdgeAgoS: undefined, usedBy: usedBy.get(name), longestActiveS: 0 });
+    report.inputs.push({
+      name,
+      line,
+      activeLow: input.activeLow,
+      level: 0,
+      edges: 0,
+      rising: 0,
+      lastEdgeAgoS: undefined,
+      usedBy: usedBy.get(name),
+      longestActiveS: 0,
+    });
   }
   const lastNs = new Float64Array(specs.length).fill(-1);
   // when the current activation began (-1: idle); longest activation so far, ns
@@ -188,7 +201,10 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
   };
   if (clock instanceof VirtualClock) {
     let n = 0;
-    await clock.runUntil(endNs, { yieldEvery: 500, onYield: () => new Promise<void>((r) => setImmediate(() => (++n % 50 === 0 ? show() : undefined, r()))) });
+    await clock.runUntil(endNs, {
+      yieldEvery: 500,
+      onYield: () => new Promise<void>((r) => setImmediate(() => (++n % 50 === 0 ? show() : undefined, r()))),
+    });
   } else {
     while (clock.monoNs() < endNs) {
       show();

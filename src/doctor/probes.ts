@@ -22,7 +22,8 @@ const maxbotixProbe: SerialProbe = {
     if (configPath[configPath.length - 1] !== "port") return undefined;
     const owner = valueAt(config, configPath.slice(0, -1)) as { type?: string; model?: string } | undefined;
     const model = owner?.model;
-    if (!owner || (owner.type !== undefined && owner.type !== "maxbotix") || model === undefined || !(model in MAXBOTIX_MODELS)) return undefined;
+    if (!owner || (owner.type !== undefined && owner.type !== "maxbotix") || model === undefined || !(model in MAXBOTIX_MODELS))
+      return undefined;
     return (data) => parseMaxbotix(model as MaxbotixModelId, data);
   },
 };

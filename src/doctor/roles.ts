@@ -45,8 +45,10 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
           stuckAfterS: PULSE_MAX_S,
           boundWhy: "a pulse-mode card's pulse lasts 125–250 ms",
           activeMeans: "a pulse",
-          noEdges: (w) => `let a vehicle pass (or press the card's test button) and run doctor again with --seconds 60; still none: check the wire from the card's output to ${w} and the common ground`,
-          stuck: (w, n) => `a pulse-mode card never holds its output: the card is in presence mode (set detectors.${det}.mode: presence, or switch the card to pulse), a short to ground on ${w}, or the wrong polarity (${polarity(n)})`,
+          noEdges: (w) =>
+            `let a vehicle pass (or press the card's test button) and run doctor again with --seconds 60; still none: check the wire from the card's output to ${w} and the common ground`,
+          stuck: (w, n) =>
+            `a pulse-mode card never holds its output: the card is in presence mode (set detectors.${det}.mode: presence, or switch the card to pulse), a short to ground on ${w}, or the wrong polarity (${polarity(n)})`,
         });
       } else {
         roles.set(input, {
@@ -55,7 +57,8 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
           stuckAfterS: diag.heldPresenceS,
           boundWhy: `detectors.${det} counts a presence held ${diag.heldPresenceS} s as a fault (diagnostics.heldPresenceS, laneType ${d.laneType})`,
           activeMeans: "a vehicle on the loop",
-          noEdges: (w) => `let a vehicle pass (or press the card's test button) and run doctor again with --seconds 60; still none: check the wire from the card's output to ${w} and the common ground`,
+          noEdges: (w) =>
+            `let a vehicle pass (or press the card's test button) and run doctor again with --seconds 60; still none: check the wire from the card's output to ${w} and the common ground`,
           stuck: (w, n) =>
             `no vehicle stays on a loop that long: a fail-safe card calls on a broken loop or feeder (check the card's fault LED and the loop's resistance and insulation), or a short to ground on ${w}, or the wrong polarity (${polarity(n)})`,
         });
@@ -70,8 +73,10 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
       stuckAfterS: undefined,
       boundWhy: "an open cover is a state, not a fault",
       activeMeans: "cover open",
-      noEdges: (w) => `lift the cover (or pass a magnet over the reed switch) while doctor watches; no edge: check the switch's wire to ${w} and the common ground`,
-      stuck: (w, n) => `reads open all the time: if the cover is on, the magnet is not over the reed switch (realign it) or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
+      noEdges: (w) =>
+        `lift the cover (or pass a magnet over the reed switch) while doctor watches; no edge: check the switch's wire to ${w} and the common ground`,
+      stuck: (w, n) =>
+        `reads open all the time: if the cover is on, the magnet is not over the reed switch (realign it) or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
     });
   }
   for (const [name, b] of Object.entries(config.bins)) {
@@ -83,7 +88,8 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
         boundWhy: `bins.${name}.tilt raises its alarm after ${b.tilt.confirm} s tilted (tilt.confirm)`,
         activeMeans: "bin tilted",
         noEdges: (w) => `tip the sensor briefly while doctor watches; no edge: check the tilt switch's wire to ${w} and the common ground`,
-        stuck: (w, n) => `reads tilted: if the bin stands upright, the tilt switch is mounted at an angle or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
+        stuck: (w, n) =>
+          `reads tilted: if the bin stands upright, the tilt switch is mounted at an angle or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
       });
     }
     if (b.lid) {
@@ -94,7 +100,8 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
         boundWhy: `bins.${name}.lid raises its alarm after ${b.lid.alarmAfter} s open (lid.alarmAfter)`,
         activeMeans: "lid open",
         noEdges: (w) => `open and close the lid while doctor watches; no edge: check the lid switch's wire to ${w} and the common ground`,
-        stuck: (w, n) => `reads open all the time: if the lid is shut, the switch is misaligned or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
+        stuck: (w, n) =>
+          `reads open all the time: if the lid is shut, the switch is misaligned or the polarity is wrong (${polarity(n)}); check the wire to ${w}`,
       });
     }
   }
@@ -106,7 +113,8 @@ export function inputRoles(config: DeviceConfig): Map<string, InputRole> {
       stuckAfterS: undefined,
       boundWhy: "no sensor uses this input",
       activeMeans: "active",
-      noEdges: (w) => `no sensor uses this input: remove it from inputs, or make it change (the card's test button, the switch) and check the wire to ${w}`,
+      noEdges: (w) =>
+        `no sensor uses this input: remove it from inputs, or make it change (the card's test button, the switch) and check the wire to ${w}`,
       stuck: (w, n) => `held active: check the wire to ${w} and the polarity (${polarity(n)})`,
     });
   }

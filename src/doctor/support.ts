@@ -33,7 +33,8 @@ export function redactConfig(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, key));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== null && typeof v !== "object" ? REDACTED : redactConfig(v, k);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEY.test(k) && v !== null && typeof v !== "object" ? REDACTED : redactConfig(v, k);
     return out;
   }
   return value;
@@ -46,11 +47,20 @@ export function outboxStatistics(stateDir: string, nowMs: number): Record<string
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-    const all = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox").get() as { n: number; b: number; o: number | null };
-    const byTopic = db.prepare("SELECT topic, COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox GROUP BY topic ORDER BY topic").all() as { topic: string; n: number; b: number; o: number }[];
+    const all = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox").get() as {
+      n: number;
+      b: number;
+      o: number | null;
+    };
+    const byTopic = db
+      .prepare(
+        "SELECT topic, COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox GROUP BY topic ORDER BY topic",
+      )
+      .all() as { topic: string; n: number; b: number; o: number }[];
     const meta: Record<string, number> = {};
     try {
-      for (const r of db.prepare("SELECT key, value FROM meta WHERE key NOT LIKE 'open:%'").all() as { key: string; value: number }[]) meta[r.key] = r.value;
+      for (const r of db.prepare("SELECT key, value FROM meta WHERE key NOT LIKE 'open:%'").all() as { key: string; value: number }[])
+        meta[r.key] = r.value;
     } catch {
       /* an outbox from before the meta table */
     }
@@ -68,7 +78,12 @@ export function outboxStatistics(stateDir: string, nowMs: number): Record<string
       oldestAgeS: all.o === null ? null : Math.round((nowMs - all.o) / 1000),
       meta,
       byTopic: byTopic.map((t) => ({ topic: t.topic, messages: t.n, bytes: t.b, oldestAgeS: Math.round((nowMs - t.o) / 1000) })),
-      unreportedLosses: lost.map((l) => ({ topic: l.topic, count: l.count, from: new Date(l.from_ms).toISOString(), to: new Date(l.to_ms).toISOString() })),
+      unreportedLosses: lost.map((l) => ({
+        topic: l.topic,
+        count: l.count,
+        from: new Date(l.from_ms).toISOString(),
+        to: new Date(l.to_ms).toISOString(),
+      })),
     };
   } catch (err) {
     return { file, exists: true, error: (err as Error).message };
@@ -89,7 +104,13 @@ export async function lastHealth(loaded: LoadedConfig, waitMs: number, brokerUrl
     return { topic, broker: redactUrl(url), unavailable: (err as Error).message };
   }
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { ...auth, clientId: `roadside-support-${loaded.config.device.id}-${process.pid}`, clean: true, reconnectPeriod: 0, connectTimeout: waitMs });
+    const client = mqtt.connect(url, {
+      ...auth,
+      clientId: `roadside-support-${loaded.config.device.id}-${process.pid}`,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: waitMs,
+    });
     let done = false;
     const finish = (r: Record<string, unknown>): void => {
       if (done) return;
@@ -97,7 +118,13 @@ export async function lastHealth(loaded: LoadedConfig, waitMs: number, brokerUrl
       clearTimeout(timer);
       client.end(true, {}, () => resolve({ topic, broker: redactUrl(url), ...r }));
     };
-    const timer = setTimeout(() => finish({ unavailable: `no retained heartbeat within ${waitMs} ms (the device has not connected since the broker started, or the ACL hides it)` }), waitMs);
+    const timer = setTimeout(
+      () =>
+        finish({
+          unavailable: `no retained heartbeat within ${waitMs} ms (the device has not connected since the broker started, or the ACL hides it)`,
+        }),
+      waitMs,
+    );
     client.on("error", (err) => finish({ unavailable: err.message }));
     client.on("connect", () => client.subscribe(topic, { qos: 0 }));
     client.on("message", (_t, payload, packet) => {

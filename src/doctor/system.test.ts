@@ -53,22 +53,41 @@ describe("doctor checks on a (faked) machine", () => {
   });
 
   it("board: a Pi 4 running a Pi 5 config fails, naming the board to set", async () => {
-    const [r] = await boardCheck.run(ctx(pi5, { readFile: files({ "/proc/device-tree/compatible": "raspberrypi,4-model-b\0brcm,bcm2711\0", "/proc/device-tree/model": "Raspberry Pi 4 Model B Rev 1.4\0" }) }));
-    expect(r).toMatchObject({ status: "fail", title: "this machine is Raspberry Pi 4 Model B Rev 1.4 (raspberrypi,4-model-b); the config says raspberry-pi-5", fix: "set device.board: raspberry-pi-4 in device.yaml" });
-    const [ok] = await boardCheck.run(ctx(pi5, { readFile: files({ "/proc/device-tree/compatible": "raspberrypi,5-model-b\0brcm,bcm2712\0" }) }));
+    const [r] = await boardCheck.run(
+      ctx(pi5, {
+        readFile: files({
+          "/proc/device-tree/compatible": "raspberrypi,4-model-b\0brcm,bcm2711\0",
+          "/proc/device-tree/model": "Raspberry Pi 4 Model B Rev 1.4\0",
+        }),
+      }),
+    );
+    expect(r).toMatchObject({
+      status: "fail",
+      title: "this machine is Raspberry Pi 4 Model B Rev 1.4 (raspberrypi,4-model-b); the config says raspberry-pi-5",
+      fix: "set device.board: raspberry-pi-4 in device.yaml",
+    });
+    const [ok] = await boardCheck.run(
+      ctx(pi5, { readFile: files({ "/proc/device-tree/compatible": "raspberrypi,5-model-b\0brcm,bcm2712\0" }) }),
+    );
     expect(ok).toMatchObject({ status: "pass", title: "raspberrypi,5-model-b matches raspberry-pi-5 (raspberrypi,5-model-b)" });
     const [pc] = await boardCheck.run(ctx(pi5, {}));
     expect(pc!.status).toBe("warn");
   });
 
   it("gpio: finds the chip by label in gpiodetect's output and checks its device file", async () => {
-    const gpiodetect = { code: 0, stdout: "gpiochip0 [pinctrl-rp1] (54 lines)\ngpiochip10 [gpio-brcmstb@107d508500] (32 lines)\n", stderr: "" };
+    const gpiodetect = {
+      code: 0,
+      stdout: "gpiochip0 [pinctrl-rp1] (54 lines)\ngpiochip10 [gpio-brcmstb@107d508500] (32 lines)\n",
+      stderr: "",
+    };
     const [ok] = await gpioCheck.run(ctx(pi5, { exec: exec({ gpiodetect }) }));
     expect(ok).toMatchObject({ status: "pass", title: "gpiochip0 [pinctrl-rp1] (54 lines), /dev/gpiochip0 readable and writable" });
     const [perm] = await gpioCheck.run(ctx(pi5, { exec: exec({ gpiodetect }), writable: () => false }));
     expect(perm).toMatchObject({ status: "fail" });
     expect(perm!.fix).toMatch(/usermod -aG gpio/);
-    const [other] = await gpioCheck.run(ctx(pi5, { exec: exec({ gpiodetect: { code: 0, stdout: "gpiochip0 [pinctrl-bcm2711] (58 lines)\n", stderr: "" } }) }));
+    const [other] = await gpioCheck.run(
+      ctx(pi5, { exec: exec({ gpiodetect: { code: 0, stdout: "gpiochip0 [pinctrl-bcm2711] (58 lines)\n", stderr: "" } }) }),
+    );
     expect(other).toMatchObject({ status: "fail", title: "no GPIO chip labelled pinctrl-rp1; found gpiochip0 [pinctrl-bcm2711]" });
     const [missing] = await gpioCheck.run(ctx(pi5, {}));
     expect(missing).toMatchObject({ status: "fail", fix: "sudo apt-get install gpiod (scripts/install.sh does this)" });
@@ -96,7 +115,14 @@ describe("doctor checks on a (faked) machine", () => {
     const dir = mkdtempSync(join(tmpdir(), "roadside-doctor-"));
     const now = Date.UTC(2026, 0, 5, 7, 0, 0);
     const ob = new SqliteOutbox({ path: join(dir, "outbox.db"), now: () => now - 2 * 3600_000 });
-    ob.commit([1, 2, 3].map(() => ({ topic: "roadside/p1/traffic/l1", priority: "routine" as const, contentType: "application/senml+cbor", encode: () => new Uint8Array(100) })));
+    ob.commit(
+      [1, 2, 3].map(() => ({
+        topic: "roadside/p1/traffic/l1",
+        priority: "routine" as const,
+        contentType: "application/senml+cbor",
+        encode: () => new Uint8Array(100),
+      })),
+    );
     ob.close();
     const [r] = await outboxCheck.run(ctx(pi5, { now: () => now }, dir));
     expect(r).toMatchObject({ status: "warn", title: "3 messages waiting (300 B), oldest 120 min; next seq 4" });

@@ -44,7 +44,9 @@ export const boardCheck: DoctorCheck = {
         status: "fail",
         label: "board",
         title: `this machine is ${what} (${compatible[0] ?? "?"}); the config says ${board.id}`,
-        fix: actual ? `set device.board: ${actual.id} in ${ctx.configPath}` : `no board file matches ${compatible.join(", ")}; add one to boards/ (see docs/board.schema.json)`,
+        fix: actual
+          ? `set device.board: ${actual.id} in ${ctx.configPath}`
+          : `no board file matches ${compatible.join(", ")}; add one to boards/ (see docs/board.schema.json)`,
       },
     ];
   },
@@ -56,10 +58,22 @@ export const gpioCheck: DoctorCheck = {
   needsConfig: true,
   async run(ctx) {
     const board = ctx.loaded!.board;
-    if (board.io === "sim") return [{ status: "pass", label: "gpio", title: `simulated GPIO chip ${board.gpio.chipLabel} (${board.gpio.lines.length} usable lines)` }];
-    if (board.io !== "gpiochip") return [{ status: "skip", label: "gpio", title: `${board.name} reads its inputs through ${board.io}; the input check opens it` }];
+    if (board.io === "sim")
+      return [
+        { status: "pass", label: "gpio", title: `simulated GPIO chip ${board.gpio.chipLabel} (${board.gpio.lines.length} usable lines)` },
+      ];
+    if (board.io !== "gpiochip")
+      return [{ status: "skip", label: "gpio", title: `${board.name} reads its inputs through ${board.io}; the input check opens it` }];
     const r = await ctx.env.exec("gpiodetect", []);
-    if (r.missing) return [{ status: "fail", label: "gpio", title: "gpiodetect is not installed", fix: "sudo apt-get install gpiod (scripts/install.sh does this)" }];
+    if (r.missing)
+      return [
+        {
+          status: "fail",
+          label: "gpio",
+          title: "gpiodetect is not installed",
+          fix: "sudo apt-get install gpiod (scripts/install.sh does this)",
+        },
+      ];
     // libgpiod v1 and v2 both print: gpiochip0 [pinctrl-bcm2711] (58 lines)
     const chips = r.stdout
       .split("\n")
@@ -72,13 +86,22 @@ export const gpioCheck: DoctorCheck = {
           status: "fail",
           label: "gpio",
           title: `no GPIO chip labelled ${board.gpio.chipLabel}; found ${chips.map((m) => `${m[1]} [${m[2]}]`).join(", ") || "none"}`,
-          fix: chips.length ? `this is not a ${board.name}: set device.board to this machine's board` : "no GPIO chips visible: on a Pi, check the kernel (uname -a) and that /dev/gpiochip* exists",
+          fix: chips.length
+            ? `this is not a ${board.name}: set device.board to this machine's board`
+            : "no GPIO chips visible: on a Pi, check the kernel (uname -a) and that /dev/gpiochip* exists",
         },
       ];
     }
     const dev = `/dev/${chip[1]}`;
     if (!ctx.env.writable(dev)) {
-      return [{ status: "fail", label: "gpio", title: `${chip[1]} [${chip[2]}] found, but this user cannot open ${dev}`, fix: "add the user to group gpio (sudo usermod -aG gpio $USER, then log in again); the service's user roadside has it" }];
+      return [
+        {
+          status: "fail",
+          label: "gpio",
+          title: `${chip[1]} [${chip[2]}] found, but this user cannot open ${dev}`,
+          fix: "add the user to group gpio (sudo usermod -aG gpio $USER, then log in again); the service's user roadside has it",
+        },
+      ];
     }
     return [{ status: "pass", label: "gpio", title: `${chip[1]} [${chip[2]}] (${chip[3]} lines), ${dev} readable and writable` }];
   },
@@ -113,21 +136,66 @@ export const serialCheck: DoctorCheck = {
     return live.ports.map((p): CheckResult => withValues(judgePort(p), p));
     function judgePort(p: LiveReport["ports"][number]): CheckResult {
       const where = `${p.name} (${p.spec.path} ${p.spec.baudRate} ${p.spec.dataBits}${p.spec.parity[0]!.toUpperCase()}${p.spec.stopBits})`;
-      if (p.error) return { status: "fail", label: "serial", title: `${where}: ${p.error}`, fix: "check the cable and the sensor's power; ls -l /dev/serial/by-id/ shows what is plugged in; the user needs group dialout" };
-      if (p.bytes === 0) return { status: "fail", label: "serial", title: `${where}: opened, but no bytes in ${live.seconds} s`, fix: "check the sensor's power and its TX wire to the board's RX; some sensors only talk after a trigger" };
+      if (p.error)
+        return {
+          status: "fail",
+          label: "serial",
+          title: `${where}: ${p.error}`,
+          fix: "check the cable and the sensor's power; ls -l /dev/serial/by-id/ shows what is plugged in; the user needs group dialout",
+        };
+      if (p.bytes === 0)
+        return {
+          status: "fail",
+          label: "serial",
+          title: `${where}: opened, but no bytes in ${live.seconds} s`,
+          fix: "check the sensor's power and its TX wire to the board's RX; some sensors only talk after a trigger",
+        };
       if (p.identifiers) {
-        return { status: "pass", label: "serial", title: `${where}: ${p.bytes} bytes in ${live.seconds} s (an identifier port: doctor counts bytes and never reads them; the running device's health shows frames and errors)` };
+        return {
+          status: "pass",
+          label: "serial",
+          title: `${where}: ${p.bytes} bytes in ${live.seconds} s (an identifier port: doctor counts bytes and never reads them; the running device's health shows frames and errors)`,
+        };
       }
       const config = ctx.loaded!.config;
       const parse = SERIAL_PROBES.map((pr) => pr.forPort(p.configPath, config)).find((f) => f !== undefined);
-      if (!parse) return { status: "pass", label: "serial", title: `${where}: ${p.bytes} bytes in ${live.seconds} s (no frame check for this sensor)` };
+      if (!parse)
+        return {
+          status: "pass",
+          label: "serial",
+          title: `${where}: ${p.bytes} bytes in ${live.seconds} s (no frame check for this sensor)`,
+        };
       const r = parse(p.data);
-      if (r.frames === 0) return { status: "fail", label: "serial", title: `${where}: ${p.bytes} bytes but no valid frame`, fix: "wrong baud rate or the wrong sensor model: check baudRate and the sensor's datasheet" };
+      if (r.frames === 0)
+        return {
+          status: "fail",
+          label: "serial",
+          title: `${where}: ${p.bytes} bytes but no valid frame`,
+          fix: "wrong baud rate or the wrong sensor model: check baudRate and the sensor's datasheet",
+        };
       const status = r.bad > r.frames / 10 ? "warn" : "pass";
-      return { status, label: "serial", title: `${where}: ${r.frames} frames${r.bad ? `, ${r.bad} bad` : ""}${r.sample ? `, e.g. ${r.sample}` : ""}`, ...(status === "warn" ? { fix: "many bad frames: check the cable length, ground and baud rate" } : {}), values: { frames: r.frames, bad: r.bad } };
+      return {
+        status,
+        label: "serial",
+        title: `${where}: ${r.frames} frames${r.bad ? `, ${r.bad} bad` : ""}${r.sample ? `, e.g. ${r.sample}` : ""}`,
+        ...(status === "warn" ? { fix: "many bad frames: check the cable length, ground and baud rate" } : {}),
+        values: { frames: r.frames, bad: r.bad },
+      };
     }
     function withValues(r: CheckResult, p: LiveReport["ports"][number]): CheckResult {
-      return { ...r, values: { sensor: p.name, path: p.spec.path, baudRate: p.spec.baudRate, bytes: p.bytes, identifiers: p.identifiers, error: p.error ?? null, seconds: live.seconds, ...r.values } };
+      return {
+        ...r,
+        values: {
+          sensor: p.name,
+          path: p.spec.path,
+          baudRate: p.spec.baudRate,
+          bytes: p.bytes,
+          identifiers: p.identifiers,
+          error: p.error ?? null,
+          seconds: live.seconds,
+          ...r.values,
+        },
+      };
     }
   },
 };
@@ -140,8 +208,12 @@ export const clockCheck: DoctorCheck = {
     const r = await ctx.env.exec("timedatectl", ["show", "-p", "NTPSynchronized", "--value"]);
     const answer = r.stdout.trim();
     const flag = existsSync("/run/systemd/timesync/synchronized");
-    const values = { synchronised: answer === "yes" || flag ? true : answer === "no" ? false : null, time: new Date(ctx.env.now()).toISOString() };
-    if (answer === "yes" || flag) return [{ status: "pass", label: "clock", title: `synchronised (NTP); ${new Date(ctx.env.now()).toISOString()}`, values }];
+    const values = {
+      synchronised: answer === "yes" || flag ? true : answer === "no" ? false : null,
+      time: new Date(ctx.env.now()).toISOString(),
+    };
+    if (answer === "yes" || flag)
+      return [{ status: "pass", label: "clock", title: `synchronised (NTP); ${new Date(ctx.env.now()).toISOString()}`, values }];
     if (answer === "no") {
       return [
         {
@@ -153,7 +225,15 @@ export const clockCheck: DoctorCheck = {
         },
       ];
     }
-    return [{ status: "warn", label: "clock", title: `cannot tell whether the clock is synchronised (timedatectl: ${(r.stderr.trim().split("\n")[0] ?? "") || "no answer"})`, fix: "on the device: timedatectl status should say System clock synchronized: yes", values }];
+    return [
+      {
+        status: "warn",
+        label: "clock",
+        title: `cannot tell whether the clock is synchronised (timedatectl: ${(r.stderr.trim().split("\n")[0] ?? "") || "no answer"})`,
+        fix: "on the device: timedatectl status should say System clock synchronized: yes",
+        values,
+      },
+    ];
   },
 };
 
@@ -170,14 +250,31 @@ export const diskCheck: DoctorCheck = {
     while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
     const note = probe === dir ? dir : `${dir} (not created yet; checked ${probe})`;
     if (!ctx.env.writable(probe)) {
-      return [{ status: "fail", label: "disk", title: `${note} is not writable by this user`, fix: "the service's StateDirectory= gives user roadside /var/lib/roadside; by hand: pass --state-dir to a folder you own" }];
+      return [
+        {
+          status: "fail",
+          label: "disk",
+          title: `${note} is not writable by this user`,
+          fix: "the service's StateDirectory= gives user roadside /var/lib/roadside; by hand: pass --state-dir to a folder you own",
+        },
+      ];
     }
     const { freeBytes, totalBytes } = ctx.env.diskSpace(probe);
     const pct = totalBytes > 0 ? (100 * freeBytes) / totalBytes : 0;
     const title = `${note}: ${bytes(freeBytes)} free (${pct.toFixed(0)} %)`;
     const values = { path: probe, freeBytes, totalBytes, freePercent: Math.round(pct) };
-    if (freeBytes < MIN_FREE) return [{ status: "fail", label: "disk", title, fix: "free space (sudo journalctl --vacuum-size=50M, apt-get clean) or use a larger SD card: the outbox needs room for outages", values }];
-    if (freeBytes < LOW_FREE || pct < 10) return [{ status: "warn", label: "disk", title, fix: "little room for a long broker outage: free some space", values }];
+    if (freeBytes < MIN_FREE)
+      return [
+        {
+          status: "fail",
+          label: "disk",
+          title,
+          fix: "free space (sudo journalctl --vacuum-size=50M, apt-get clean) or use a larger SD card: the outbox needs room for outages",
+          values,
+        },
+      ];
+    if (freeBytes < LOW_FREE || pct < 10)
+      return [{ status: "warn", label: "disk", title, fix: "little room for a long broker outage: free some space", values }];
     return [{ status: "pass", label: "disk", title, values }];
   },
 };
@@ -188,11 +285,16 @@ export const outboxCheck: DoctorCheck = {
   needsConfig: true,
   async run(ctx) {
     const file = join(ctx.options.stateDir, "outbox.db");
-    if (!existsSync(file)) return [{ status: "pass", label: "outbox", title: `none yet in ${ctx.options.stateDir} (made on the first run)` }];
+    if (!existsSync(file))
+      return [{ status: "pass", label: "outbox", title: `none yet in ${ctx.options.stateDir} (made on the first run)` }];
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { readonly: true, fileMustExist: true });
-      const row = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox").get() as { n: number; b: number; o: number | null };
+      const row = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS b, MIN(created_ms) AS o FROM outbox").get() as {
+        n: number;
+        b: number;
+        o: number | null;
+      };
       let next: number | undefined;
       try {
         next = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number | undefined;
@@ -200,14 +302,38 @@ export const outboxCheck: DoctorCheck = {
         next = undefined;
       }
       const seq = next !== undefined ? `; next seq ${next}` : "";
-      if (row.n === 0) return [{ status: "pass", label: "outbox", title: `empty${seq} (${file})`, values: { file, messages: 0, bytes: 0, oldestAgeS: null, nextSeq: next ?? null } }];
+      if (row.n === 0)
+        return [
+          {
+            status: "pass",
+            label: "outbox",
+            title: `empty${seq} (${file})`,
+            values: { file, messages: 0, bytes: 0, oldestAgeS: null, nextSeq: next ?? null },
+          },
+        ];
       const ageS = row.o !== null ? (ctx.env.now() - row.o) / 1000 : 0;
       const title = `${row.n} message${row.n === 1 ? "" : "s"} waiting (${bytes(row.b)}), oldest ${Math.round(ageS / 60)} min${seq}`;
       const values = { file, messages: row.n, bytes: row.b, oldestAgeS: Math.round(ageS), nextSeq: next ?? null };
-      if (ageS > 3600) return [{ status: "warn", label: "outbox", title, fix: "the broker has not taken them for over an hour: see the broker check; they are kept and sent when it is back", values }];
+      if (ageS > 3600)
+        return [
+          {
+            status: "warn",
+            label: "outbox",
+            title,
+            fix: "the broker has not taken them for over an hour: see the broker check; they are kept and sent when it is back",
+            values,
+          },
+        ];
       return [{ status: "pass", label: "outbox", title, values }];
     } catch (err) {
-      return [{ status: "warn", label: "outbox", title: `cannot read ${file}: ${(err as Error).message}`, fix: "if it persists, stop the service and check the file with sqlite3; never delete it while messages wait" }];
+      return [
+        {
+          status: "warn",
+          label: "outbox",
+          title: `cannot read ${file}: ${(err as Error).message}`,
+          fix: "if it persists, stop the service and check the file with sqlite3; never delete it while messages wait",
+        },
+      ];
     } finally {
       db?.close();
     }

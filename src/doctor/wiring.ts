@@ -39,15 +39,31 @@ function judgeInput(s: InputStat, role: InputRole, live: LiveReport): CheckResul
   };
   const wholeWatch = s.edges === 0 && s.level === 1;
   if (role.stuckAfterS !== undefined && s.longestActiveS >= role.stuckAfterS) {
-    const held = wholeWatch ? `held active for all ${secs}, no edges` : `held active (${role.activeMeans}) for ${s.longestActiveS.toFixed(1)} s, longer than the ${role.stuckAfterS} s bound; ${s.edges} edge${s.edges === 1 ? "" : "s"} in ${secs}; ${now}`;
-    return { status: "fail", label: "input", title: `${label}: ${held}`, detail: [`bound: ${role.boundWhy}`], fix: role.stuck(where(s), s.name), values };
+    const held = wholeWatch
+      ? `held active for all ${secs}, no edges`
+      : `held active (${role.activeMeans}) for ${s.longestActiveS.toFixed(1)} s, longer than the ${role.stuckAfterS} s bound; ${s.edges} edge${s.edges === 1 ? "" : "s"} in ${secs}; ${now}`;
+    return {
+      status: "fail",
+      label: "input",
+      title: `${label}: ${held}`,
+      detail: [`bound: ${role.boundWhy}`],
+      fix: role.stuck(where(s), s.name),
+      values,
+    };
   }
   if (wholeWatch) {
     // a switch may legitimately be active (a cover lifted for the visit): say so, do not fail
     const status = role.stuckAfterS === undefined || role.kind === "tilt" || role.kind === "lid" ? "warn" : "fail";
-    return { status, label: "input", title: `${label}: held active (${role.activeMeans}) for all ${secs}, no edges`, fix: role.stuck(where(s), s.name), values };
+    return {
+      status,
+      label: "input",
+      title: `${label}: held active (${role.activeMeans}) for all ${secs}, no edges`,
+      fix: role.stuck(where(s), s.name),
+      values,
+    };
   }
-  if (s.edges === 0) return { status: "warn", label: "input", title: `${label}: no edges in ${secs}; ${now}`, fix: role.noEdges(where(s)), values };
+  if (s.edges === 0)
+    return { status: "warn", label: "input", title: `${label}: no edges in ${secs}; ${now}`, fix: role.noEdges(where(s)), values };
   if ((role.kind === "loop" || role.kind === "pulse-loop") && (s.rising * 30) / live.seconds >= CHATTER_PER_30S && live.seconds >= 10) {
     return {
       status: "fail",
@@ -66,7 +82,16 @@ function judgeTrap(detector: string, up: InputStat, down: InputStat, live: LiveR
   const secs = `${live.seconds} s${live.time === "virtual" ? " (simulated)" : ""}`;
   const tolerance = trapTolerance(Math.max(up.rising, down.rising));
   const diff = Math.abs(up.rising - down.rising);
-  const values = { detector, upstream: up.name, downstream: down.name, upstreamVehicles: up.rising, downstreamVehicles: down.rising, difference: diff, tolerance, seconds: live.seconds };
+  const values = {
+    detector,
+    upstream: up.name,
+    downstream: down.name,
+    upstreamVehicles: up.rising,
+    downstreamVehicles: down.rising,
+    difference: diff,
+    tolerance,
+    seconds: live.seconds,
+  };
   const counts = `${up.name} counted ${up.rising}, ${down.name} ${down.rising} vehicle${down.rising === 1 ? "" : "s"} in ${secs}`;
   if (diff > tolerance) {
     const low = up.rising < down.rising ? up : down;
@@ -95,7 +120,15 @@ export const inputsCheck: DoctorCheck = {
           : code === "ENOTSUP"
             ? "this version of roadside cannot read this board's inputs: update it (scripts/install.sh)"
             : "check that gpiod is installed (gpiomon --help) and that this user is in group gpio";
-      return [{ status: "fail", label: "inputs", title: `cannot open the inputs: ${live.inputsError}`, fix, values: { error: live.inputsError, code: code ?? null } }];
+      return [
+        {
+          status: "fail",
+          label: "inputs",
+          title: `cannot open the inputs: ${live.inputsError}`,
+          fix,
+          values: { error: live.inputsError, code: code ?? null },
+        },
+      ];
     }
     if (live.inputs.length === 0) return [{ status: "skip", label: "inputs", title: "no inputs configured" }];
     const config = ctx.loaded!.config;

@@ -19,7 +19,11 @@ export function createBinAccessFeature(opts: IdentifierFeatureOptions = {}): Fea
     const readers = entries.map(([name, rd]) => {
       const windowS = rd.window ?? ids.window;
       const holder: { parser?: Rdm6300Parser } = {};
-      const gate = new TagGate({ ...gateOptions(ctx, name, opts), repeatS: rd.repeat, diagnostics: () => [{ n: "errors", u: "count", v: holder.parser?.takeErrors() ?? 0 }] });
+      const gate = new TagGate({
+        ...gateOptions(ctx, name, opts),
+        repeatS: rd.repeat,
+        diagnostics: () => [{ n: "errors", u: "count", v: holder.parser?.takeErrors() ?? 0 }],
+      });
       const parser = new Rdm6300Parser({ sink: gate });
       holder.parser = parser;
       ctx.windows(windowS).add(gate);
@@ -35,7 +39,9 @@ export function createBinAccessFeature(opts: IdentifierFeatureOptions = {}): Fea
       }));
       return { name, windowS, port };
     });
-    return identifierFeature("bin-access", readers, (r) => readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS, noiseNotes(ids.noise)));
+    return identifierFeature("bin-access", readers, (r) =>
+      readerManifest(ctx.topics.stream("presence", r.name), r.name, r.windowS, noiseNotes(ids.noise)),
+    );
   };
 }
 
@@ -52,9 +58,17 @@ function readerManifest(topic: string, name: string, windowS: number, noise: Ret
       `How many times residents opened the access-controlled bin ${name} with their card, and how many different cards were used, every ${w}. ` +
       `Card numbers are turned into one-way codes with a secret key that is destroyed every ${w}; no card number is kept, logged or sent, and nobody can tell whether the same card was used in two different windows. Small counts are hidden.`,
     measures: [
-      { n: "deposits", u: "count", description: `card presentations in the window (a card held at the reader counts once); ${noise.atLeast}` },
+      {
+        n: "deposits",
+        u: "count",
+        description: `card presentations in the window (a card held at the reader counts once); ${noise.atLeast}`,
+      },
       { n: "users", u: "count", description: `different cards used in the window; ${noise.once}` },
-      { n: "errors", u: "count", description: "unreadable card frames in the window (bad checksum or broken frame); not derived from identifiers, no noise" },
+      {
+        n: "errors",
+        u: "count",
+        description: "unreadable card frames in the window (bad checksum or broken frame); not derived from identifiers, no noise",
+      },
     ],
   };
 }

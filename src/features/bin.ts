@@ -47,7 +47,8 @@ class Bin {
   ) {
     const stale = cfg.staleAfter ?? cfg.measureEvery * 3;
     this.distance = new SerialRangeSource(ctx, name, cfg.distance, stale, () => this.looking(), "distance", MIN_FRAMES);
-    if (cfg.temperature) this.temp = new AdcSource(ctx, name, cfg.temperature.adc, tmp36Celsius, Math.max(60, cfg.temperature.every * 6), "temperature");
+    if (cfg.temperature)
+      this.temp = new AdcSource(ctx, name, cfg.temperature.adc, tmp36Celsius, Math.max(60, cfg.temperature.every * 6), "temperature");
     this.agg = new BinAggregator({
       bin: name,
       clock: ctx.clock,
@@ -114,7 +115,9 @@ class Bin {
     if (this.temp && this.cfg.temperature) {
       try {
         await this.temp.start();
-        this.every(this.cfg.temperature.every * NS_PER_S, () => this.temp!.take((c, tNs) => !Number.isNaN(c) && this.agg.temperature(c, tNs)));
+        this.every(this.cfg.temperature.every * NS_PER_S, () =>
+          this.temp!.take((c, tNs) => !Number.isNaN(c) && this.agg.temperature(c, tNs)),
+        );
       } catch (err) {
         this.ctx.logger.error(`${(err as Error).message}; fire detection is off for bin ${this.name}`, { sensor: this.name });
       }
@@ -168,7 +171,13 @@ class Bin {
         h.timer = undefined;
         h.alarmed = true;
         this.agg.setOutOfPosition(true, tNs);
-        this.ctx.alarm({ source: this.name, kind: "tilt", state: "start", tNs, message: `bin ${this.name} is not upright (knocked over?)` });
+        this.ctx.alarm({
+          source: this.name,
+          kind: "tilt",
+          state: "start",
+          tNs,
+          message: `bin ${this.name} is not upright (knocked over?)`,
+        });
       });
       return;
     }

@@ -43,7 +43,11 @@ export function serialSpec(ctx: FeatureContext, name: string, port: IdentifiersC
 }
 
 /** The feature of a set of identifier sensors: opens and closes their ports, describes their streams. */
-export function identifierFeature<S extends { port: IdentifierPort }>(name: string, sensors: S[], describe: (s: S) => ManifestStream): Feature {
+export function identifierFeature<S extends { port: IdentifierPort }>(
+  name: string,
+  sensors: S[],
+  describe: (s: S) => ManifestStream,
+): Feature {
   return {
     name,
     async start() {
@@ -128,7 +132,10 @@ export class IdentifierPort {
     } catch (err) {
       this.state = "missing";
       const waitS = Math.min(RETRY_MAX_S, RETRY_MIN_S * 2 ** this.attempt++);
-      this.ctx.logger.error(`${(err as Error).message}; ${this.what} ${this.spec.name} counts nothing until it opens (retry in ${waitS}s)`, { sensor: this.spec.name });
+      this.ctx.logger.error(
+        `${(err as Error).message}; ${this.what} ${this.spec.name} counts nothing until it opens (retry in ${waitS}s)`,
+        { sensor: this.spec.name },
+      );
       if (this.stopped) return;
       this.retry = this.ctx.clock.setTimer(this.ctx.clock.monoNs() + waitS * NS_PER_S, () => {
         this.retry = undefined;

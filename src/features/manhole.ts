@@ -55,7 +55,8 @@ class Manhole {
     // after the aggregator has rotated: the readings before the boundary make the closing window's
     // last sample, so no sample is ever stamped in a window already published
     ctx.windows(windowS).add({
-      rotate: (_closing, opening) => this.source.cut?.(opening.startNs, (mm, tNs) => this.sampled(mm, tNs, this.interval(), opening.startNs)),
+      rotate: (_closing, opening) =>
+        this.source.cut?.(opening.startNs, (mm, tNs) => this.sampled(mm, tNs, this.interval(), opening.startNs)),
       finalize: () => {},
     });
     if (cfg.cover) {
@@ -119,7 +120,8 @@ class Manhole {
     this.agg.sample(depth, tNs, intervalS, weightS);
     // adaptive sampling: fast near or in overflow and while the level climbs quickly
     const sp = this.cfg.sampling;
-    const risePerMin = Number.isNaN(this.prevDepth) || tNs <= this.prevNs ? 0 : ((depth - this.prevDepth) * 60 * NS_PER_S) / (tNs - this.prevNs);
+    const risePerMin =
+      Number.isNaN(this.prevDepth) || tNs <= this.prevNs ? 0 : ((depth - this.prevDepth) * 60 * NS_PER_S) / (tNs - this.prevNs);
     this.prevDepth = depth;
     this.prevNs = tNs;
     const near = depth >= sp.fastAboveShare * this.cfg.overflowHeightMm || this.agg.state !== "normal";
@@ -155,7 +157,10 @@ class Manhole {
   manifest(): ManifestStream[] {
     const { topics } = this.ctx;
     const m = this.cfg;
-    const how = m.sensor.type === "maxbotix" ? `a ${m.sensor.model.toUpperCase()} ultrasonic sensor ${m.mountHeightMm} mm above the invert` : "a 4–20 mA level transducer";
+    const how =
+      m.sensor.type === "maxbotix"
+        ? `a ${m.sensor.model.toUpperCase()} ultrasonic sensor ${m.mountHeightMm} mm above the invert`
+        : "a 4–20 mA level transducer";
     return [
       {
         topic: topics.stream("level", this.name),
@@ -164,7 +169,11 @@ class Manhole {
         windowS: this.windowS,
         description: `Water depth in manhole ${this.name} from ${how}; overflow at ${m.overflowHeightMm} mm, spills counted by the UK 12/24 rule.`,
         measures: [
-          { n: "samples", u: "count", description: "depth samples in the window (each the median of the sensor's readings in its sampling interval)" },
+          {
+            n: "samples",
+            u: "count",
+            description: "depth samples in the window (each the median of the sensor's readings in its sampling interval)",
+          },
           { n: "depthMin", u: "m", description: "lowest depth above the invert" },
           { n: "depthMean", u: "m", description: "time-weighted mean depth" },
           { n: "depthMax", u: "m", description: "highest depth" },
@@ -181,7 +190,8 @@ class Manhole {
         topic: topics.alarm(this.name),
         kind: "alarm",
         name: this.name,
-        description: "Events of this manhole: high-level, spill (start/end with duration and peak), spill-sequence (end, 12/24 count), cover-open, sensor-fault.",
+        description:
+          "Events of this manhole: high-level, spill (start/end with duration and peak), spill-sequence (end, 12/24 count), cover-open, sensor-fault.",
         measures: [
           { n: "depth", u: "m", description: "depth at the event" },
           { n: "duration", u: "s", description: "how long the condition lasted (end events)" },

@@ -19,7 +19,10 @@ export function createPresenceFeature(opts: IdentifierFeatureOptions = {}): Feat
     const scanners = entries.map(([name, sc]) => {
       const windowS = sc.window ?? ids.window;
       const holder: { parser?: ProbeScannerParser } = {};
-      const gate = new ProbeGate({ ...gateOptions(ctx, name, opts), diagnostics: () => [{ n: "errors", u: "count", v: holder.parser?.takeErrors() ?? 0 }] });
+      const gate = new ProbeGate({
+        ...gateOptions(ctx, name, opts),
+        diagnostics: () => [{ n: "errors", u: "count", v: holder.parser?.takeErrors() ?? 0 }],
+      });
       const parser = new ProbeScannerParser({ sink: gate, ...(sc.minRssi !== undefined ? { minRssiDbm: sc.minRssi } : {}) });
       holder.parser = parser;
       ctx.windows(windowS).add(gate);
@@ -37,13 +40,21 @@ export function createPresenceFeature(opts: IdentifierFeatureOptions = {}): Feat
       }));
       return { name, sc, windowS, port };
     });
-    return identifierFeature("presence", scanners, (s) => scannerManifest(ctx.topics.stream("presence", s.name), s.name, s.windowS, s.sc.minRssi, noiseNotes(ids.noise)));
+    return identifierFeature("presence", scanners, (s) =>
+      scannerManifest(ctx.topics.stream("presence", s.name), s.name, s.windowS, s.sc.minRssi, noiseNotes(ids.noise)),
+    );
   };
 }
 
 export const presenceFeature: FeatureFactory = createPresenceFeature();
 
-function scannerManifest(topic: string, name: string, windowS: number, minRssi: number | undefined, noise: ReturnType<typeof noiseNotes>): ManifestStream {
+function scannerManifest(
+  topic: string,
+  name: string,
+  windowS: number,
+  minRssi: number | undefined,
+  noise: ReturnType<typeof noiseNotes>,
+): ManifestStream {
   const w = formatDuration(windowS);
   return {
     topic,
@@ -55,13 +66,30 @@ function scannerManifest(topic: string, name: string, windowS: number, minRssi: 
       `A device's address is turned into a one-way code with a secret key the moment it arrives; the key is random, exists only in the device's memory, and is destroyed and replaced every ${w}, so nobody — not even the operator — can tell whether a device seen now is the one seen ${w} ago. Only counts leave the device, and small counts are hidden.` +
       (minRssi !== undefined ? ` Only devices received at ${minRssi} dBm or stronger are counted.` : ""),
     measures: [
-      { n: "wifi.devices", u: "count", description: `different Wi-Fi addresses seen in the window (a phone that changes its address counts again); ${noise.sum2}` },
+      {
+        n: "wifi.devices",
+        u: "count",
+        description: `different Wi-Fi addresses seen in the window (a phone that changes its address counts again); ${noise.sum2}`,
+      },
       { n: "wifi.sightings", u: "count", description: `Wi-Fi probe requests received in the window; ${noise.atLeast}` },
-      { n: "wifi.random", u: "/", description: `share of the Wi-Fi addresses that were randomised (locally administered) by the phone; ${noise.ratio}` },
-      { n: "ble.devices", u: "count", description: `different Bluetooth LE addresses seen in the window (private addresses change about every 15 minutes); ${noise.sum2}` },
+      {
+        n: "wifi.random",
+        u: "/",
+        description: `share of the Wi-Fi addresses that were randomised (locally administered) by the phone; ${noise.ratio}`,
+      },
+      {
+        n: "ble.devices",
+        u: "count",
+        description: `different Bluetooth LE addresses seen in the window (private addresses change about every 15 minutes); ${noise.sum2}`,
+      },
       { n: "ble.sightings", u: "count", description: `Bluetooth LE advertisements reported in the window; ${noise.atLeast}` },
       { n: "ble.random", u: "/", description: `share of the Bluetooth addresses that were random (private) addresses; ${noise.ratio}` },
-      { n: "errors", u: "count", description: "malformed scanner lines in the window (wiring, baud rate or firmware trouble); not derived from identifiers, no noise" },
+      {
+        n: "errors",
+        u: "count",
+        description:
+          "malformed scanner lines in the window (wiring, baud rate or firmware trouble); not derived from identifiers, no noise",
+      },
       { n: "distinct", description: "exact (counted exactly) or hll (estimated with HyperLogLog, see rse); no noise" },
     ],
   };

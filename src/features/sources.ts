@@ -201,7 +201,10 @@ export class AdcSource implements SampleSource {
   }
 
   async start(): Promise<void> {
-    if (!this.adc) throw new Error(`sensor ${this.name}: board ${this.ctx.loaded.board.id} has neither an I²C bus nor a johnny-five IO plugin, so the ADS1115 at 0x${this.cfg.address.toString(16)} cannot be read; use a Raspberry Pi (I²C on /dev/i2c-1), a Firmata board or the simulator`);
+    if (!this.adc)
+      throw new Error(
+        `sensor ${this.name}: board ${this.ctx.loaded.board.id} has neither an I²C bus nor a johnny-five IO plugin, so the ADS1115 at 0x${this.cfg.address.toString(16)} cannot be read; use a Raspberry Pi (I²C on /dev/i2c-1), a Firmata board or the simulator`,
+      );
     this.monitor.start();
   }
 

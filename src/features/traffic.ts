@@ -43,11 +43,26 @@ export function trafficManifestMeasures(det: LoopDetectorConfig): ManifestStream
   const trap = presence && det.loops.length === 2;
   const u = det.speedUnit;
   const m: ManifestStream["measures"] = [
-    { n: "volume", u: "count", description: "vehicles whose front reached the detector in the window (the upstream loop, or the downstream one for a vehicle the upstream loop missed)" },
+    {
+      n: "volume",
+      u: "count",
+      description:
+        "vehicles whose front reached the detector in the window (the upstream loop, or the downstream one for a vehicle the upstream loop missed)",
+    },
     { n: "flow", u: "1/s", description: "volume per second of the time the detector could count (×3600 for veh/h)" },
   ];
-  if (presence) m.push({ n: "occupancy", u: "/", description: "share of the window the loop was occupied (0–1), on-time clipped to the window, faults left out" });
-  if (trap) m.push({ n: "occupancy.loop", description: "\"downstream\" when occupancy, headways and gaps came from the downstream loop because the upstream one was in fault or held for more of the window" });
+  if (presence)
+    m.push({
+      n: "occupancy",
+      u: "/",
+      description: "share of the window the loop was occupied (0–1), on-time clipped to the window, faults left out",
+    });
+  if (trap)
+    m.push({
+      n: "occupancy.loop",
+      description:
+        '"downstream" when occupancy, headways and gaps came from the downstream loop because the upstream one was in fault or held for more of the window',
+    });
   if (trap) {
     m.push(
       { n: "speed.n", u: "count", description: "vehicles with a valid speed (IRIS rules)" },
@@ -55,29 +70,67 @@ export function trafficManifestMeasures(det: LoopDetectorConfig): ManifestStream
       { n: "speed.sms", u, description: "space-mean speed: harmonic mean of the vehicles' speeds" },
       { n: "speed.p85", u, description: "85th-percentile speed (linear interpolation, as Excel PERCENTILE.INC)" },
       { n: "length.mean", u: "m", description: "mean vehicle length" },
-      ...det.lengthClasses.map((c) => ({ n: `class.${c.name}`, u: "count", description: `vehicles shorter than ${c.maxM.toFixed(2)} m in the ${c.name} length class` })),
+      ...det.lengthClasses.map((c) => ({
+        n: `class.${c.name}`,
+        u: "count",
+        description: `vehicles shorter than ${c.maxM.toFixed(2)} m in the ${c.name} length class`,
+      })),
       { n: "wrongway", u: "count", description: "vehicles that crossed the trap the wrong way (also alarmed)" },
     );
   } else if (presence) {
-    m.push({ n: "speed.est", u, description: `speed estimated from flow and occupancy with an effective vehicle length of ${det.gFactorM.toFixed(2)} m (g-factor); left out when the density is too low` });
+    m.push({
+      n: "speed.est",
+      u,
+      description: `speed estimated from flow and occupancy with an effective vehicle length of ${det.gFactorM.toFixed(2)} m (g-factor); left out when the density is too low`,
+    });
   }
-  m.push({ n: "headway.mean", u: "s", description: "mean time between successive vehicles' fronts" }, { n: "headway.min", u: "s", description: "shortest headway" });
-  if (presence) m.push({ n: "gap.mean", u: "s", description: "mean time from one vehicle's rear to the next one's front" }, { n: "gap.min", u: "s", description: "shortest gap" });
   m.push(
-    { n: "quality.observed", u: "/", description: "share of the window during which the detector could count (device running, a loop healthy)" },
+    { n: "headway.mean", u: "s", description: "mean time between successive vehicles' fronts" },
+    { n: "headway.min", u: "s", description: "shortest headway" },
+  );
+  if (presence)
+    m.push(
+      { n: "gap.mean", u: "s", description: "mean time from one vehicle's rear to the next one's front" },
+      { n: "gap.min", u: "s", description: "shortest gap" },
+    );
+  m.push(
+    {
+      n: "quality.observed",
+      u: "/",
+      description: "share of the window during which the detector could count (device running, a loop healthy)",
+    },
     { n: "quality.faults", u: "count", description: "inputs of this detector in fault during the window" },
   );
-  if (presence) m.push({ n: "quality.excluded", u: "s", description: "time left out of the occupancy (loop in fault, or a presence held too long to be a vehicle)" });
+  if (presence)
+    m.push({
+      n: "quality.excluded",
+      u: "s",
+      description: "time left out of the occupancy (loop in fault, or a presence held too long to be a vehicle)",
+    });
   m.push(
     { n: "quality.glitches", u: "count", description: "pulses shorter than the glitch filter, rejected (contact bounce, noise)" },
     { n: "quality.dropped", u: "count", description: "edges known lost before the driver" },
   );
-  if (det.loops.length === 2) m.push({ n: "quality.unpaired", u: "count", description: "vehicles seen by one loop of the trap only (lane change between the loops, or a missed detection)" });
+  if (det.loops.length === 2)
+    m.push({
+      n: "quality.unpaired",
+      u: "count",
+      description: "vehicles seen by one loop of the trap only (lane change between the loops, or a missed detection)",
+    });
   if (trap) {
     m.push(
-      { n: "quality.latencyDiff", u: "s", description: "estimated latency of the downstream loop's card minus the upstream one's, beyond the configured inputs.*.latencyMs, from the traffic so far (left out until 30 cars)" },
+      {
+        n: "quality.latencyDiff",
+        u: "s",
+        description:
+          "estimated latency of the downstream loop's card minus the upstream one's, beyond the configured inputs.*.latencyMs, from the traffic so far (left out until 30 cars)",
+      },
       { n: "quality.latencySe", u: "s", description: "standard error of quality.latencyDiff" },
-      { n: "quality.latencyApplied", u: "s", description: `latency correction applied automatically to the downstream loop (calibration: ${det.calibration}; 0 unless auto)` },
+      {
+        n: "quality.latencyApplied",
+        u: "s",
+        description: `latency correction applied automatically to the downstream loop (calibration: ${det.calibration}; 0 unless auto)`,
+      },
     );
   }
   return m;

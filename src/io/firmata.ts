@@ -14,7 +14,11 @@ export function firmataPort(loaded: LoadedConfig): { path: string; baudRate: num
   const cfg = loaded.config.io?.firmata;
   const ref = cfg?.port ?? "firmata";
   const path = resolveSerialPath(loaded.board, ref);
-  if (!path) throw new IoError("ENOENT", `board ${loaded.board.id} talks Firmata over a USB serial port: set io.firmata.port (e.g. /dev/ttyACM0 or /dev/serial/by-id/…)`);
+  if (!path)
+    throw new IoError(
+      "ENOENT",
+      `board ${loaded.board.id} talks Firmata over a USB serial port: set io.firmata.port (e.g. /dev/ttyACM0 or /dev/serial/by-id/…)`,
+    );
   return { path, baudRate: cfg?.baudRate ?? FIRMATA_BAUD };
 }
 
@@ -59,7 +63,13 @@ export class FirmataBoard {
     await new Promise<void>((resolve, reject) =>
       stream.open((err) =>
         err
-          ? reject(new IoError(/no such file|ENOENT|cannot open/i.test(err.message) ? "ENOENT" : "EIO", `Firmata board on ${path}: ${err.message}; check the USB cable and \`ls /dev/serial/by-id/\``, { cause: err }))
+          ? reject(
+              new IoError(
+                /no such file|ENOENT|cannot open/i.test(err.message) ? "ENOENT" : "EIO",
+                `Firmata board on ${path}: ${err.message}; check the USB cable and \`ls /dev/serial/by-id/\``,
+                { cause: err },
+              ),
+            )
           : resolve(),
       ),
     );
@@ -68,7 +78,12 @@ export class FirmataBoard {
     // see: hand the plugin over only once its handshake is complete
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new IoError("ETIMEDOUT", `Firmata board on ${path}: no Firmata handshake within ${this.opts.readyTimeoutMs ?? 15_000} ms; is StandardFirmata uploaded, at ${baudRate} baud?`));
+        reject(
+          new IoError(
+            "ETIMEDOUT",
+            `Firmata board on ${path}: no Firmata handshake within ${this.opts.readyTimeoutMs ?? 15_000} ms; is StandardFirmata uploaded, at ${baudRate} baud?`,
+          ),
+        );
         stream.close(() => {});
       }, this.opts.readyTimeoutMs ?? 15_000);
       plugin.once("ready", () => {

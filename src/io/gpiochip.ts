@@ -6,7 +6,18 @@ import type { Logger } from "../log/logger.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, TimestampSource } from "./contract.js";
 import { IoError } from "./contract.js";
 import type { ChipInfo, GpiodCommands, GpiodVersion, LineGroup } from "./gpiod-tools.js";
-import { explainToolError, GPIOD_COMMANDS, gpiogetArgs, gpiomonArgs, groupLines, INSTALL_HINT, parseGpiodetect, parseGpiodVersion, parseGpioget, runTool } from "./gpiod-tools.js";
+import {
+  explainToolError,
+  GPIOD_COMMANDS,
+  gpiogetArgs,
+  gpiomonArgs,
+  groupLines,
+  INSTALL_HINT,
+  parseGpiodetect,
+  parseGpiodVersion,
+  parseGpioget,
+  runTool,
+} from "./gpiod-tools.js";
 import type { GpiomonEvent } from "./gpiomon-parse.js";
 import { LineSplitter, parseGpiomonLine } from "./gpiomon-parse.js";
 
@@ -110,13 +121,24 @@ export class GpioChipInputs implements DigitalInputs {
       for (let i = 0; i < specs.length; i++) {
         const s = specs[i]!;
         if (s.line < 0 || s.line >= this.chip.lines) {
-          throw new IoError("BAD_LINE", `input ${s.name}: line ${s.line} does not exist on ${this.chip.name} [${this.chip.label}] (lines 0–${this.chip.lines - 1}); check the board file`, { subject: s.name });
+          throw new IoError(
+            "BAD_LINE",
+            `input ${s.name}: line ${s.line} does not exist on ${this.chip.name} [${this.chip.label}] (lines 0–${this.chip.lines - 1}); check the board file`,
+            { subject: s.name },
+          );
         }
         const other = this.byOffset[s.line]!;
-        if (other >= 0) throw new IoError("BAD_LINE", `inputs ${specs[other]!.name} and ${s.name} both use line ${s.line}; give each input its own line`, { subject: s.name });
+        if (other >= 0)
+          throw new IoError(
+            "BAD_LINE",
+            `inputs ${specs[other]!.name} and ${s.name} both use line ${s.line}; give each input its own line`,
+            { subject: s.name },
+          );
         this.byOffset[s.line] = i;
         if (s.debounceUs > 0 && this.version.major < 2) {
-          this.log.warn(`input ${s.name}: kernel debounce needs libgpiod v2 (this is ${this.version.text}); debounceUs ${s.debounceUs} is ignored and the software glitch filter does the job`);
+          this.log.warn(
+            `input ${s.name}: kernel debounce needs libgpiod v2 (this is ${this.version.text}); debounceUs ${s.debounceUs} is ignored and the software glitch filter does the job`,
+          );
         }
       }
       const groups = groupLines(specs, this.version);
@@ -162,7 +184,9 @@ export class GpioChipInputs implements DigitalInputs {
     if (kind === "blank") return;
     this.badLines++;
     if (this.badLines === 1 || this.badLines % 1000 === 0) {
-      this.log.warn(`gpiomon (lines ${h.group.offsets.join(", ")}) printed a line that is not an edge (${this.badLines} so far): ${JSON.stringify(line.slice(0, 80))}`);
+      this.log.warn(
+        `gpiomon (lines ${h.group.offsets.join(", ")}) printed a line that is not an edge (${this.badLines} so far): ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
   }
 
@@ -190,7 +214,9 @@ export class GpioChipInputs implements DigitalInputs {
     if (e.sec < REALTIME_SEC) return e.sec * 1e9 + e.nsec;
     if (!this.warnedRealtime) {
       this.warnedRealtime = true;
-      this.log.warn("gpiomon stamps edges with the wall clock (CLOCK_REALTIME; kernel before 5.7?): edges are mapped to the monotonic clock, and an NTP step will shift them. Update the kernel for monotonic stamps.");
+      this.log.warn(
+        "gpiomon stamps edges with the wall clock (CLOCK_REALTIME; kernel before 5.7?): edges are mapped to the monotonic clock, and an NTP step will shift them. Update the kernel for monotonic stamps.",
+      );
     }
     return this.opts.clock.toMonoNs(e.sec * 1000 + e.nsec / NS_PER_MS);
   }
@@ -204,7 +230,11 @@ export class GpioChipInputs implements DigitalInputs {
   private async detectVersion(): Promise<GpiodVersion> {
     const r = await runTool(this.cmds.gpiomon, ["--version"], { env: this.env(), timeoutMs: this.opts.toolTimeoutMs ?? 5000 });
     const v = parseGpiodVersion(r.stdout);
-    if (!v) throw new IoError("EIO", `cannot tell the libgpiod version from \`${this.cmds.gpiomon} --version\` (${JSON.stringify(r.stdout.slice(0, 80))}); ${INSTALL_HINT}`);
+    if (!v)
+      throw new IoError(
+        "EIO",
+        `cannot tell the libgpiod version from \`${this.cmds.gpiomon} --version\` (${JSON.stringify(r.stdout.slice(0, 80))}); ${INSTALL_HINT}`,
+      );
     return v;
   }
 
@@ -216,21 +246,34 @@ export class GpioChipInputs implements DigitalInputs {
     const seen = chips.map((c) => `${c.name} [${c.label}]`).join(", ");
     if (chips.length === 0) {
       const why = r.stderr.trim() ? ` (${r.stderr.trim().split("\n")[0]})` : "";
-      throw new IoError("ENODEV", `no GPIO chips found${why}; this needs a Linux board with /dev/gpiochip* readable by this user (group gpio)`);
+      throw new IoError(
+        "ENODEV",
+        `no GPIO chips found${why}; this needs a Linux board with /dev/gpiochip* readable by this user (group gpio)`,
+      );
     }
-    throw new IoError("ENODEV", `no GPIO chip labelled ${this.opts.chipLabel} (found: ${seen}); check gpio.chipLabel in the board file or device.board in the config`);
+    throw new IoError(
+      "ENODEV",
+      `no GPIO chip labelled ${this.opts.chipLabel} (found: ${seen}); check gpio.chipLabel in the board file or device.board in the config`,
+    );
   }
 
   /** Read a group's levels with gpioget; when `report`, changed levels become drop + edge (after a restart). */
   private async readLevels(chip: ChipInfo, g: LineGroup, report: boolean): Promise<void> {
-    const r = await runTool(this.cmds.gpioget, gpiogetArgs(this.version!, chip.name, g), { env: this.env(), timeoutMs: this.opts.toolTimeoutMs ?? 5000 });
+    const r = await runTool(this.cmds.gpioget, gpiogetArgs(this.version!, chip.name, g), {
+      env: this.env(),
+      timeoutMs: this.opts.toolTimeoutMs ?? 5000,
+    });
     const raw = r.code === 0 ? parseGpioget(r.stdout, g.offsets.length) : undefined;
     if (!raw) {
       const { code, hint } = explainToolError(r.stderr);
       const names = g.indexes.map((i) => this.specs[i]!.name).join(", ");
-      throw new IoError(code, `cannot read inputs ${names} (lines ${g.offsets.join(", ")} on ${chip.name}): ${r.stderr.trim().split("\n")[0] || `gpioget printed ${JSON.stringify(r.stdout.slice(0, 60))}`}; ${hint}`, {
-        subject: this.specs[g.indexes[0]!]?.name,
-      });
+      throw new IoError(
+        code,
+        `cannot read inputs ${names} (lines ${g.offsets.join(", ")} on ${chip.name}): ${r.stderr.trim().split("\n")[0] || `gpioget printed ${JSON.stringify(r.stdout.slice(0, 60))}`}; ${hint}`,
+        {
+          subject: this.specs[g.indexes[0]!]?.name,
+        },
+      );
     }
     const now = this.opts.clock.monoNs();
     g.indexes.forEach((index, k) => {
@@ -265,7 +308,14 @@ export class GpioChipInputs implements DigitalInputs {
       let ready = false;
       let startTimer: NodeJS.Timeout | undefined;
       let exitResolve: () => void = () => {};
-      const h: Helper = { child, group: g, splitter: undefined as unknown as LineSplitter, stderr: "", alive: true, exited: new Promise<void>((r) => (exitResolve = r)) };
+      const h: Helper = {
+        child,
+        group: g,
+        splitter: undefined as unknown as LineSplitter,
+        stderr: "",
+        alive: true,
+        exited: new Promise<void>((r) => (exitResolve = r)),
+      };
       const becomeReady = (): void => {
         if (ready) return;
         ready = true;
@@ -281,7 +331,11 @@ export class GpioChipInputs implements DigitalInputs {
         if (ready) return;
         ready = true;
         if (startTimer) clearTimeout(startTimer);
-        reject(err.code === "ENOENT" ? new IoError("ENOENT", `${this.cmds.gpiomon} is not installed or not on PATH; ${INSTALL_HINT}`) : new IoError("EIO", `cannot run gpiomon: ${err.message}`));
+        reject(
+          err.code === "ENOENT"
+            ? new IoError("ENOENT", `${this.cmds.gpiomon} is not installed or not on PATH; ${INSTALL_HINT}`)
+            : new IoError("EIO", `cannot run gpiomon: ${err.message}`),
+        );
       });
       child.once("close", (code, signal) => {
         h.alive = false;
@@ -291,7 +345,13 @@ export class GpioChipInputs implements DigitalInputs {
           ready = true;
           if (startTimer) clearTimeout(startTimer);
           const { code: c, hint } = explainToolError(h.stderr);
-          reject(new IoError(c, `gpiomon could not watch inputs ${names} (lines ${g.offsets.join(", ")} on ${chip.name}): ${h.stderr.trim().split("\n").pop() || `exit ${code ?? signal}`}; ${hint}`, { subject: this.specs[g.indexes[0]!]?.name }));
+          reject(
+            new IoError(
+              c,
+              `gpiomon could not watch inputs ${names} (lines ${g.offsets.join(", ")} on ${chip.name}): ${h.stderr.trim().split("\n").pop() || `exit ${code ?? signal}`}; ${hint}`,
+              { subject: this.specs[g.indexes[0]!]?.name },
+            ),
+          );
           return;
         }
         this.helperExited(h, code, signal);

@@ -108,7 +108,18 @@ function biasArgs(bias: Bias, v: GpiodVersion): string[] {
 export function gpiomonArgs(v: GpiodVersion, chip: string, g: LineGroup): string[] {
   const offsets = g.offsets.map(String);
   if (v.major >= 2) {
-    return ["--banner", "-c", chip, "-C", "roadside", "-F", "%o %e %S", ...biasArgs(g.bias, v), ...(g.debounceUs > 0 ? ["-p", `${g.debounceUs}us`] : []), ...offsets];
+    return [
+      "--banner",
+      "-c",
+      chip,
+      "-C",
+      "roadside",
+      "-F",
+      "%o %e %S",
+      ...biasArgs(g.bias, v),
+      ...(g.debounceUs > 0 ? ["-p", `${g.debounceUs}us`] : []),
+      ...offsets,
+    ];
   }
   return ["-b", "-F", "%o %e %s %n", ...biasArgs(g.bias, v), chip, ...offsets];
 }
@@ -129,7 +140,11 @@ export interface ToolResult {
  * Run a short-lived tool and collect its output. Rejects with an `IoError` ENOENT naming the package
  * when the tool is not installed, ETIMEDOUT when it hangs.
  */
-export function runTool(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolResult> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
     let stdout = "";
@@ -161,9 +176,13 @@ export function runTool(cmd: string, args: readonly string[], opts: { env?: Node
 
 /** Map a tool's error text to a code and a hint a technician can act on. */
 export function explainToolError(stderr: string): { code: string; hint: string } {
-  if (/busy/i.test(stderr)) return { code: "EBUSY", hint: "another program holds the line; `gpioinfo` shows its consumer (stop it, or pick another line)" };
-  if (/permission denied/i.test(stderr)) return { code: "EACCES", hint: "add the service user to the gpio group (sudo usermod -aG gpio USER) and log in again" };
-  if (/out of range|invalid argument|cannot find line|offset/i.test(stderr)) return { code: "BAD_LINE", hint: "check the line numbers against `gpioinfo` and boards/*.json" };
-  if (/no such file|cannot find GPIO chip|unable to open chip/i.test(stderr)) return { code: "ENODEV", hint: "the GPIO chip disappeared; check `gpiodetect`" };
+  if (/busy/i.test(stderr))
+    return { code: "EBUSY", hint: "another program holds the line; `gpioinfo` shows its consumer (stop it, or pick another line)" };
+  if (/permission denied/i.test(stderr))
+    return { code: "EACCES", hint: "add the service user to the gpio group (sudo usermod -aG gpio USER) and log in again" };
+  if (/out of range|invalid argument|cannot find line|offset/i.test(stderr))
+    return { code: "BAD_LINE", hint: "check the line numbers against `gpioinfo` and boards/*.json" };
+  if (/no such file|cannot find GPIO chip|unable to open chip/i.test(stderr))
+    return { code: "ENODEV", hint: "the GPIO chip disappeared; check `gpiodetect`" };
   return { code: "EIO", hint: "run the same gpiod command by hand to see why" };
 }

@@ -134,7 +134,20 @@ describe("gpiod tool output and arguments", () => {
     expect(gpiogetArgs(v1, "gpiochip0", g1[1]!)).toEqual(["-B", "disable", "gpiochip0", "22"]);
     const g2 = groupLines(specs, v2);
     expect(g2.map((g) => g.offsets)).toEqual([[17], [27], [22]]);
-    expect(gpiomonArgs(v2, "gpiochip4", g2[1]!)).toEqual(["--banner", "-c", "gpiochip4", "-C", "roadside", "-F", "%o %e %S", "-b", "pull-up", "-p", "500us", "27"]);
+    expect(gpiomonArgs(v2, "gpiochip4", g2[1]!)).toEqual([
+      "--banner",
+      "-c",
+      "gpiochip4",
+      "-C",
+      "roadside",
+      "-F",
+      "%o %e %S",
+      "-b",
+      "pull-up",
+      "-p",
+      "500us",
+      "27",
+    ]);
     expect(gpiogetArgs(v2, "gpiochip4", g2[2]!)).toEqual(["-c", "gpiochip4", "-C", "roadside", "-b", "disabled", "22"]);
     for (const g of [...g1, ...g2]) expect([...gpiomonArgs(v1, "c", g), ...gpiomonArgs(v2, "c", g)]).not.toContain("-l");
   });

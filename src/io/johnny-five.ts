@@ -92,16 +92,26 @@ export class JohnnyFiveInputs implements DigitalInputs {
     const modes = specs.map((spec) => {
       const pin = io.pins[spec.line];
       if (!pin) {
-        throw new IoError("BAD_LINE", `input ${spec.name}: pin ${spec.line} does not exist on ${io.name} (it has ${io.pins.length} pins)`, { subject: spec.name });
+        throw new IoError("BAD_LINE", `input ${spec.name}: pin ${spec.line} does not exist on ${io.name} (it has ${io.pins.length} pins)`, {
+          subject: spec.name,
+        });
       }
       if (spec.bias === "pull-up") {
         if (pullupMode === undefined || !pin.supportedModes.includes(pullupMode)) {
-          throw new IoError("EINVAL", `input ${spec.name}: ${io.name} cannot pull pin ${spec.line} up; set bias: as-is and fit an external pull-up resistor`, { subject: spec.name });
+          throw new IoError(
+            "EINVAL",
+            `input ${spec.name}: ${io.name} cannot pull pin ${spec.line} up; set bias: as-is and fit an external pull-up resistor`,
+            { subject: spec.name },
+          );
         }
         return pullupMode;
       }
       if (spec.bias === "pull-down") {
-        throw new IoError("EINVAL", `input ${spec.name}: johnny-five IO plugins cannot pull pins down; set bias: as-is and fit an external pull-down resistor`, { subject: spec.name });
+        throw new IoError(
+          "EINVAL",
+          `input ${spec.name}: johnny-five IO plugins cannot pull pins down; set bias: as-is and fit an external pull-down resistor`,
+          { subject: spec.name },
+        );
       }
       return inputMode;
     });
@@ -111,7 +121,7 @@ export class JohnnyFiveInputs implements DigitalInputs {
       const spec = specs[i]!;
       io.pinMode(spec.line, modes[i]!);
       const invert = spec.activeLow ? 1 : 0;
-      this.levels[i] = (((io.pins[spec.line]!.value ? 1 : 0) ^ invert) as Level);
+      this.levels[i] = ((io.pins[spec.line]!.value ? 1 : 0) ^ invert) as Level;
       const index = i;
       io.digitalRead(spec.line, (value: number) => {
         if (this.closed) return;
@@ -137,7 +147,7 @@ export class JohnnyFiveInputs implements DigitalInputs {
     specs.forEach((spec, i) => {
       if (this.reported[i]) return;
       this.reported[i] = true;
-      this.levels[i] = (((io.pins[spec.line]!.value ? 1 : 0) ^ (spec.activeLow ? 1 : 0)) as Level);
+      this.levels[i] = ((io.pins[spec.line]!.value ? 1 : 0) ^ (spec.activeLow ? 1 : 0)) as Level;
     });
   }
 
@@ -149,7 +159,12 @@ export class JohnnyFiveInputs implements DigitalInputs {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        reject(new IoError("ETIMEDOUT", `${io.name}: no "ready" from the IO plugin within ${this.readyTimeoutMs} ms; check the board's USB cable and firmware (StandardFirmata)`));
+        reject(
+          new IoError(
+            "ETIMEDOUT",
+            `${io.name}: no "ready" from the IO plugin within ${this.readyTimeoutMs} ms; check the board's USB cable and firmware (StandardFirmata)`,
+          ),
+        );
       }, this.readyTimeoutMs);
       const board = new five.Board({ io, repl: false, debug: false, sigint: false });
       board.once("ready", () => {
@@ -169,7 +184,13 @@ export class JohnnyFiveInputs implements DigitalInputs {
         }
         if (this.closed || this.faulted || what === "error") return;
         this.faulted = true;
-        handlers.fault(new IoError("UNPLUGGED", `${io.name} ${what}: digital inputs are lost until the board is back and roadside restarts; check the USB cable`, { disconnected: true, cause: err }));
+        handlers.fault(
+          new IoError(
+            "UNPLUGGED",
+            `${io.name} ${what}: digital inputs are lost until the board is back and roadside restarts; check the USB cable`,
+            { disconnected: true, cause: err },
+          ),
+        );
       };
       board.on("error", lost("error"));
       board.on("close", lost("closed its connection"));

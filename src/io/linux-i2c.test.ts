@@ -19,7 +19,10 @@ describe("Linux I²C through i2ctransfer (Debian i2c-tools)", () => {
       const tool = join(dir, "i2ctransfer");
       const log = join(dir, "calls");
       // a stand-in with the real tool's interface: logs its arguments, prints two bytes for a read, fails for 0x4b
-      writeFileSync(tool, `#!/bin/sh\necho "$@" >> ${log}\ncase "$*" in *0x4b*) echo "Error: Sending messages failed: Remote I/O error" >&2; exit 1;; *r2*) echo "0x12 0x34";; esac\n`);
+      writeFileSync(
+        tool,
+        `#!/bin/sh\necho "$@" >> ${log}\ncase "$*" in *0x4b*) echo "Error: Sending messages failed: Remote I/O error" >&2; exit 1;; *r2*) echo "0x12 0x34";; esac\n`,
+      );
       chmodSync(tool, 0o755);
       const t = i2ctransfer(1, tool);
       expect(await t(0x48, [0x01, 0xc3, 0x83], 0)).toEqual([]);

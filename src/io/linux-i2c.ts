@@ -34,9 +34,13 @@ export function i2ctransferArgs(bus: number, address: number, write: readonly nu
 
 /** Bytes printed by `i2ctransfer` for its read messages: `0x85 0x83`. Throws on anything else. */
 export function parseI2ctransferOutput(stdout: string, readCount: number): number[] {
-  const words = stdout.trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = stdout
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const bytes = words.map((w) => (/^0x[0-9a-fA-F]{1,2}$/.test(w) ? Number.parseInt(w, 16) : Number.NaN));
-  if (bytes.length !== readCount || bytes.some((b) => Number.isNaN(b))) throw new Error(`i2ctransfer printed ${JSON.stringify(stdout.slice(0, 40))}, expected ${readCount} byte(s)`);
+  if (bytes.length !== readCount || bytes.some((b) => Number.isNaN(b)))
+    throw new Error(`i2ctransfer printed ${JSON.stringify(stdout.slice(0, 40))}, expected ${readCount} byte(s)`);
   return bytes;
 }
 
@@ -84,7 +88,9 @@ export class LinuxI2cIo implements I2cPort {
   i2cConfig(): void {}
 
   i2cWrite(address: number, registerOrData: number | number[], data?: number[] | number): void {
-    const bytes = Array.isArray(registerOrData) ? registerOrData : [registerOrData, ...(data === undefined ? [] : Array.isArray(data) ? data : [data])];
+    const bytes = Array.isArray(registerOrData)
+      ? registerOrData
+      : [registerOrData, ...(data === undefined ? [] : Array.isArray(data) ? data : [data])];
     this.run(() => this.transfer(address, bytes, 0)).catch(() => {});
   }
 
@@ -108,7 +114,9 @@ export class LinuxI2cIo implements I2cPort {
 }
 
 /** A register-level I²C device (the simulator's ADS1115) as a transfer: the double of `i2ctransfer` in tests and simulated Linux boards. */
-export function deviceTransfer(devices: ReadonlyMap<number, { write(bytes: readonly number[]): void; read(register: number, count: number): number[] }>): I2cTransfer {
+export function deviceTransfer(
+  devices: ReadonlyMap<number, { write(bytes: readonly number[]): void; read(register: number, count: number): number[] }>,
+): I2cTransfer {
   return async (address, write, readCount) => {
     const d = devices.get(address);
     if (!d) throw new Error(`no I²C device answers at ${hex(address)}`);

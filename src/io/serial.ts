@@ -55,7 +55,8 @@ export class SerialLink implements SerialPortLink {
   constructor(private readonly opts: SerialLinkOptions) {}
 
   async open(spec: SerialSpec, handlers: SerialHandlers): Promise<void> {
-    if (this.stream || (this.spec && !this.closing)) throw new IoError("EBUSY", `serial port ${spec.name} is already open`, { subject: spec.name });
+    if (this.stream || (this.spec && !this.closing))
+      throw new IoError("EBUSY", `serial port ${spec.name} is already open`, { subject: spec.name });
     this.spec = spec;
     this.handlers = handlers;
     this.closing = false;
@@ -104,7 +105,11 @@ export class SerialLink implements SerialPortLink {
       });
       s.open((err) => {
         if (err) {
-          const code = /no such file|not exist|ENOENT|cannot find/i.test(err.message) ? "ENOENT" : /lock|busy|temporarily unavailable/i.test(err.message) ? "EBUSY" : "EIO";
+          const code = /no such file|not exist|ENOENT|cannot find/i.test(err.message)
+            ? "ENOENT"
+            : /lock|busy|temporarily unavailable/i.test(err.message)
+              ? "EBUSY"
+              : "EIO";
           const hint =
             code === "ENOENT"
               ? "; check the cable and `ls /dev/serial/by-id/`"
@@ -113,7 +118,12 @@ export class SerialLink implements SerialPortLink {
                 : /permission/i.test(err.message)
                   ? "; add the service user to the dialout group"
                   : "";
-          reject(new IoError(code, `serial port ${spec.name}: cannot open ${spec.path}: ${err.message}${hint}`, { subject: spec.name, cause: err }));
+          reject(
+            new IoError(code, `serial port ${spec.name}: cannot open ${spec.path}: ${err.message}${hint}`, {
+              subject: spec.name,
+              cause: err,
+            }),
+          );
           return;
         }
         if (this.closing) {
@@ -144,10 +154,14 @@ export class SerialLink implements SerialPortLink {
     const spec = this.spec!;
     this.handlers?.state(
       "reopening",
-      new IoError("UNPLUGGED", `serial port ${spec.name} (${spec.path}) went away${err ? `: ${err.message}` : ""}; reopening. Check the cable and the sensor's power.`, {
-        subject: spec.name,
-        disconnected: true,
-      }),
+      new IoError(
+        "UNPLUGGED",
+        `serial port ${spec.name} (${spec.path}) went away${err ? `: ${err.message}` : ""}; reopening. Check the cable and the sensor's power.`,
+        {
+          subject: spec.name,
+          disconnected: true,
+        },
+      ),
     );
     this.scheduleReopen();
   }

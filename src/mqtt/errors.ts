@@ -22,7 +22,8 @@ const TLS: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the broker's certificate issuer is not trusted; set mqtt.tls.ca to the CA that signed it",
   CERT_HAS_EXPIRED: "the broker's certificate has expired (or this device's clock is wrong: check the time)",
   CERT_NOT_YET_VALID: "the broker's certificate is not valid yet (is this device's clock set? a Pi without RTC needs NTP)",
-  ERR_TLS_CERT_ALTNAME_INVALID: "the broker's certificate is for another host name; use the name in the certificate in mqtt.url, or set mqtt.tls.servername",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the broker's certificate is for another host name; use the name in the certificate in mqtt.url, or set mqtt.tls.servername",
 };
 
 const NET: Record<string, string> = {
@@ -42,6 +43,7 @@ export function explainError(err: Error & { code?: number | string }, url: strin
   if (typeof code === "number" && CONNACK[code]) return `broker ${where} refused the connection: ${CONNACK[code]}`;
   if (typeof code === "string" && TLS[code]) return `TLS with ${where} failed (${code}): ${TLS[code]}`;
   if (typeof code === "string" && NET[code]) return `cannot reach ${where} (${code}): ${NET[code]}`;
-  if (/certificate|handshake|alert/i.test(err.message)) return `TLS with ${where} failed: ${err.message}; check mqtt.tls (ca, cert, key) against the broker's TLS settings`;
+  if (/certificate|handshake|alert/i.test(err.message))
+    return `TLS with ${where} failed: ${err.message}; check mqtt.tls (ca, cert, key) against the broker's TLS settings`;
   return `MQTT error with ${where}: ${err.message}`;
 }

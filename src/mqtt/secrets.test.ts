@@ -55,11 +55,20 @@ describe("broker credentials and TLS material", () => {
     const r = validateConfig({ device: { id: "d1", board: "sim" }, mqtt: { url: "mqtt://u:secret@b:1883" } });
     expect(r.ok).toBe(false);
     expect(redactUrl("mqtts://u:secret@broker:8883/x")).toBe("mqtts://***@broker:8883/x");
-    expect(explainError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "mqtt://u:secret@b:1")).not.toContain("secret");
+    expect(explainError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "mqtt://u:secret@b:1")).not.toContain(
+      "secret",
+    );
   });
 
   it("explains broker refusals and TLS failures with what to check", () => {
-    expect(explainError(Object.assign(new Error("Connection refused: Bad username or password"), { code: 134 }), "mqtt://b")).toMatch(/mqtt\.username and the password file/);
-    expect(explainError(Object.assign(new Error("self-signed certificate in certificate chain"), { code: "SELF_SIGNED_CERT_IN_CHAIN" }), "mqtts://b")).toMatch(/mqtt\.tls\.ca/);
+    expect(explainError(Object.assign(new Error("Connection refused: Bad username or password"), { code: 134 }), "mqtt://b")).toMatch(
+      /mqtt\.username and the password file/,
+    );
+    expect(
+      explainError(
+        Object.assign(new Error("self-signed certificate in certificate chain"), { code: "SELF_SIGNED_CERT_IN_CHAIN" }),
+        "mqtts://b",
+      ),
+    ).toMatch(/mqtt\.tls\.ca/);
   });
 });

@@ -41,14 +41,21 @@ export function loadTransport(mqtt: DeviceConfig["mqtt"], files: TransportFiles 
       if (secret) {
         const bits = mode(p) & 0o777;
         if ((bits & 0o077) !== 0) {
-          problems.push(`${field}: ${p} is readable by group or others (mode ${bits.toString(8).padStart(4, "0")}); it holds a secret: run \`chmod 600 ${p}\` (and chown it to the user roadside runs as)`);
+          problems.push(
+            `${field}: ${p} is readable by group or others (mode ${bits.toString(8).padStart(4, "0")}); it holds a secret: run \`chmod 600 ${p}\` (and chown it to the user roadside runs as)`,
+          );
           return undefined;
         }
       }
       return read(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file; check the path" : code === "EACCES" ? "permission denied; make it readable by the user roadside runs as" : (err as Error).message;
+      const why =
+        code === "ENOENT"
+          ? "no such file; check the path"
+          : code === "EACCES"
+            ? "permission denied; make it readable by the user roadside runs as"
+            : (err as Error).message;
       problems.push(`${field}: cannot read ${p}: ${why}`);
       return undefined;
     }
@@ -80,7 +87,10 @@ export function loadTransport(mqtt: DeviceConfig["mqtt"], files: TransportFiles 
     }
     if (tls.servername !== undefined) options.servername = tls.servername;
     options.rejectUnauthorized = tls.verify;
-    if (!tls.verify) warnings.push("mqtt.tls.verify is false: the broker's certificate is not checked, so anyone on the network path can read and forge this device's traffic");
+    if (!tls.verify)
+      warnings.push(
+        "mqtt.tls.verify is false: the broker's certificate is not checked, so anyone on the network path can read and forge this device's traffic",
+      );
   } else {
     options.rejectUnauthorized = true;
   }

@@ -80,9 +80,20 @@ export class MqttSession {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly lanes: DrainLanes;
-  private readonly subscriptions = new Map<string, (topic: string, payload: Buffer, properties: Record<string, unknown> | undefined) => void>();
+  private readonly subscriptions = new Map<
+    string,
+    (topic: string, payload: Buffer, properties: Record<string, unknown> | undefined) => void
+  >();
   private lastErrorLogged = "";
-  private readonly counters: SessionCounters = { state: "idle", protocol: "5", connects: 0, disconnects: 0, sinceMs: null, delivered: 0, lastError: null };
+  private readonly counters: SessionCounters = {
+    state: "idle",
+    protocol: "5",
+    connects: 0,
+    disconnects: 0,
+    sinceMs: null,
+    delivered: 0,
+    lastError: null,
+  };
 
   constructor(private readonly opts: MqttSessionOptions) {
     this.protocolVersion = opts.protocol === "3.1.1" ? 4 : 5;
@@ -302,7 +313,9 @@ export class MqttSession {
       if (err) {
         // e.g. an MQTT 5 PUBACK "not authorized" (an ACL): not retried on this connection, so a refused
         // topic cannot spin; it stays in the outbox and is tried again after the next reconnect
-        this.log.warn(`the broker refused seq ${m.seq} on ${m.topic}: ${err.message}; it stays in the outbox. Check the broker's ACL for this device's topics.`);
+        this.log.warn(
+          `the broker refused seq ${m.seq} on ${m.topic}: ${err.message}; it stays in the outbox. Check the broker's ACL for this device's topics.`,
+        );
       } else {
         this.opts.outbox.ack(m.seq);
         this.counters.delivered++;

@@ -21,7 +21,8 @@ function draft(topic: string, minute: number, priority: Priority = "routine"): O
     contentType: "application/json",
     spanFromMs: T0 + minute * MIN,
     spanToMs: T0 + (minute + 1) * MIN,
-    encode: (seq: number, lost: LossReport | undefined) => Buffer.from(JSON.stringify({ seq, minute, lost: lost ?? null }).padEnd(SIZE, " ")),
+    encode: (seq: number, lost: LossReport | undefined) =>
+      Buffer.from(JSON.stringify({ seq, minute, lost: lost ?? null }).padEnd(SIZE, " ")),
   };
 }
 function annotate(payload: Buffer, lost: LossReport): Buffer {
@@ -120,7 +121,10 @@ describe("outbox at the edges", () => {
   it("a message handed out fresh is not expired while in flight; one handed out already stale (never sent) is", () => {
     let now = T0;
     const o = outbox(tmp(), {}, () => now);
-    o.commit([{ ...draft("t/a", 0), expiresAtMs: T0 + MIN }, { ...draft("t/b", 0), expiresAtMs: T0 + MIN }]); // 1, 2
+    o.commit([
+      { ...draft("t/a", 0), expiresAtMs: T0 + MIN },
+      { ...draft("t/b", 0), expiresAtMs: T0 + MIN },
+    ]); // 1, 2
     o.next({ after: 0, limit: 1 }); // 1 goes to the broker while fresh
     now = T0 + 2 * MIN;
     o.next({ after: 1, limit: 1 }); // 2 is picked when already stale: the session does not send it

@@ -20,7 +20,14 @@ export class OutboxError extends Error {
 }
 
 /** SQLite result codes (better-sqlite3 puts them in `err.code`) that mean the file is damaged. */
-const CORRUPT = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB", "SQLITE_IOERR_SHORT_READ"]);
+const CORRUPT = new Set([
+  "SQLITE_CORRUPT",
+  "SQLITE_NOTADB",
+  "SQLITE_CORRUPT_INDEX",
+  "SQLITE_CORRUPT_SEQUENCE",
+  "SQLITE_CORRUPT_VTAB",
+  "SQLITE_IOERR_SHORT_READ",
+]);
 const LOCKED = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY"]);
 
 /** Turn a SQLite error into an `OutboxError` with a message a technician can act on. */
@@ -29,10 +36,25 @@ export function classify(err: unknown, path: string, doing: string): OutboxError
   const code = String((err as { code?: unknown }).code ?? "");
   const what = err instanceof Error ? err.message : String(err);
   if (CORRUPT.has(code)) {
-    return new OutboxError("corrupt", path, `the outbox ${path} is damaged (${what}) while ${doing}; move it aside (mv ${path} ${path}.bad) and start again, or set outbox.onCorrupt: recover`, { cause: err });
+    return new OutboxError(
+      "corrupt",
+      path,
+      `the outbox ${path} is damaged (${what}) while ${doing}; move it aside (mv ${path} ${path}.bad) and start again, or set outbox.onCorrupt: recover`,
+      { cause: err },
+    );
   }
   if (LOCKED.has(code)) {
-    return new OutboxError("locked", path, `the outbox ${path} is locked by another process (${what}) while ${doing}; is another roadside running with the same state folder? Check \`systemctl status roadside\` and \`fuser ${path}\``, { cause: err });
+    return new OutboxError(
+      "locked",
+      path,
+      `the outbox ${path} is locked by another process (${what}) while ${doing}; is another roadside running with the same state folder? Check \`systemctl status roadside\` and \`fuser ${path}\``,
+      { cause: err },
+    );
   }
-  return new OutboxError("io", path, `cannot use the outbox ${path} while ${doing}: ${what}; check free space (df -h) and that the folder is writable by this user`, { cause: err });
+  return new OutboxError(
+    "io",
+    path,
+    `cannot use the outbox ${path} while ${doing}: ${what}; check free space (df -h) and that the folder is writable by this user`,
+    { cause: err },
+  );
 }

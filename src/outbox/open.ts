@@ -63,7 +63,12 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(opts.path + suffix)) renameSync(opts.path + suffix, movedTo + suffix);
     }
-    const outbox = new SqliteOutbox({ ...opts, firstSeq, ...(waitForClock ? { seqFloorFromClock: true } : {}), ...(commandCounter !== undefined ? { commandCounter } : {}) });
+    const outbox = new SqliteOutbox({
+      ...opts,
+      firstSeq,
+      ...(waitForClock ? { seqFloorFromClock: true } : {}),
+      ...(commandCounter !== undefined ? { commandCounter } : {}),
+    });
     const next = outbox.stats().nextSeq;
     opts.logger.error(
       `the outbox ${opts.path} was damaged (${err.message.split(" while ")[0]}); moved it to ${movedTo} and started a new one at sequence ${waitForClock ? "(the wall clock in seconds, once it is synchronised: neither the old counter nor the high-water mark file could be read)" : next}. Messages still in the old file were not sent; check the SD card (dmesg, fsck).`,

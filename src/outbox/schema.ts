@@ -24,14 +24,28 @@ import type { OutboxMessage } from "./outbox.js";
  */
 export const LAYOUT_VERSION = 3;
 
-export const META_KEYS = ["next_seq", "dropped_routine", "dropped_alarms", "expired", "last_loss_count", "last_loss_from", "last_loss_to", "last_loss_at", "damaged", "interrupted", "cmd_counter"] as const;
+export const META_KEYS = [
+  "next_seq",
+  "dropped_routine",
+  "dropped_alarms",
+  "expired",
+  "last_loss_count",
+  "last_loss_from",
+  "last_loss_to",
+  "last_loss_at",
+  "damaged",
+  "interrupted",
+  "cmd_counter",
+] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 
 /** Creates or migrates the tables; returns whether the file had no sequence counter yet (a new outbox). */
 export function createOrMigrate(db: Database.Database, firstSeq: number): boolean {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > LAYOUT_VERSION) {
-    throw new Error(`the outbox was written by a newer roadside (layout ${version}, this one knows ${LAYOUT_VERSION}); install that version again or move the outbox aside`);
+    throw new Error(
+      `the outbox was written by a newer roadside (layout ${version}, this one knows ${LAYOUT_VERSION}); install that version again or move the outbox aside`,
+    );
   }
   let fresh = false;
   db.transaction(() => {
@@ -110,13 +124,27 @@ export interface DropRow {
 }
 
 /** Columns of a message to send. */
-export const COLS = "seq, topic, payload, priority, content_type, created_ms, expires_ms, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, crc, tcrc";
+export const COLS =
+  "seq, topic, payload, priority, content_type, created_ms, expires_ms, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, crc, tcrc";
 /** Columns a drop needs; `size` counts as `bytes` does: payload plus the topic in UTF-8 bytes. */
-export const DROP_COLS = "seq, topic, priority, length(payload) + length(CAST(topic AS BLOB)) AS size, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms";
+export const DROP_COLS =
+  "seq, topic, priority, length(payload) + length(CAST(topic AS BLOB)) AS size, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms";
 
 /** CRC-32 of everything a row says, payload included (zlib's, IEEE 802.3 polynomial). */
 export function rowCrc(r: Omit<Row, "crc" | "tcrc">): number {
-  const head = [r.seq, r.topic, r.priority, r.content_type, r.created_ms, r.expires_ms ?? "", r.span_from_ms, r.span_to_ms, r.lost_count, r.lost_from_ms, r.lost_to_ms].join("\n");
+  const head = [
+    r.seq,
+    r.topic,
+    r.priority,
+    r.content_type,
+    r.created_ms,
+    r.expires_ms ?? "",
+    r.span_from_ms,
+    r.span_to_ms,
+    r.lost_count,
+    r.lost_from_ms,
+    r.lost_to_ms,
+  ].join("\n");
   return crc32(r.payload, crc32(head));
 }
 

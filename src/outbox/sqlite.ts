@@ -3,7 +3,17 @@ import { dirname } from "node:path";
 import { readSeqFile, writeSeqFile } from "./seqfile.js";
 import Database from "better-sqlite3";
 import { classify, OutboxError } from "./errors.js";
-import type { DropTotals, LossReport, OpenWindow, Outbox, OutboxDraft, OutboxMessage, OutboxQuery, OutboxStats, Priority } from "./outbox.js";
+import type {
+  DropTotals,
+  LossReport,
+  OpenWindow,
+  Outbox,
+  OutboxDraft,
+  OutboxMessage,
+  OutboxQuery,
+  OutboxStats,
+  Priority,
+} from "./outbox.js";
 import type { DropRow, MetaKey, Row } from "./schema.js";
 import { COLS, createOrMigrate, DROP_COLS, rowCrc, rowIntegrity, topicCrc, toMessage } from "./schema.js";
 
@@ -183,7 +193,11 @@ export class SqliteOutbox implements Outbox {
       allOpen: p("SELECT substr(key, 6) AS topic, value AS from_ms FROM meta WHERE substr(key, 1, 5) = 'open:'"),
       summary: p("SELECT COUNT(*) AS n, MIN(created_ms) AS o FROM outbox"),
     };
-    this.bytes = (db.prepare(`SELECT COALESCE(SUM(length(payload) + length(CAST(topic AS BLOB)) + ${ROW_OVERHEAD}), 0) FROM outbox`).pluck().get() as number) ?? 0;
+    this.bytes =
+      (db
+        .prepare(`SELECT COALESCE(SUM(length(payload) + length(CAST(topic AS BLOB)) + ${ROW_OVERHEAD}), 0) FROM outbox`)
+        .pluck()
+        .get() as number) ?? 0;
     this.alarms = db.prepare("SELECT seq FROM outbox WHERE priority = 1 ORDER BY seq").pluck().all() as number[];
     this.commitTx = db.transaction((drafts: readonly OutboxDraft[], windows: readonly OpenWindow[]) => {
       const out = drafts.length > 0 ? this.doCommit(drafts) : [];
@@ -224,7 +238,11 @@ export class SqliteOutbox implements Outbox {
     const created = Math.round(this.opts.now());
     if (this.waitForClock) {
       if (created < PLAUSIBLE_WALL_MS) {
-        throw new OutboxError("io", this.path, `the outbox ${this.path} was replaced after damage and no record of the sequence numbers used survived; numbering continues at the wall clock in seconds once the clock is synchronised (check NTP: timedatectl)`);
+        throw new OutboxError(
+          "io",
+          this.path,
+          `the outbox ${this.path} was replaced after damage and no record of the sequence numbers used survived; numbering continues at the wall clock in seconds once the clock is synchronised (check NTP: timedatectl)`,
+        );
       }
       this.st["setMeta"]!.run(Math.max(this.meta("next_seq"), Math.floor(created / 1000)), "next_seq");
       this.waitForClock = false;
@@ -269,23 +287,25 @@ export class SqliteOutbox implements Outbox {
   recoverInterrupted(nowMs: number): number {
     const now = Math.round(nowMs);
     try {
-      return this.db.transaction(() => {
-        const rows = this.st["allOpen"]!.all() as { topic: string; from_ms: number }[];
-        if (rows.length === 0) return 0;
-        let from = Number.POSITIVE_INFINITY;
-        for (const r of rows) {
-          // to the restart: windows that would have started while the device was down are inside the span too
-          this.st["addLost"]!.run(r.topic, 1, r.from_ms, Math.max(now, r.from_ms));
-          this.st["delOpen"]!.run(r.topic);
-          from = Math.min(from, r.from_ms);
-        }
-        this.st["addMeta"]!.run(rows.length, "interrupted");
-        this.st["setMeta"]!.run(rows.length, "last_loss_count");
-        this.st["setMeta"]!.run(from, "last_loss_from");
-        this.st["setMeta"]!.run(Math.max(now, from), "last_loss_to");
-        this.st["setMeta"]!.run(now, "last_loss_at");
-        return rows.length;
-      }).immediate();
+      return this.db
+        .transaction(() => {
+          const rows = this.st["allOpen"]!.all() as { topic: string; from_ms: number }[];
+          if (rows.length === 0) return 0;
+          let from = Number.POSITIVE_INFINITY;
+          for (const r of rows) {
+            // to the restart: windows that would have started while the device was down are inside the span too
+            this.st["addLost"]!.run(r.topic, 1, r.from_ms, Math.max(now, r.from_ms));
+            this.st["delOpen"]!.run(r.topic);
+            from = Math.min(from, r.from_ms);
+          }
+          this.st["addMeta"]!.run(rows.length, "interrupted");
+          this.st["setMeta"]!.run(rows.length, "last_loss_count");
+          this.st["setMeta"]!.run(from, "last_loss_from");
+          this.st["setMeta"]!.run(Math.max(now, from), "last_loss_to");
+          this.st["setMeta"]!.run(now, "last_loss_at");
+          return rows.length;
+        })
+        .immediate();
     } catch (err) {
       throw classify(err, this.path, "accounting for windows open at the last crash");
     }
@@ -340,7 +360,17 @@ export class SqliteOutbox implements Outbox {
       refused.add(i);
       need -= sizes[i]!;
       const from = Math.round(d.spanFromMs ?? this.opts.now());
-      unstored.push({ seq: below + i, topic: d.topic, priority: 0, size: sizes[i]! - ROW_OVERHEAD, span_from_ms: from, span_to_ms: Math.round(d.spanToMs ?? from), lost_count: 0, lost_from_ms: 0, lost_to_ms: 0 });
+      unstored.push({
+        seq: below + i,
+        topic: d.topic,
+        priority: 0,
+        size: sizes[i]! - ROW_OVERHEAD,
+        span_from_ms: from,
+        span_to_ms: Math.round(d.spanToMs ?? from),
+        lost_count: 0,
+        lost_from_ms: 0,
+        lost_to_ms: 0,
+      });
     });
     if (need > 0 && drafts.some((d) => d.priority === "alarm")) need = this.takeOldest(1, need, below, victims);
     this.drop(victims, "full", true);
@@ -429,7 +459,11 @@ export class SqliteOutbox implements Outbox {
           if (rowIntegrity(s) === "ok") {
             const merged: LossReport =
               s.lost_count > 0
-                ? { count: loss.count + s.lost_count, fromMs: Math.min(loss.fromMs, s.lost_from_ms), toMs: Math.max(loss.toMs, s.lost_to_ms) }
+                ? {
+                    count: loss.count + s.lost_count,
+                    fromMs: Math.min(loss.fromMs, s.lost_from_ms),
+                    toMs: Math.max(loss.toMs, s.lost_to_ms),
+                  }
                 : { count: loss.count, fromMs: loss.fromMs, toMs: loss.toMs };
             try {
               payload = annotate(s.payload, merged);
@@ -483,7 +517,9 @@ export class SqliteOutbox implements Outbox {
       }),
     );
     const names = rows.map((r) => r.seq).join(", ");
-    this.opts.onDamaged?.(`${rows.length} damaged message(s) in the outbox ${this.path} (seq ${names}) failed their checksum; they were not sent and are reported lost. Check the SD card (dmesg).`);
+    this.opts.onDamaged?.(
+      `${rows.length} damaged message(s) in the outbox ${this.path} (seq ${names}) failed their checksum; they were not sent and are reported lost. Check the SD card (dmesg).`,
+    );
   }
 
   private takeLoss(topic: string): LossReport | undefined {
@@ -597,9 +633,21 @@ export class SqliteOutbox implements Outbox {
   stats(): OutboxStats {
     this.flushAcks();
     const row = this.st["summary"]!.get() as { n: number; o: number | null };
-    const drops: DropTotals = { routine: this.meta("dropped_routine"), alarms: this.meta("dropped_alarms"), expired: this.meta("expired"), damaged: this.meta("damaged"), interrupted: this.meta("interrupted") };
+    const drops: DropTotals = {
+      routine: this.meta("dropped_routine"),
+      alarms: this.meta("dropped_alarms"),
+      expired: this.meta("expired"),
+      damaged: this.meta("damaged"),
+      interrupted: this.meta("interrupted"),
+    };
     const lastAt = this.meta("last_loss_at");
-    if (lastAt > 0) drops.last = { count: this.meta("last_loss_count"), fromMs: this.meta("last_loss_from"), toMs: this.meta("last_loss_to"), atMs: lastAt };
+    if (lastAt > 0)
+      drops.last = {
+        count: this.meta("last_loss_count"),
+        fromMs: this.meta("last_loss_from"),
+        toMs: this.meta("last_loss_to"),
+        atMs: lastAt,
+      };
     return {
       depth: row.n,
       bytes: this.bytes,

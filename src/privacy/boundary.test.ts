@@ -64,7 +64,8 @@ export function violations(files: ReadonlyMap<string, string>): Violation[] {
     for (const re of SPECIFIERS) for (const m of src.matchAll(re)) if (target(file, m[1]!) === RAW) hits.add(m[1]!);
     if (hits.size > 0 && !mayImportRaw(file)) out.push({ file, rule: `imports ${RAW}; only the identifier parsers and src/privacy/ may` });
     for (const m of src.matchAll(REEXPORT)) if (target(file, m[1]!) === RAW) out.push({ file, rule: `re-exports ${RAW}` });
-    if (/\bmintRawIdentifier\s*\(/.test(src) && !PARSERS.has(file) && !isTest(file)) out.push({ file, rule: "mints raw identifiers; only the identifier parsers may" });
+    if (/\bmintRawIdentifier\s*\(/.test(src) && !PARSERS.has(file) && !isTest(file))
+      out.push({ file, rule: "mints raw identifiers; only the identifier parsers may" });
   }
   return out;
 }
@@ -90,8 +91,17 @@ describe("raw-identifier boundary (source tree scan)", () => {
 
   it("the parsers and the gate do import it (the scan sees real imports)", () => {
     const files = tree();
-    const importers = [...files].filter(([f, src]) => f !== RAW && SPECIFIERS.some((re) => [...src.matchAll(re)].some((m) => target(f, m[1]!) === RAW))).map(([f]) => f);
-    expect(importers).toEqual(expect.arrayContaining(["src/sensors/probe-scanner.ts", "src/sensors/rdm6300.ts", "src/privacy/probe-gate.ts", "src/privacy/tag-gate.ts"]));
+    const importers = [...files]
+      .filter(([f, src]) => f !== RAW && SPECIFIERS.some((re) => [...src.matchAll(re)].some((m) => target(f, m[1]!) === RAW)))
+      .map(([f]) => f);
+    expect(importers).toEqual(
+      expect.arrayContaining([
+        "src/sensors/probe-scanner.ts",
+        "src/sensors/rdm6300.ts",
+        "src/privacy/probe-gate.ts",
+        "src/privacy/tag-gate.ts",
+      ]),
+    );
     expect(relative(ROOT, join(ROOT, RAW))).toBe(RAW);
   });
 

@@ -9,7 +9,11 @@ describe("small-count suppression and noise", () => {
   const d = new Disclosure({ k: 5, noise: none });
 
   it("publishes a count ≥ k and suppresses 0…k−1 alike, never publishing the value", () => {
-    expect(byName(discloseRadio("wifi", { random: 30, global: 10, sightings: 120 }, d))).toEqual({ "wifi.devices": 40, "wifi.sightings": 120, "wifi.random": 0.75 });
+    expect(byName(discloseRadio("wifi", { random: 30, global: 10, sightings: 120 }, d))).toEqual({
+      "wifi.devices": 40,
+      "wifi.sightings": 120,
+      "wifi.random": 0.75,
+    });
     for (const n of [0, 1, 4]) {
       const ms = discloseRadio("ble", { random: n, global: 0, sightings: 3 * n }, d);
       expect(ms.every((m) => m.v === undefined && m.vb === true)).toBe(true);
@@ -19,7 +23,11 @@ describe("small-count suppression and noise", () => {
   });
 
   it("suppresses the randomised share when either address-type cell is below k", () => {
-    expect(byName(discloseRadio("wifi", { random: 96, global: 4, sightings: 300 }, d))).toEqual({ "wifi.devices": 100, "wifi.sightings": 300, "wifi.random.suppressed": true });
+    expect(byName(discloseRadio("wifi", { random: 96, global: 4, sightings: 300 }, d))).toEqual({
+      "wifi.devices": 100,
+      "wifi.sightings": 300,
+      "wifi.random.suppressed": true,
+    });
     expect(byName(discloseRadio("wifi", { random: 3, global: 97, sightings: 300 }, d))["wifi.random.suppressed"]).toBe(true);
   });
 
@@ -39,7 +47,10 @@ describe("small-count suppression and noise", () => {
   const SEED = 77;
   it(`with noise, suppression is decided on the noised value (seed ${SEED})`, () => {
     const r = new Rng(SEED);
-    const dn = new Disclosure({ k: 5, noise: { mechanism: "geometric", epsilon: 1, sensitivity: 1 } }, () => (r.next() * 4294967295 + 0.5) / 4294967296);
+    const dn = new Disclosure(
+      { k: 5, noise: { mechanism: "geometric", epsilon: 1, sensitivity: 1 } },
+      () => (r.next() * 4294967295 + 0.5) / 4294967296,
+    );
     let published = 0;
     let suppressedCount = 0;
     for (let i = 0; i < 2000; i++) {

@@ -106,7 +106,9 @@ export abstract class GateBase<C> implements WindowListener {
     const measures = [...this.disclose(done.counts, done.segments), ...done.extra];
     const summary: Summary = { kind: "presence", name: this.opts.name, window: closed, measures };
     // logs carry no more than what is published
-    this.opts.logger.debug(() => `presence ${this.opts.name}: window closed, key zeroed, tokens dropped; published ${measures.map(showMeasure).join(" ")}`);
+    this.opts.logger.debug(
+      () => `presence ${this.opts.name}: window closed, key zeroed, tokens dropped; published ${measures.map(showMeasure).join(" ")}`,
+    );
     this.opts.sink([summary]);
   }
 

@@ -112,8 +112,21 @@ describe("probe gate", () => {
     clock.advanceBy(60 * NS_PER_S);
     scheduler.stop();
     expect(summaries.map((s) => s.kind)).toEqual(["presence", "presence", "presence"]);
-    expect(measures(summaries[0])).toEqual({ "wifi.devices": 5, "wifi.sightings": 10, "wifi.random": 0.6, "ble.devices": 2, "ble.sightings": 2, "ble.random.suppressed": true, distinct: "exact" });
-    expect(measures(summaries[1])).toMatchObject({ "wifi.devices": 2, "wifi.sightings": 2, "wifi.random.suppressed": true, "ble.devices.suppressed": true });
+    expect(measures(summaries[0])).toEqual({
+      "wifi.devices": 5,
+      "wifi.sightings": 10,
+      "wifi.random": 0.6,
+      "ble.devices": 2,
+      "ble.sightings": 2,
+      "ble.random.suppressed": true,
+      distinct: "exact",
+    });
+    expect(measures(summaries[1])).toMatchObject({
+      "wifi.devices": 2,
+      "wifi.sightings": 2,
+      "wifi.random.suppressed": true,
+      "ble.devices.suppressed": true,
+    });
     // one key per window that saw identifiers, each zeroed when its window ended
     expect(keys.made).toHaveLength(2);
     expect(keys.made.every((k) => k.key.destroyed && k.bytes.every((b) => b === 0))).toBe(true);
@@ -129,7 +142,13 @@ describe("probe gate", () => {
     const parser = new ProbeScannerParser({ sink: gate });
     scheduler.add(gate);
     scheduler.start();
-    const lines = ["ble,DA:A1:19:0B:37:5C,-67", "ble,70:A1:19:0B:37:5C,-67", "ble,DE:A1:19:0B:37:5C,-67", "ble,72:A1:19:0B:37:5C,-67", "ble,71:A1:19:0B:37:5C,-67"];
+    const lines = [
+      "ble,DA:A1:19:0B:37:5C,-67",
+      "ble,70:A1:19:0B:37:5C,-67",
+      "ble,DE:A1:19:0B:37:5C,-67",
+      "ble,72:A1:19:0B:37:5C,-67",
+      "ble,71:A1:19:0B:37:5C,-67",
+    ];
     parser.feed(Buffer.from(`${lines.join("\n")}\n`, "latin1"), clock.monoNs());
     scheduler.stop();
     // random: DA, DE, 72 (second hex digit 2, 6, A, E); global: 70, 71 → share 3/5, both cells ≥ k = 2
@@ -265,7 +284,8 @@ describe("tag gate", () => {
 });
 
 describe("tag gate: presentations decided per card (issue 14)", () => {
-  const read = (parser: Rdm6300Parser, clock: VirtualClock, user: number) => parser.feed(rdm6300Frame(Buffer.from([0x01, 0x00, 0x00, 0x00, user])), clock.monoNs());
+  const read = (parser: Rdm6300Parser, clock: VirtualClock, user: number) =>
+    parser.feed(rdm6300Frame(Buffer.from([0x01, 0x00, 0x00, 0x00, user])), clock.monoNs());
 
   it("A, B, A within 2 s is two deposits; a different card just after a window end is a deposit; card A across the end counts once", () => {
     const { clock, summaries, base, scheduler, keys } = rig({ k: 2 });

@@ -81,7 +81,9 @@ export class CountNoise {
     uniform?: Uniform,
   ) {
     if (settings.mechanism !== "none" && !(settings.epsilon > 0 && settings.sensitivity > 0)) {
-      throw new RangeError(`noise needs epsilon > 0 and sensitivity > 0; got epsilon ${settings.epsilon}, sensitivity ${settings.sensitivity}`);
+      throw new RangeError(
+        `noise needs epsilon > 0 and sensitivity > 0; got epsilon ${settings.epsilon}, sensitivity ${settings.sensitivity}`,
+      );
     }
     this.uniform = uniform ?? cryptoUniform();
   }

@@ -70,7 +70,11 @@ export class ProbeGate extends GateBase<ProbeCounts> implements ProbeSink {
   }
 
   protected add(a: ProbeCounts, b: ProbeCounts): ProbeCounts {
-    const sum = (x: RadioCounts, y: RadioCounts): RadioCounts => ({ random: x.random + y.random, global: x.global + y.global, sightings: x.sightings + y.sightings });
+    const sum = (x: RadioCounts, y: RadioCounts): RadioCounts => ({
+      random: x.random + y.random,
+      global: x.global + y.global,
+      sightings: x.sightings + y.sightings,
+    });
     return { wifi: sum(a.wifi, b.wifi), ble: sum(a.ble, b.ble), hll: a.hll || b.hll };
   }
 

@@ -50,7 +50,7 @@ describe("provision answers → config", () => {
     expect(parseSetPath("detectors.l1.loops[0]", c)).toEqual(["detectors", "l1", "loops", 0]);
     expect(applySet(c, "inputs.lane1.up.glitchMs=20")).toBeUndefined();
     expect(applySet(c, "manholes.m1={port: {path: sim0}, mountMm: 2400}")).toBeUndefined();
-    expect(applySet(c, "device.site=\"Main St, north\"")).toBeUndefined();
+    expect(applySet(c, 'device.site="Main St, north"')).toBeUndefined();
     expect(applySet(c, "inputs.lane1.up.line=")).toBeUndefined();
     expect(c).toEqual({
       inputs: { "lane1.up": { glitchMs: 20 } },

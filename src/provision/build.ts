@@ -67,7 +67,23 @@ export function schemaHas(path: readonly string[]): boolean {
 }
 
 /** Lines that are free on every Pi header (no I²C, SPI or UART function), in a wiring-friendly order. */
-export const SUGGESTED_LINES = ["GPIO17", "GPIO27", "GPIO22", "GPIO23", "GPIO24", "GPIO25", "GPIO5", "GPIO6", "GPIO12", "GPIO13", "GPIO16", "GPIO26", "GPIO19", "GPIO20", "GPIO21"];
+export const SUGGESTED_LINES = [
+  "GPIO17",
+  "GPIO27",
+  "GPIO22",
+  "GPIO23",
+  "GPIO24",
+  "GPIO25",
+  "GPIO5",
+  "GPIO6",
+  "GPIO12",
+  "GPIO13",
+  "GPIO16",
+  "GPIO26",
+  "GPIO19",
+  "GPIO20",
+  "GPIO21",
+];
 
 export interface BuildResult {
   config: Record<string, unknown>;
@@ -95,11 +111,14 @@ export function buildConfig(a: ProvisionAnswers): BuildResult {
       if (inputs[loop]) return loop;
       const ref = parseLineRef(loop);
       if (!ref) {
-        errors.push(`--lane ${lane.name}: ${JSON.stringify(loop)} is neither an input (--input NAME=LINE) nor a line (GPIO17, 17 or pin:11)`);
+        errors.push(
+          `--lane ${lane.name}: ${JSON.stringify(loop)} is neither an input (--input NAME=LINE) nor a line (GPIO17, 17 or pin:11)`,
+        );
         return loop;
       }
       const name = `${lane.name}.${k === 0 ? "up" : "down"}`;
-      if (inputs[name]) errors.push(`--lane ${lane.name}: input ${name} already exists; name the loop's input with --input and use its name here`);
+      if (inputs[name])
+        errors.push(`--lane ${lane.name}: input ${name} already exists; name the loop's input with --input and use its name here`);
       inputs[name] = { ...ref };
       return name;
     });
@@ -132,7 +151,9 @@ export function buildConfig(a: ProvisionAnswers): BuildResult {
     if (!file) continue;
     const path = TLS_PATHS[k as keyof typeof TLS_PATHS];
     if (!schemaHas(path)) {
-      errors.push(`--${k}: this version's config has no ${path.join(".")} setting yet, so TLS files cannot be provisioned; see docs/config-reference.md`);
+      errors.push(
+        `--${k}: this version's config has no ${path.join(".")} setting yet, so TLS files cannot be provisioned; see docs/config-reference.md`,
+      );
       continue;
     }
     setIn(config, [...path], file);
@@ -141,8 +162,10 @@ export function buildConfig(a: ProvisionAnswers): BuildResult {
   // a simulated board with no simulated signals publishes nothing worth watching
   if (a.board === "sim") {
     const sim: Record<string, unknown> = { seed: 1 };
-    if (Object.keys(detectors).length > 0) sim["traffic"] = Object.fromEntries(Object.keys(detectors).map((d) => [d, { vehiclesPerHour: 600 }]));
-    const names = (k: string, sub?: string): string[] => Object.keys(((sub ? (sensors[k] as Record<string, unknown> | undefined)?.[sub] : sensors[k]) ?? {}) as object);
+    if (Object.keys(detectors).length > 0)
+      sim["traffic"] = Object.fromEntries(Object.keys(detectors).map((d) => [d, { vehiclesPerHour: 600 }]));
+    const names = (k: string, sub?: string): string[] =>
+      Object.keys(((sub ? (sensors[k] as Record<string, unknown> | undefined)?.[sub] : sensors[k]) ?? {}) as object);
     if (names("manholes").length > 0) sim["sewer"] = Object.fromEntries(names("manholes").map((n) => [n, {}]));
     if (names("bins").length > 0) sim["bins"] = Object.fromEntries(names("bins").map((n) => [n, {}]));
     const scanners = names("identifiers", "scanners");
@@ -236,7 +259,10 @@ export function parseSetPath(text: string, root: unknown): (string | number)[] |
         }
       }
     }
-    const key = raw.slice(k, k + taken).map((x) => x.seg).join(".");
+    const key = raw
+      .slice(k, k + taken)
+      .map((x) => x.seg)
+      .join(".");
     out.push(Array.isArray(node) && /^\d+$/.test(key) ? Number(key) : key);
     node = child(node, out[out.length - 1]!);
     k += taken;

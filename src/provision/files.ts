@@ -25,7 +25,12 @@ export const FILE_SETTINGS: readonly FileSetting[] = [
   { at: ["mqtt", "tls", "cert"], flag: "--cert", what: "the client certificate (PEM)", secret: false },
   { at: ["mqtt", "tls", "key"], flag: "--key", what: "the client key (PEM)", secret: true },
   { at: ["mqtt", "passwordFile"], flag: "--password-file", what: "the broker password (one line)", secret: true },
-  { at: ["control", "publicKeyFile"], flag: "--control-key", what: "the Ed25519 public key signed commands are checked with (PEM)", secret: false },
+  {
+    at: ["control", "publicKeyFile"],
+    flag: "--control-key",
+    what: "the Ed25519 public key signed commands are checked with (PEM)",
+    secret: false,
+  },
 ];
 
 export const SECRETS_DIR = "secrets";
@@ -66,7 +71,9 @@ export function planFiles(config: Record<string, unknown>, cwd: string): { place
     const dest = setting.secret ? `${SECRETS_DIR}/${basename(source)}` : basename(source);
     const other = taken.get(dest);
     if (other !== undefined) {
-      errors.push(`${setting.flag} ${value} (${name}): has the same file name as ${other}; rename one of them, since both are copied beside the config`);
+      errors.push(
+        `${setting.flag} ${value} (${name}): has the same file name as ${other}; rename one of them, since both are copied beside the config`,
+      );
       continue;
     }
     if (dest === "device.yaml") {

@@ -31,14 +31,18 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
   const g = o.given;
   o.write("roadside provision: answer each question, Enter keeps the [default].\n\n");
   const id = await p.askValid("Device id (letters, digits, _ and -)", g.id ?? o.defaultId, (a) =>
-    TOPIC_SAFE.test(a) ? undefined : `${JSON.stringify(a)} cannot be used in MQTT topics; use letters, digits, _ and - only, e.g. pole-0042`,
+    TOPIC_SAFE.test(a)
+      ? undefined
+      : `${JSON.stringify(a)} cannot be used in MQTT topics; use letters, digits, _ and - only, e.g. pole-0042`,
   );
 
   const ids = [...o.boards.keys()];
   o.write("Boards:\n");
   ids.forEach((b, i) => o.write(`  ${i + 1}) ${b.padEnd(22)} ${o.boards.get(b)!.name}${o.detected?.id === b ? "  (this machine)" : ""}\n`));
   const boardDefault = g.board ?? o.detected?.id ?? "sim";
-  const boardAnswer = await p.askValid("Board (number or name)", boardDefault, (a) => (boardOf(a, ids) ? undefined : `no board ${JSON.stringify(a)}; pick 1–${ids.length} or a name above`));
+  const boardAnswer = await p.askValid("Board (number or name)", boardDefault, (a) =>
+    boardOf(a, ids) ? undefined : `no board ${JSON.stringify(a)}; pick 1–${ids.length} or a name above`,
+  );
   const boardId = boardOf(boardAnswer, ids) ?? boardAnswer;
   const board = o.boards.get(boardId);
   const site = await p.ask("Site, in words (e.g. A38 northbound, km 12.4)", g.site ?? "");
@@ -56,7 +60,8 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
   const lineCheck = (a: string): string | undefined => {
     const ref = parseLineRef(a);
     if (!ref) return `${JSON.stringify(a)} is not a line: write GPIO17, 17 (BCM number) or pin:11 (header pin)`;
-    if (board && !findLine(board, "pin" in ref ? { pin: ref.pin } : { line: ref.line })) return `${showLineRef(ref)} is not a usable GPIO of ${board.id} (see boards/${board.id}.json)`;
+    if (board && !findLine(board, "pin" in ref ? { pin: ref.pin } : { line: ref.line }))
+      return `${showLineRef(ref)} is not a usable GPIO of ${board.id} (see boards/${board.id}.json)`;
     const user = usedLines.get(lineKey(a)!);
     if (user !== undefined) return `${showLineRef(ref)} is already wired to ${user}; each line feeds one input`;
     return undefined;
@@ -68,11 +73,17 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
     return a;
   };
   const givenLanes = g.lanes ?? [];
-  const count = Number(await p.askValid("How many lanes (detectors)", String(givenLanes.length || 2), (a) => (/^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8")));
+  const count = Number(
+    await p.askValid("How many lanes (detectors)", String(givenLanes.length || 2), (a) =>
+      /^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8",
+    ),
+  );
   const lanes: LaneAnswer[] = [];
   for (let i = 0; i < count; i++) {
     const prev = givenLanes[i];
-    const name = await p.askValid(`Lane ${i + 1} name`, prev?.name ?? `lane${i + 1}`, (a) => (TOPIC_SAFE.test(a) ? undefined : "letters, digits, _ and - only: the name appears in topics"));
+    const name = await p.askValid(`Lane ${i + 1} name`, prev?.name ?? `lane${i + 1}`, (a) =>
+      TOPIC_SAFE.test(a) ? undefined : "letters, digits, _ and - only: the name appears in topics",
+    );
     const trap = await p.yesNo(`${name}: speed trap with two loops (upstream, downstream)`, prev ? prev.loops.length === 2 : true);
     const loops: string[] = [];
     for (const role of trap ? ["upstream", "downstream"] : ["loop"]) {
@@ -81,9 +92,19 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
         const c = free[nextLine++ % free.length]!;
         if (!usedLines.has(lineKey(c)!)) def = c;
       }
-      loops.push(await askLine(`${name} ${role === "loop" ? "" : `${role} `}loop: card output wired to (GPIO17, 17 or pin:11)`, def ?? "GPIO17", `lane ${name}`));
+      loops.push(
+        await askLine(
+          `${name} ${role === "loop" ? "" : `${role} `}loop: card output wired to (GPIO17, 17 or pin:11)`,
+          def ?? "GPIO17",
+          `lane ${name}`,
+        ),
+      );
     }
-    const mode = trap ? "presence" : ((await p.ask(`${name}: card output mode, presence or pulse`, prev?.mode ?? "presence")) === "pulse" ? "pulse" : "presence");
+    const mode = trap
+      ? "presence"
+      : (await p.ask(`${name}: card output mode, presence or pulse`, prev?.mode ?? "presence")) === "pulse"
+        ? "pulse"
+        : "presence";
     lanes.push(mode === "pulse" ? { name, loops, mode } : { name, loops });
   }
 
@@ -93,24 +114,38 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
     if (a === "") return "give the serial port: a device path (/dev/ttyUSB0, /dev/serial/by-id/…) or a board port name";
     if (parseAdc(a)) return adcOk ? undefined : "this sensor is serial; give its serial port";
     const resolved = board ? resolveSerialPath(board, a) : a;
-    if (resolved === undefined) return `${JSON.stringify(a)} is not a serial port of ${board!.id}; use a device path (/dev/ttyUSB0) or one of ${board!.serial.map((s) => s.name).join(", ") || "none"}`;
+    if (resolved === undefined)
+      return `${JSON.stringify(a)} is not a serial port of ${board!.id}; use a device path (/dev/ttyUSB0) or one of ${board!.serial.map((s) => s.name).join(", ") || "none"}`;
     const user = usedPorts.get(resolved);
     return user !== undefined ? `${a} is already used by ${user}; each sensor needs its own port` : undefined;
   };
-  const mmCheck = (a: string): string | undefined => (/^\d+(\.\d+)?\s*(mm|cm|m)?$/.test(a) ? undefined : "a length in millimetres, e.g. 2400 (or 2.4m)");
+  const mmCheck = (a: string): string | undefined =>
+    /^\d+(\.\d+)?\s*(mm|cm|m)?$/.test(a) ? undefined : "a length in millimetres, e.g. 2400 (or 2.4m)";
   const names = new Set<string>();
   for (const kind of ["manhole", "bin", "probe", "rfid"] as const) {
     const def = SENSOR_KINDS[kind];
     const givenOfKind = (g.sensors ?? []).filter((s) => s.kind === kind).map((s) => s.answer);
-    const n = Number(await p.askValid(`How many ${def.what}s`, String(givenOfKind.length), (a) => (/^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8")));
+    const n = Number(
+      await p.askValid(`How many ${def.what}s`, String(givenOfKind.length), (a) =>
+        /^\d+$/.test(a) && Number(a) <= 8 ? undefined : "a number from 0 to 8",
+      ),
+    );
     for (let i = 0; i < n; i++) {
       const prev = givenOfKind[i];
       const prefix = { manhole: "mh", bin: "bin", probe: "scanner", rfid: "reader" }[kind];
       const name = await p.askValid(`${def.what} ${i + 1} name`, prev?.name ?? `${prefix}${i + 1}`, (a) =>
-        !TOPIC_SAFE.test(a) ? "letters, digits, _ and - only: the name appears in topics" : names.has(`${kind}:${a}`) ? `${a} is taken; give each ${def.what} its own name` : undefined,
+        !TOPIC_SAFE.test(a)
+          ? "letters, digits, _ and - only: the name appears in topics"
+          : names.has(`${kind}:${a}`)
+            ? `${a} is taken; give each ${def.what} its own name`
+            : undefined,
       );
       names.add(`${kind}:${name}`);
-      const port = await p.askValid(`${name}: serial port${kind === "manhole" ? " (or adc:CH for a 4–20 mA transducer)" : ""}`, prev?.port ?? "", (a) => portCheck(a, kind === "manhole"));
+      const port = await p.askValid(
+        `${name}: serial port${kind === "manhole" ? " (or adc:CH for a 4–20 mA transducer)" : ""}`,
+        prev?.port ?? "",
+        (a) => portCheck(a, kind === "manhole"),
+      );
       if (!parseAdc(port)) usedPorts.set(board ? (resolveSerialPath(board, port) ?? port) : port, `${def.what} ${name}`);
       const options: Record<string, string> = {};
       const ask = async (key: string, question: string, check?: (a: string) => string | undefined): Promise<void> => {
@@ -125,9 +160,13 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
       if (kind === "manhole") {
         if (parseAdc(port)) {
           await ask("span", `${name}: depth at 20 mA, mm`, required);
-          await ask("offset", `${name}: transducer height above the channel invert, mm (empty: 0)`, (a) => (a === "" ? undefined : mmCheck(a)));
+          await ask("offset", `${name}: transducer height above the channel invert, mm (empty: 0)`, (a) =>
+            a === "" ? undefined : mmCheck(a),
+          );
         } else {
-          await ask("model", `${name}: MaxBotix model, hrxl, hrxl-10m, xl or lv (empty: hrxl)`, (a) => (a === "" || ["hrxl", "hrxl-10m", "xl", "lv"].includes(a) ? undefined : "hrxl, hrxl-10m, xl or lv"));
+          await ask("model", `${name}: MaxBotix model, hrxl, hrxl-10m, xl or lv (empty: hrxl)`, (a) =>
+            a === "" || ["hrxl", "hrxl-10m", "xl", "lv"].includes(a) ? undefined : "hrxl, hrxl-10m, xl or lv",
+          );
           await ask("mount", `${name}: sensor face above the channel invert, mm`, required);
         }
         await ask("overflow", `${name}: overflow (weir crest) above the invert, mm`, required);
@@ -138,7 +177,9 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
         await optionalLine("lid", `${name}: lid switch wired to (empty: none)`);
         await optionalLine("tilt", `${name}: tilt switch wired to (empty: none)`);
       } else if (kind === "probe") {
-        await ask("min-rssi", `${name}: count only devices stronger than, dBm (e.g. -80; empty: all)`, (a) => (a === "" || /^-\d+$/.test(a) ? undefined : "a negative whole number, e.g. -80"));
+        await ask("min-rssi", `${name}: count only devices stronger than, dBm (e.g. -80; empty: all)`, (a) =>
+          a === "" || /^-\d+$/.test(a) ? undefined : "a negative whole number, e.g. -80",
+        );
       }
       for (const [k, v] of Object.entries(prev?.options ?? {})) if (!(k in options) && v !== "") options[k] = v;
       sensors.push({ kind, answer: { name, port, options } });
@@ -158,11 +199,13 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
   if (g.prefix) answers.prefix = g.prefix;
   if (g.encoding) answers.encoding = g.encoding;
   // a file that is not there is asked again now, not found missing on the pole
-  const fileCheck = (optional: boolean) => (a: string): string | undefined => {
-    if (a === "") return optional ? undefined : "give the file's path";
-    const abs = resolve(a);
-    return !existsSync(abs) ? `no file ${abs}; check the path` : !statSync(abs).isFile() ? `${abs} is not a file` : undefined;
-  };
+  const fileCheck =
+    (optional: boolean) =>
+    (a: string): string | undefined => {
+      if (a === "") return optional ? undefined : "give the file's path";
+      const abs = resolve(a);
+      return !existsSync(abs) ? `no file ${abs}; check the path` : !statSync(abs).isFile() ? `${abs} is not a file` : undefined;
+    };
   if (broker) {
     const username = await p.ask("Broker user name (empty: none)", g.username ?? "");
     if (username) {
@@ -186,7 +229,11 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
     }
   }
   if (broker) {
-    const key = await p.askValid("Public key for signed config/restart commands (PEM file; empty: none)", g.controlKey ?? "", fileCheck(true));
+    const key = await p.askValid(
+      "Public key for signed config/restart commands (PEM file; empty: none)",
+      g.controlKey ?? "",
+      fileCheck(true),
+    );
     if (key) answers.controlKey = key;
   }
   return answers;

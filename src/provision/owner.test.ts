@@ -33,25 +33,34 @@ describe("owners and modes of what provision writes", () => {
   });
 
   // the tests run as root in CI (like provision on a device), so the chown is real
-  it.runIf(process.getuid?.() === 0)("as root: config and public files root:roadside 0640, secrets roadside 0600, the secrets folder root:roadside 0750", () => {
-    const list = files("root");
-    const notes = applyOwnership(list, { uid: (n) => (n === "roadside" ? 4242 : undefined), gid: (n) => (n === "roadside" ? 4343 : undefined) }, true);
-    expect(notes).toEqual([]);
-    const got = list.map((f) => [f.role, statSync(f.path).uid, statSync(f.path).gid, mode(f.path)]);
-    expect(got).toEqual([
-      ["config", 0, 4343, "640"],
-      ["public", 0, 4343, "640"],
-      ["secrets-dir", 0, 4343, "750"],
-      ["secret", 4242, 4343, "600"],
-    ]);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "as root: config and public files root:roadside 0640, secrets roadside 0600, the secrets folder root:roadside 0750",
+    () => {
+      const list = files("root");
+      const notes = applyOwnership(
+        list,
+        { uid: (n) => (n === "roadside" ? 4242 : undefined), gid: (n) => (n === "roadside" ? 4343 : undefined) },
+        true,
+      );
+      expect(notes).toEqual([]);
+      const got = list.map((f) => [f.role, statSync(f.path).uid, statSync(f.path).gid, mode(f.path)]);
+      expect(got).toEqual([
+        ["config", 0, 4343, "640"],
+        ["public", 0, 4343, "640"],
+        ["secrets-dir", 0, 4343, "750"],
+        ["secret", 4242, 4343, "600"],
+      ]);
+    },
+  );
 
   it("without the group roadside: modes set, and a note saying what to run once roadside is installed", () => {
     const list = files("nogroup");
     const notes = applyOwnership(list, { uid: () => undefined, gid: () => undefined }, true);
     expect(list.map((f) => mode(f.path))).toEqual(["640", "640", "750", "600"]);
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^there is no group roadside on this machine yet, so the service could not read .*device\.yaml: install roadside first/);
+    expect(notes[0]).toMatch(
+      /^there is no group roadside on this machine yet, so the service could not read .*device\.yaml: install roadside first/,
+    );
     expect(notes[0]).toContain("sudo chgrp roadside");
     expect(notes[0]).toMatch(/sudo chown roadside \S+broker\.pw/);
   });

@@ -48,7 +48,14 @@ export function applyOwnership(files: readonly { path: string; role: FileRole }[
   if (gid === undefined) {
     const list = files.map((f) => f.path).join(" ");
     return [
-      `there is no group ${SERVICE_USER} on this machine yet, so the service could not read ${files[0]?.path ?? "the config"}: install roadside first (sudo install.sh --bundle FILE), then run \`sudo chgrp ${SERVICE_USER} ${list}\`${files.some((f) => f.role === "secret") ? ` and \`sudo chown ${SERVICE_USER} ${files.filter((f) => f.role === "secret").map((f) => f.path).join(" ")}\`` : ""} (or provision again with --force)`,
+      `there is no group ${SERVICE_USER} on this machine yet, so the service could not read ${files[0]?.path ?? "the config"}: install roadside first (sudo install.sh --bundle FILE), then run \`sudo chgrp ${SERVICE_USER} ${list}\`${
+        files.some((f) => f.role === "secret")
+          ? ` and \`sudo chown ${SERVICE_USER} ${files
+              .filter((f) => f.role === "secret")
+              .map((f) => f.path)
+              .join(" ")}\``
+          : ""
+      } (or provision again with --force)`,
     ];
   }
   const notes: string[] = [];
@@ -56,7 +63,9 @@ export function applyOwnership(files: readonly { path: string; role: FileRole }[
     if (f.role === "secret") {
       if (uid === undefined) {
         chownSync(f.path, 0, gid);
-        notes.push(`there is no user ${SERVICE_USER}, so ${f.path} stays root's and the service cannot read it: install roadside first, then \`sudo chown ${SERVICE_USER} ${f.path}\``);
+        notes.push(
+          `there is no user ${SERVICE_USER}, so ${f.path} stays root's and the service cannot read it: install roadside first, then \`sudo chown ${SERVICE_USER} ${f.path}\``,
+        );
       } else chownSync(f.path, uid, gid);
     } else chownSync(f.path, 0, gid);
   }

@@ -21,9 +21,21 @@ describe("first-boot seed", () => {
     writeFileSync(join(app, "scripts", "firstboot.sh"), "#!/bin/bash\n");
     const card = mkdtempSync(join(tmpdir(), "roadside-card-"));
     writeFileSync(join(card, "config.txt"), "\n");
-    const run = (): unknown => writeSeed({ dir: card, force: false, board: "raspberry-pi-4", id: "p1", configText: "device: {}\n", placements: [], appDir: app, log: () => {} });
+    const run = (): unknown =>
+      writeSeed({
+        dir: card,
+        force: false,
+        board: "raspberry-pi-4",
+        id: "p1",
+        configText: "device: {}\n",
+        placements: [],
+        appDir: app,
+        log: () => {},
+      });
     expect(run).toThrow(SeedError);
-    expect(run).toThrow(/no --bundle given and this installation cannot build one \(no \S+scripts\/bundle\.sh: an installed roadside carries no build tools\); give a bundle built for arm64 with --bundle FILE/);
+    expect(run).toThrow(
+      /no --bundle given and this installation cannot build one \(no \S+scripts\/bundle\.sh: an installed roadside carries no build tools\); give a bundle built for arm64 with --bundle FILE/,
+    );
     expect(readdirSync(card)).toEqual(["config.txt"]);
   });
 
@@ -44,14 +56,40 @@ describe("first-boot seed", () => {
     const card = mkdtempSync(join(tmpdir(), "roadside-card-"));
     writeFileSync(join(card, "config.txt"), "\n");
     const lines: string[] = [];
-    const r = writeSeed({ dir: card, force: false, board: "raspberry-pi-zero-2w", id: "p1", configText: "device: {}\n", placements: [], appDir: app, log: (l) => lines.push(l) });
+    const r = writeSeed({
+      dir: card,
+      force: false,
+      board: "raspberry-pi-zero-2w",
+      id: "p1",
+      configText: "device: {}\n",
+      placements: [],
+      appDir: app,
+      log: (l) => lines.push(l),
+    });
     expect(readFileSync(join(app, "scripts", "args"), "utf8")).toMatch(/^--arch arm64 --output \S+\n$/);
     expect(lines[0]).toMatch(/^building the bundle for arm64: /);
-    expect(readdirSync(join(card, "roadside")).sort()).toEqual(["etc", "firstboot.sh", "roadside-0.1.0-linux-arm64-node20.tar.gz", "roadside-0.1.0-linux-arm64-node20.tar.gz.sha256"]);
+    expect(readdirSync(join(card, "roadside")).sort()).toEqual([
+      "etc",
+      "firstboot.sh",
+      "roadside-0.1.0-linux-arm64-node20.tar.gz",
+      "roadside-0.1.0-linux-arm64-node20.tar.gz.sha256",
+    ]);
     expect(r.bundle).toBe(join(card, "roadside", "roadside-0.1.0-linux-arm64-node20.tar.gz"));
-    const built = readFileSync(join(app, "scripts", "args"), "utf8").trim().split(" ")[3]!;
+    const built = readFileSync(join(app, "scripts", "args"), "utf8")
+      .trim()
+      .split(" ")[3]!;
     expect(existsSync(built)).toBe(false); // the temporary build folder is gone
-    writeSeed({ dir: card, force: false, board: "raspberry-pi-3", arch: "armhf", id: "p1", configText: "device: {}\n", placements: [], appDir: app, log: () => {} });
+    writeSeed({
+      dir: card,
+      force: false,
+      board: "raspberry-pi-3",
+      arch: "armhf",
+      id: "p1",
+      configText: "device: {}\n",
+      placements: [],
+      appDir: app,
+      log: () => {},
+    });
     expect(readFileSync(join(app, "scripts", "args"), "utf8")).toMatch(/^--arch armhf /);
   });
 });

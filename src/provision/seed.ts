@@ -1,6 +1,20 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Placement } from "./files.js";
@@ -120,16 +134,27 @@ function chooseArch(board: string, arch: string | undefined): Arch {
 /** Check a given bundle: its checksum file, its checksum, its architecture against the board. */
 function checkBundle(file: string, board: string, arch: string | undefined): void {
   if (arch !== undefined) chooseArch(board, arch);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new SeedError(`--bundle ${file}: no such file; make one with scripts/bundle.sh --arch ${chooseArch(board, arch)}`);
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new SeedError(`--bundle ${file}: no such file; make one with scripts/bundle.sh --arch ${chooseArch(board, arch)}`);
   if (!/\.tar\.gz$/.test(file)) throw new SeedError(`--bundle ${file}: not a .tar.gz bundle; make one with scripts/bundle.sh`);
   const sumFile = `${file}.sha256`;
-  if (!existsSync(sumFile)) throw new SeedError(`--bundle ${file}: no ${basename(sumFile)} beside it, so the device could not check it; use the bundle as scripts/bundle.sh wrote it (tarball and .sha256 together)`);
+  if (!existsSync(sumFile))
+    throw new SeedError(
+      `--bundle ${file}: no ${basename(sumFile)} beside it, so the device could not check it; use the bundle as scripts/bundle.sh wrote it (tarball and .sha256 together)`,
+    );
   const want = readSum(sumFile);
-  if (want === undefined) throw new SeedError(`--bundle ${file}: ${basename(sumFile)} holds no sha256 sum; rebuild the bundle with scripts/bundle.sh`);
-  if (sha256(file) !== want) throw new SeedError(`--bundle ${file}: its sha256 does not match ${basename(sumFile)}: the copy is damaged or incomplete; copy it again`);
+  if (want === undefined)
+    throw new SeedError(`--bundle ${file}: ${basename(sumFile)} holds no sha256 sum; rebuild the bundle with scripts/bundle.sh`);
+  if (sha256(file) !== want)
+    throw new SeedError(
+      `--bundle ${file}: its sha256 does not match ${basename(sumFile)}: the copy is damaged or incomplete; copy it again`,
+    );
   const has = bundleArch(file);
   const allowed = boardArches(board);
-  if (has && allowed && !allowed.includes(has)) throw new SeedError(`--bundle ${basename(file)} is for ${has}, but ${board} runs ${allowed.join(" or ")}; build one with scripts/bundle.sh --arch ${allowed[0]}`);
+  if (has && allowed && !allowed.includes(has))
+    throw new SeedError(
+      `--bundle ${basename(file)} is for ${has}, but ${board} runs ${allowed.join(" or ")}; build one with scripts/bundle.sh --arch ${allowed[0]}`,
+    );
   if (has && arch !== undefined && has !== arch) throw new SeedError(`--bundle ${basename(file)} is for ${has}, not --arch ${arch}`);
 }
 
@@ -137,12 +162,18 @@ function checkBundle(file: string, board: string, arch: string | undefined): voi
 function buildBundle(appDir: string, arch: Arch, log: (l: string) => void): string {
   const script = join(appDir, "scripts", "bundle.sh");
   if (!existsSync(script)) {
-    throw new SeedError(`no --bundle given and this installation cannot build one (no ${script}: an installed roadside carries no build tools); give a bundle built for ${arch} with --bundle FILE (from a checkout: scripts/bundle.sh --arch ${arch})`);
+    throw new SeedError(
+      `no --bundle given and this installation cannot build one (no ${script}: an installed roadside carries no build tools); give a bundle built for ${arch} with --bundle FILE (from a checkout: scripts/bundle.sh --arch ${arch})`,
+    );
   }
   const out = mkdtempSync(join(tmpdir(), "roadside-seed-bundle-"));
   log(`building the bundle for ${arch}: ${script} --arch ${arch} --output ${out}`);
   const r = spawnSync("bash", [script, "--arch", arch, "--output", out], { cwd: appDir, stdio: ["ignore", "inherit", "inherit"] });
-  if (r.status !== 0) throw new SeedError(`scripts/bundle.sh --arch ${arch} failed (exit ${r.status ?? r.signal}); see its output above, or give a bundle with --bundle FILE`, 1);
+  if (r.status !== 0)
+    throw new SeedError(
+      `scripts/bundle.sh --arch ${arch} failed (exit ${r.status ?? r.signal}); see its output above, or give a bundle with --bundle FILE`,
+      1,
+    );
   const tarballs = readdirSync(out).filter((f) => f.endsWith(".tar.gz"));
   if (tarballs.length !== 1) throw new SeedError(`scripts/bundle.sh wrote ${tarballs.length} tarballs to ${out}; expected one`, 1);
   return join(out, tarballs[0]!);
@@ -177,9 +208,14 @@ function copyToCard(src: string, dst: string): void {
 }
 
 export function writeSeed(s: SeedInput): SeedResult {
-  if (!existsSync(s.dir) || !statSync(s.dir).isDirectory()) throw new SeedError(`--seed ${s.dir}: no such folder; mount the card's boot partition (bootfs) and give its folder, e.g. /media/$USER/bootfs`);
+  if (!existsSync(s.dir) || !statSync(s.dir).isDirectory())
+    throw new SeedError(
+      `--seed ${s.dir}: no such folder; mount the card's boot partition (bootfs) and give its folder, e.g. /media/$USER/bootfs`,
+    );
   if (!s.force && !looksLikeBootPartition(s.dir)) {
-    throw new SeedError(`--seed ${s.dir}: this does not look like a Raspberry Pi boot partition (no config.txt, cmdline.txt or user-data); give the mounted bootfs folder of a card flashed with Raspberry Pi Imager, or --force to write there anyway`);
+    throw new SeedError(
+      `--seed ${s.dir}: this does not look like a Raspberry Pi boot partition (no config.txt, cmdline.txt or user-data); give the mounted bootfs folder of a card flashed with Raspberry Pi Imager, or --force to write there anyway`,
+    );
   }
   const userDataFile = join(s.dir, "user-data");
   const hadUserData = existsSync(userDataFile);

@@ -124,12 +124,14 @@ export const SENSOR_KINDS: Record<SensorKind, SensorDef> = {
       const overflow = mm(a, "overflow", err);
       if (adc) {
         const span = mm(a, "span", err);
-        if (span === undefined) err(`a 4–20 mA transducer needs span=MM (depth at 20 mA), e.g. --manhole ${a.name}=adc:0,span=3000,overflow=1500`);
+        if (span === undefined)
+          err(`a 4–20 mA transducer needs span=MM (depth at 20 mA), e.g. --manhole ${a.name}=adc:0,span=3000,overflow=1500`);
         const sensor: Record<string, unknown> = { type: "current-loop", adc, spanMm: span };
         const offset = mm(a, "offset", err);
         if (offset !== undefined) sensor["offsetMm"] = offset;
         m["sensor"] = sensor;
-        if (a.options["mount"] !== undefined) err("mount= is for ultrasonic sensors; a 4–20 mA transducer takes offset= (its height above the invert)");
+        if (a.options["mount"] !== undefined)
+          err("mount= is for ultrasonic sensors; a 4–20 mA transducer takes offset= (its height above the invert)");
       } else {
         const sensor: Record<string, unknown> = { type: "maxbotix" };
         if (a.options["model"] !== undefined) {
@@ -139,10 +141,12 @@ export const SENSOR_KINDS: Record<SensorKind, SensorDef> = {
         sensor["port"] = serialPort(a, err);
         m["sensor"] = sensor;
         const mount = mm(a, "mount", err);
-        if (mount === undefined && a.options["mount"] === undefined) err(`give mount=MM, the height of the sensor's face above the channel invert, e.g. ${this.example}`);
+        if (mount === undefined && a.options["mount"] === undefined)
+          err(`give mount=MM, the height of the sensor's face above the channel invert, e.g. ${this.example}`);
         else m["mountHeightMm"] = mount;
       }
-      if (overflow === undefined && a.options["overflow"] === undefined) err(`give overflow=MM, the height of the weir crest above the invert, e.g. ${this.example}`);
+      if (overflow === undefined && a.options["overflow"] === undefined)
+        err(`give overflow=MM, the height of the weir crest above the invert, e.g. ${this.example}`);
       else m["overflowHeightMm"] = overflow;
       const cover = switchInput(a, "cover", t, err);
       if (cover) m["cover"] = { input: cover };
@@ -174,7 +178,10 @@ export const SENSOR_KINDS: Record<SensorKind, SensorDef> = {
       if (parseAdc(a.port)) err(`a bin's distance sensor is a serial MaxBotix; give its serial port, e.g. ${this.example}`);
       distance["port"] = serialPort(a, err);
       b["distance"] = distance;
-      for (const [key, field] of [["empty", "emptyDistanceMm"], ["full", "fullDistanceMm"]] as const) {
+      for (const [key, field] of [
+        ["empty", "emptyDistanceMm"],
+        ["full", "fullDistanceMm"],
+      ] as const) {
         const v = mm(a, key, err);
         if (v === undefined && a.options[key] === undefined) err(`give ${key}=MM (${this.keys[key]!.hint}), e.g. ${this.example}`);
         else b[field] = v;
@@ -234,8 +241,12 @@ export function parseSensorSpec(kind: SensorKind, spec: string): SensorAnswer | 
   const eq = spec.indexOf("=");
   if (eq <= 0 || eq === spec.length - 1) return `${def.flag} ${JSON.stringify(spec)}: write NAME=PORT[,key=value…], e.g. ${def.example}`;
   const name = spec.slice(0, eq).trim();
-  const [port, ...rest] = spec.slice(eq + 1).split(",").map((s) => s.trim());
-  if (!port || port.includes("=")) return `${def.flag} ${JSON.stringify(spec)}: the port comes first, then key=value settings, e.g. ${def.example}`;
+  const [port, ...rest] = spec
+    .slice(eq + 1)
+    .split(",")
+    .map((s) => s.trim());
+  if (!port || port.includes("="))
+    return `${def.flag} ${JSON.stringify(spec)}: the port comes first, then key=value settings, e.g. ${def.example}`;
   const options: Record<string, string> = {};
   for (const kv of rest) {
     if (kv === "") continue;

@@ -83,7 +83,9 @@ describe("user-data merge", () => {
     expect(() => mergeUserData("#!/bin/sh\necho hi\n", "/b/user-data")).toThrow(UserDataError);
     expect(() => mergeUserData("#!/bin/sh\necho hi\n", "/b/user-data")).toThrow(/\/b\/user-data is a script, not a #cloud-config file/);
     expect(() => mergeUserData("#cloud-config\nusers: [\n", "/b/user-data")).toThrow(/\/b\/user-data is not valid YAML at line \d+/);
-    expect(() => mergeUserData("#cloud-config\nruncmd: { a: 1 }\n", "/b/user-data")).toThrow(/runcmd must be a list of commands; it is a mapping/);
+    expect(() => mergeUserData("#cloud-config\nruncmd: { a: 1 }\n", "/b/user-data")).toThrow(
+      /runcmd must be a list of commands; it is a mapping/,
+    );
     expect(() => mergeUserData("#cloud-config\n- a\n", "/b/user-data")).toThrow(/must be a YAML mapping/);
   });
 
@@ -91,9 +93,15 @@ describe("user-data merge", () => {
     // cc_runcmd: util.load_yaml, then util.shellify into /var/lib/cloud/instance/scripts/runcmd
     const file = join(dir, "for-cloud-init");
     writeFileSync(file, mergeUserData(IMAGER[0]!.text));
-    const py = ["import sys", "from cloudinit import util", "cfg = util.load_yaml(open(sys.argv[1]).read())", "print(util.shellify([c for c in cfg['runcmd'] if 'roadside-firstboot' in str(c)]), end='')"].join("\n");
+    const py = [
+      "import sys",
+      "from cloudinit import util",
+      "cfg = util.load_yaml(open(sys.argv[1]).read())",
+      "print(util.shellify([c for c in cfg['runcmd'] if 'roadside-firstboot' in str(c)]), end='')",
+    ].join("\n");
     const r = spawnSync("/usr/bin/python3", ["-c", py, file], { encoding: "utf8" });
-    if (r.error || /No module named 'cloudinit'/.test(r.stderr)) throw new Error(`cloud-init's Python package is missing: apt-get install cloud-init (${r.stderr || r.error?.message})`);
+    if (r.error || /No module named 'cloudinit'/.test(r.stderr))
+      throw new Error(`cloud-init's Python package is missing: apt-get install cloud-init (${r.stderr || r.error?.message})`);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("#!/bin/sh");
     const root = mkdtempSync(join(tmpdir(), "roadside-runcmd-ci-"));

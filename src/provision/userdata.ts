@@ -49,8 +49,16 @@ export function mergeUserData(text: string | undefined, file = "user-data"): str
   const source = text === undefined || text.trim() === "" ? "#cloud-config\n" : text.replace(/^\uFEFF/, "");
   const first = source.split(/\r?\n/, 1)[0]!.trimEnd();
   if (first !== "#cloud-config") {
-    const kind = first.startsWith("#!") ? "a script" : first.startsWith("Content-Type") ? "MIME multipart" : first.startsWith("#include") ? "an #include list" : `a file starting ${JSON.stringify(first.slice(0, 40))}`;
-    throw new UserDataError(`${file} is ${kind}, not a #cloud-config file, so roadside cannot add its first-boot step to it; start from the user-data Raspberry Pi Imager writes, or remove ${file} to have a new one written`);
+    const kind = first.startsWith("#!")
+      ? "a script"
+      : first.startsWith("Content-Type")
+        ? "MIME multipart"
+        : first.startsWith("#include")
+          ? "an #include list"
+          : `a file starting ${JSON.stringify(first.slice(0, 40))}`;
+    throw new UserDataError(
+      `${file} is ${kind}, not a #cloud-config file, so roadside cannot add its first-boot step to it; start from the user-data Raspberry Pi Imager writes, or remove ${file} to have a new one written`,
+    );
   }
   // the header is a comment to YAML: parse what follows it and put the header back byte for byte
   const body = source.slice(source.indexOf("\n") + 1 || source.length);
@@ -58,13 +66,18 @@ export function mergeUserData(text: string | undefined, file = "user-data"): str
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line + 1}, column ${e.linePos[0].col}` : "";
-    throw new UserDataError(`${file} is not valid YAML${at}: ${e.message.split("\n")[0]}; fix it (or remove it to have a new one written), then run provision again`);
+    throw new UserDataError(
+      `${file} is not valid YAML${at}: ${e.message.split("\n")[0]}; fix it (or remove it to have a new one written), then run provision again`,
+    );
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     // comments only: they stay above a new mapping
     doc.contents = new YAMLMap();
   }
-  if (!isMap(doc.contents)) throw new UserDataError(`${file} must be a YAML mapping (keys such as users:, runcmd:); it is a ${isSeq(doc.contents) ? "list" : "single value"}`);
+  if (!isMap(doc.contents))
+    throw new UserDataError(
+      `${file} must be a YAML mapping (keys such as users:, runcmd:); it is a ${isSeq(doc.contents) ? "list" : "single value"}`,
+    );
   const map = doc.contents;
   let runcmd: unknown = map.get("runcmd", true);
   if (runcmd === undefined || runcmd === null || (isScalar(runcmd) && runcmd.value === null)) {
@@ -72,7 +85,8 @@ export function mergeUserData(text: string | undefined, file = "user-data"): str
     map.set("runcmd", seq);
     runcmd = seq;
   }
-  if (!isSeq(runcmd)) throw new UserDataError(`${file}: runcmd must be a list of commands; it is ${isMap(runcmd) ? "a mapping" : "a single value"}`);
+  if (!isSeq(runcmd))
+    throw new UserDataError(`${file}: runcmd must be a list of commands; it is ${isMap(runcmd) ? "a mapping" : "a single value"}`);
   runcmd.items = runcmd.items.filter((i) => !isOurs(i));
   // before a list's first item, YAML gives the comment to the list: drop ours from there too
   if (runcmd.commentBefore) {

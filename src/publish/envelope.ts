@@ -83,7 +83,11 @@ export function alarmPack(deviceId: string, a: Alarm, wallMs: number, timeq: Tim
 
 /** Drop accounting (docs/payloads.md "Drop accounting"): count and wall-time span lost. */
 function pushLoss(pack: SenmlRecord[], lost: LossReport): void {
-  pack.push({ n: "dropped", u: "count", v: lost.count }, { n: "dropped.from", u: "s", v: lost.fromMs / 1000 }, { n: "dropped.to", u: "s", v: lost.toMs / 1000 });
+  pack.push(
+    { n: "dropped", u: "count", v: lost.count },
+    { n: "dropped.from", u: "s", v: lost.fromMs / 1000 },
+    { n: "dropped.to", u: "s", v: lost.toMs / 1000 },
+  );
 }
 
 const LOSS_NAMES = new Set(["dropped", "dropped.from", "dropped.to"]);

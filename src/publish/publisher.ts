@@ -74,7 +74,9 @@ export class Publisher {
     } catch (err) {
       // kept in memory and committed with the next alarm or window, so it is late, not lost
       if (this.alarms.length < 1000) this.alarms.push(draft);
-      this.opts.logger.error(`cannot write the ${a.kind} ${a.state} alarm of ${a.source} to the outbox: ${(err as Error).message}; retrying with the next write. Check the disk (df -h).`);
+      this.opts.logger.error(
+        `cannot write the ${a.kind} ${a.state} alarm of ${a.source} to the outbox: ${(err as Error).message}; retrying with the next write. Check the disk (df -h).`,
+      );
       return;
     }
     this.opts.onCommitted?.(msgs, []);
@@ -107,7 +109,9 @@ export class Publisher {
       this.batch = [];
       this.alarms = [];
     } catch (err) {
-      this.opts.logger.error(`cannot write ${drafts.length} summaries to the outbox: ${(err as Error).message}; keeping them in memory and retrying at the next window. Check the disk (df -h) and the state folder's permissions.`);
+      this.opts.logger.error(
+        `cannot write ${drafts.length} summaries to the outbox: ${(err as Error).message}; keeping them in memory and retrying at the next window. Check the disk (df -h) and the state folder's permissions.`,
+      );
       return [];
     }
     this.opts.onCommitted?.(msgs, summaries);

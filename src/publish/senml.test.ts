@@ -64,7 +64,23 @@ const summary: Summary = {
 
 describe("SenML encoding (RFC 8428)", () => {
   it("uses the integer labels of RFC 8428 §6 Table 4", () => {
-    expect(CBOR_LABELS).toEqual({ bver: -1, bn: -2, bt: -3, bu: -4, bv: -5, bs: -6, n: 0, u: 1, v: 2, vs: 3, vb: 4, s: 5, t: 6, ut: 7, vd: 8 });
+    expect(CBOR_LABELS).toEqual({
+      bver: -1,
+      bn: -2,
+      bt: -3,
+      bu: -4,
+      bv: -5,
+      bs: -6,
+      n: 0,
+      u: 1,
+      v: 2,
+      vs: 3,
+      vb: 4,
+      s: 5,
+      t: 6,
+      ut: 7,
+      vd: 8,
+    });
     const bytes = encodeSenmlCbor([{ bn: "d:", n: "x", v: 1 }]);
     // array(1), map(3), -2 → "d:", 0 → "x", 2 → 1
     expect(Buffer.from(bytes).toString("hex")).toBe("81a3" + "21" + "62643a" + "00" + "6178" + "02" + "01");
@@ -86,7 +102,12 @@ describe("SenML encoding (RFC 8428)", () => {
 
   it("resolves base name and base time into every record (RFC 8428 §4.6)", () => {
     const r = resolveSenml(summaryPack("pole-0042", summary, 7));
-    expect(r.find((x) => x.name === "pole-0042:traffic:lane1:volume")).toEqual({ name: "pole-0042:traffic:lane1:volume", time: 1795330800, unit: "count", value: 23 });
+    expect(r.find((x) => x.name === "pole-0042:traffic:lane1:volume")).toEqual({
+      name: "pole-0042:traffic:lane1:volume",
+      time: 1795330800,
+      unit: "count",
+      value: 23,
+    });
     expect(r.every((x) => x.time === 1795330800)).toBe(true);
     expect(r.every((x) => /^[A-Za-z0-9][-:./_A-Za-z0-9]*$/.test(x.name))).toBe(true); // RFC 8428 §4.5.1
   });
@@ -110,13 +131,21 @@ describe("SenML encoding (RFC 8428)", () => {
   });
 
   it("marks a window a clock jump closed, and its observed length", () => {
-    const m = decodeMessage(encodePack(summaryPack("d", { ...summary, window: { ...window, endNs: 12.5e9, clockJump: true, partial: true } }, 1), "cbor"));
+    const m = decodeMessage(
+      encodePack(summaryPack("d", { ...summary, window: { ...window, endNs: 12.5e9, clockJump: true, partial: true } }, 1), "cbor"),
+    );
     expect(m.timeq).toBe("jump");
     expect(m.observedS).toBe(12.5);
   });
 
   it("encodes alarms with kind, state and code", () => {
-    const pack = alarmPack("d1", { source: "lane1", kind: "detector-fault", state: "start", tNs: 0, code: 210, message: "locked on" }, Date.UTC(2026, 0, 1), "synced", 5);
+    const pack = alarmPack(
+      "d1",
+      { source: "lane1", kind: "detector-fault", state: "start", tNs: 0, code: 210, message: "locked on" },
+      Date.UTC(2026, 0, 1),
+      "synced",
+      5,
+    );
     expect(pack.slice(0, 1)).toEqual([{ bn: "d1:alarm:lane1:", bt: Date.UTC(2026, 0, 1) / 1000, n: "seq", v: 5 }]);
     expect(pack).toContainEqual({ n: "code", v: 210 });
     expect(pack).toContainEqual({ n: "state", vs: "start" });

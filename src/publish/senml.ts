@@ -51,7 +51,12 @@ export const CONTENT_TYPE_CBOR = "application/senml+cbor";
 export const CONTENT_TYPE_JSON = "application/senml+json";
 
 // useTag259ForMaps: false, or cbor-x wraps every Map in its tag 259, which plain decoders do not expect
-const encoder = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true, useTag259ForMaps: false } as ConstructorParameters<typeof Encoder>[0]);
+const encoder = new Encoder({
+  useRecords: false,
+  tagUint8Array: false,
+  variableMapSize: true,
+  useTag259ForMaps: false,
+} as ConstructorParameters<typeof Encoder>[0]);
 // int64AsNumber: 64-bit integers (never produced by roadside, possible from other encoders) decode as numbers, not BigInt
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
 

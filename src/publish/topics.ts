@@ -12,7 +12,8 @@ export class TopicError extends Error {
 }
 
 function check(what: string, name: string): string {
-  if (!SAFE.test(name)) throw new TopicError(`${what} ${JSON.stringify(name)} is not safe in a topic: use letters, digits, _ and - only (max 64)`);
+  if (!SAFE.test(name))
+    throw new TopicError(`${what} ${JSON.stringify(name)} is not safe in a topic: use letters, digits, _ and - only (max 64)`);
   return name;
 }
 
@@ -22,7 +23,10 @@ export class Topics {
   /** `{prefix}/{device}` */
   readonly base: string;
 
-  constructor(prefix: string, readonly deviceId: string) {
+  constructor(
+    prefix: string,
+    readonly deviceId: string,
+  ) {
     const segs = prefix.split("/");
     segs.forEach((s) => check("topic prefix segment", s));
     this.base = `${segs.join("/")}/${check("device id", deviceId)}`;

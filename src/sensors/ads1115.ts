@@ -100,7 +100,7 @@ export class Ads1115 {
       return true;
     }
     // SBAS444 §8.3.6: a conversion takes 1/DR; allow 10 % oscillator tolerance plus 1 ms
-    const waitNs = (1.1e9 / ADS1115_SPS[DR_CODE]) + NS_PER_MS;
+    const waitNs = 1.1e9 / ADS1115_SPS[DR_CODE] + NS_PER_MS;
     let tries = 0;
     const poll = (): void => {
       try {

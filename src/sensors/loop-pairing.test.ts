@@ -9,7 +9,12 @@ const D = 6.0;
 type Ev = [t: number, loop: number, level: 0 | 1];
 
 function rig() {
-  const got = { counts: [] as number[], measured: [] as { t: number; v: number; L: number }[], unpaired: [] as [number, number][], ww: [] as { t: number; v: number }[] };
+  const got = {
+    counts: [] as number[],
+    measured: [] as { t: number; v: number; L: number }[],
+    unpaired: [] as [number, number][],
+    ww: [] as { t: number; v: number }[],
+  };
   const p = new TrapPairing(D, LOOP, {
     count: (t) => got.counts.push(t),
     measured: (t, v, L) => got.measured.push({ t, v, L }),
@@ -17,7 +22,7 @@ function rig() {
     wrongWay: (t, v) => got.ww.push({ t, v }),
   });
   const feed = (evs: Ev[], pollAt?: number) => {
-    for (const [t, k, l] of [...evs].sort((a, b) => a[0] - b[0])) (l ? p.on(k, t) : p.off(k, t));
+    for (const [t, k, l] of [...evs].sort((a, b) => a[0] - b[0])) l ? p.on(k, t) : p.off(k, t);
     if (pollAt !== undefined) p.poll(pollAt);
   };
   return { p, got, feed };
@@ -184,7 +189,10 @@ describe("TrapPairing", () => {
   it("with the upstream loop out, the downstream one counts alone — once per vehicle", () => {
     const { p, got, feed } = rig();
     // vehicle A is counted upstream, then the upstream loop goes out before A reaches downstream
-    feed([[0, 0, 1], [0.25 * S, 0, 0]]);
+    feed([
+      [0, 0, 1],
+      [0.25 * S, 0, 0],
+    ]);
     p.setEnabled(0, false);
     feed([[0.24 * S, 1, 1], [0.49 * S, 1, 0], ...vehicle(3, 25, 4.5), ...vehicle(6, 25, 4.5)]);
     expect(got.counts).toEqual([0, (3 + D / 25) * S, (6 + D / 25) * S]);

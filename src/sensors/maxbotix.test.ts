@@ -40,7 +40,10 @@ describe("MaxBotix serial parsers", () => {
     for (const [model, frame, kind] of cases) {
       const { p, got } = collect(model);
       p.push(Buffer.from(frame), 0);
-      expect(got.map((g) => g.kind), `${model} ${JSON.stringify(frame)}`).toEqual([kind]);
+      expect(
+        got.map((g) => g.kind),
+        `${model} ${JSON.stringify(frame)}`,
+      ).toEqual([kind]);
       if (kind !== Reading.Range) expect(Number.isNaN(got[0]!.mm)).toBe(true);
     }
   });
@@ -51,7 +54,10 @@ describe("MaxBotix serial parsers", () => {
       const { p, got } = collect("hrxl");
       p.push(stream.subarray(0, cut), 1);
       p.push(stream.subarray(cut), 2);
-      expect(got.map((g) => g.mm), `cut at ${cut}`).toEqual([480, 1234, 999]);
+      expect(
+        got.map((g) => g.mm),
+        `cut at ${cut}`,
+      ).toEqual([480, 1234, 999]);
       expect(p.partialFrames + p.garbageBytes).toBe(0);
     }
   });

@@ -4,7 +4,14 @@ import { MedianSampler } from "./median-sampler.js";
 describe("median sampler cut at a window boundary", () => {
   it("samples only readings before the cut and keeps the rest, so no sample straddles a boundary", () => {
     const m = new MedianSampler(8);
-    for (const [v, t] of [[1, 10], [2, 20], [9, 30], [4, 40], [5, 50]] as const) m.add(v, t);
+    for (const [v, t] of [
+      [1, 10],
+      [2, 20],
+      [9, 30],
+      [4, 40],
+      [5, 50],
+    ] as const)
+      m.add(v, t);
     expect(m.pendingBefore(35)).toBe(3);
     expect(m.take(35)).toBe(2);
     expect(m.sampleNs).toBe(20);

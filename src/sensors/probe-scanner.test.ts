@@ -148,7 +148,12 @@ describe("probe scanner lines", () => {
       const m = Buffer.from(valid, "latin1");
       const at = rng.int(0, m.length - 2);
       const op = rng.int(0, 2);
-      const mutated = op === 0 ? Buffer.concat([m.subarray(0, at), Buffer.from([rng.int(0, 255)]), m.subarray(at + 1)]) : op === 1 ? Buffer.concat([m.subarray(0, at), m.subarray(at + 1)]) : Buffer.concat([m.subarray(0, at + 1), m.subarray(at)]);
+      const mutated =
+        op === 0
+          ? Buffer.concat([m.subarray(0, at), Buffer.from([rng.int(0, 255)]), m.subarray(at + 1)])
+          : op === 1
+            ? Buffer.concat([m.subarray(0, at), m.subarray(at + 1)])
+            : Buffer.concat([m.subarray(0, at + 1), m.subarray(at)]);
       parts.push(mutated.includes(0x0a) ? mutated : Buffer.concat([mutated, Buffer.from("\n")]));
       parts.push(Buffer.from(valid, "latin1"));
       expected.push(addr.map((b) => b.toString(16).padStart(2, "0")).join(""));

@@ -89,8 +89,15 @@ export class TrapLatencyEstimator {
  * measured independently (radar gun, GPS); δ is the median over its passes of the measured transit
  * minus D / v. The median ignores a pass disturbed by another vehicle. Returns NaN without passes.
  */
-export function knownSpeedLatency(measuredSpeedsMs: readonly number[], knownSpeedMs: number, spacingM: number): { deltaMs: number; spreadMs: number; n: number } {
-  const d = measuredSpeedsMs.filter((v) => v > 0).map((v) => (spacingM / v - spacingM / knownSpeedMs) * 1e3).sort((a, b) => a - b);
+export function knownSpeedLatency(
+  measuredSpeedsMs: readonly number[],
+  knownSpeedMs: number,
+  spacingM: number,
+): { deltaMs: number; spreadMs: number; n: number } {
+  const d = measuredSpeedsMs
+    .filter((v) => v > 0)
+    .map((v) => (spacingM / v - spacingM / knownSpeedMs) * 1e3)
+    .sort((a, b) => a - b);
   const n = d.length;
   if (n === 0) return { deltaMs: NaN, spreadMs: NaN, n };
   const med = n % 2 ? d[n >> 1]! : (d[n / 2 - 1]! + d[n / 2]!) / 2;

@@ -58,9 +58,10 @@ function binSim(ctx: SimContext, name: string, cfg: BinConfig, spec: SimBin, rng
     tipped += on ? 1 : -1;
     pin(cfg.tilt?.input, tipped > 0);
   };
-  const truthFill = (tNs: number, cause: string): void => ctx.truth({ kind: "fill", bin: name, tNs, percent: Math.round(fill * 100) / 100, cause });
+  const truthFill = (tNs: number, cause: string): void =>
+    ctx.truth({ kind: "fill", bin: name, tNs, percent: Math.round(fill * 100) / 100, cause });
 
-  const hour = (tNs: number): number => ((clock.toWallMs(tNs) / 3_600_000) % 24 + 24) % 24;
+  const hour = (tNs: number): number => (((clock.toWallMs(tNs) / 3_600_000) % 24) + 24) % 24;
   const nextDeposit = (afterNs: number): void => {
     const h = hour(afterNs);
     const rate = (h >= 6 && h < 22 ? 1 : 0.1) * spec.depositsPerHour;
@@ -85,7 +86,10 @@ function binSim(ctx: SimContext, name: string, cfg: BinConfig, spec: SimBin, rng
     const ambient = spec.ambientC + 3 * Math.cos((2 * Math.PI * (hour(tNs) - 15)) / 24);
     if (fireFrom < 0 || tNs < fireFrom) return ambient;
     const riseS = (Math.min(tNs, fireOut) - fireFrom) / NS_PER_S;
-    const hot = Math.min(FIRE_PEAK_C, ambient + (spec.fires.find((f) => ctx.startNs + f.at * NS_PER_S === fireFrom)?.riseCPerMin ?? 15) * (riseS / 60));
+    const hot = Math.min(
+      FIRE_PEAK_C,
+      ambient + (spec.fires.find((f) => ctx.startNs + f.at * NS_PER_S === fireFrom)?.riseCPerMin ?? 15) * (riseS / 60),
+    );
     if (tNs <= fireOut) return hot;
     return ambient + (hot - ambient) * Math.exp(-(tNs - fireOut) / NS_PER_S / COOL_TAU_S);
   };
@@ -135,7 +139,13 @@ function binSim(ctx: SimContext, name: string, cfg: BinConfig, spec: SimBin, rng
           at(t + (PICKUP_TIP_S / 2) * NS_PER_S, () => {
             const before = fill;
             fill = rng.uniform(0, 3);
-            ctx.truth({ kind: "pickup", bin: name, tNs: t + (PICKUP_TIP_S / 2) * NS_PER_S, beforePct: Math.round(before * 100) / 100, afterPct: Math.round(fill * 100) / 100 });
+            ctx.truth({
+              kind: "pickup",
+              bin: name,
+              tNs: t + (PICKUP_TIP_S / 2) * NS_PER_S,
+              beforePct: Math.round(before * 100) / 100,
+              afterPct: Math.round(fill * 100) / 100,
+            });
             truthFill(t + (PICKUP_TIP_S / 2) * NS_PER_S, "pickup");
           });
           at(t + PICKUP_TIP_S * NS_PER_S, () => {

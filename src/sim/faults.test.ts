@@ -60,7 +60,8 @@ describe(`generic faults (seed ${SEED})`, () => {
     };
     site.start();
     const seen: Record<number, unknown> = {};
-    for (const t of [12, 16, 35, 41, 52, 56]) clock.setTimer(t * NS_PER_S, () => (seen[t] = { plugged: dev.isPlugged, cut: dev.transform !== undefined, baud: dev.baudRate }));
+    for (const t of [12, 16, 35, 41, 52, 56])
+      clock.setTimer(t * NS_PER_S, () => (seen[t] = { plugged: dev.isPlugged, cut: dev.transform !== undefined, baud: dev.baudRate }));
     await clock.runUntil(100 * NS_PER_S);
     expect(seen).toEqual({
       12: { plugged: false, cut: false, baud: 9600 },
@@ -84,7 +85,10 @@ describe(`generic faults (seed ${SEED})`, () => {
   it("cuts frames short while partial-frames is on", () => {
     const clock = new VirtualClock();
     const s = sensor();
-    const site = new SimSite(loadedWith([{ at: 0, kind: "partial-frames", target: "mh1", params: { share: 1 } }]), { clock, scenarios: [s.factory] });
+    const site = new SimSite(loadedWith([{ at: 0, kind: "partial-frames", target: "mh1", params: { share: 1 } }]), {
+      clock,
+      scenarios: [s.factory],
+    });
     site.start();
     clock.advanceTo(1);
     const cut = s.dev().transform!;
@@ -112,7 +116,10 @@ describe(`generic faults (seed ${SEED})`, () => {
   });
 
   it("refuses to start with a serial fault aimed at a sensor nobody simulates", () => {
-    const site = new SimSite(loadedWith([{ at: 1, kind: "garbage", target: "mh9" }]), { clock: new VirtualClock(), scenarios: [sensor().factory] });
+    const site = new SimSite(loadedWith([{ at: 1, kind: "garbage", target: "mh9" }]), {
+      clock: new VirtualClock(),
+      scenarios: [sensor().factory],
+    });
     expect(() => site.start()).toThrow('sim.faults[0].target: no simulated serial sensor is named "mh9"; simulated: mh1');
   });
 });

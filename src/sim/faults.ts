@@ -31,7 +31,12 @@ const GENERIC = new Set(GENERIC_FAULT_KINDS.map((k) => k.kind));
 /** Random bytes, biased towards the characters sensors send, so parsers meet near-misses too. */
 export function garbageBytes(rng: Rng, n: number): Buffer {
   const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = rng.chance(0.3) ? rng.pick([0x0d, 0x0a, 0x52, 0x02, 0x03, 0x2c, 0x3a]) : rng.chance(0.4) ? 0x30 + rng.int(0, 9) : rng.int(0, 255);
+  for (let i = 0; i < n; i++)
+    b[i] = rng.chance(0.3)
+      ? rng.pick([0x0d, 0x0a, 0x52, 0x02, 0x03, 0x2c, 0x3a])
+      : rng.chance(0.4)
+        ? 0x30 + rng.int(0, 9)
+        : rng.int(0, 255);
   return b;
 }
 
@@ -80,7 +85,9 @@ export class GenericFaults {
       const f = s.fault;
       if (f.kind !== "clock-jump" && !this.opts.ports.has(f.target ?? "")) {
         const known = [...this.opts.ports.keys()];
-        throw new Error(`sim.faults[${s.index}].target: no simulated serial sensor is named ${JSON.stringify(f.target)}; simulated: ${known.join(", ") || "none (is the sensor's sim section filled in?)"}`);
+        throw new Error(
+          `sim.faults[${s.index}].target: no simulated serial sensor is named ${JSON.stringify(f.target)}; simulated: ${known.join(", ") || "none (is the sensor's sim section filled in?)"}`,
+        );
       }
     }
     for (const s of this.scheduled) this.arm(s);
@@ -108,18 +115,30 @@ export class GenericFaults {
     const { fault: f, startNs, endNs } = s;
     const p = f.params ?? {};
     const truth = (extra: Record<string, unknown> = {}): void =>
-      this.opts.truth({ kind: "fault", fault: f.kind, index: s.index, ...(f.target ? { target: f.target } : {}), startNs, endNs: Number.isFinite(endNs) ? endNs : null, ...extra });
+      this.opts.truth({
+        kind: "fault",
+        fault: f.kind,
+        index: s.index,
+        ...(f.target ? { target: f.target } : {}),
+        startNs,
+        endNs: Number.isFinite(endNs) ? endNs : null,
+        ...extra,
+      });
     if (f.kind === "clock-jump") {
-      this.at(startNs, () => {
-        const clock = this.opts.clock;
-        const deltaMs = (p["deltaS"] ?? 3600) * 1000;
-        if (!canJump(clock)) {
-          this.opts.warn(`sim.faults[${s.index}]: clock-jump needs virtual time (roadside sim); it is skipped on a real clock`);
-          return;
-        }
-        truth({ deltaMs });
-        clock.jumpWall(deltaMs, (p["synced"] ?? 1) !== 0);
-      }, "wall");
+      this.at(
+        startNs,
+        () => {
+          const clock = this.opts.clock;
+          const deltaMs = (p["deltaS"] ?? 3600) * 1000;
+          if (!canJump(clock)) {
+            this.opts.warn(`sim.faults[${s.index}]: clock-jump needs virtual time (roadside sim); it is skipped on a real clock`);
+            return;
+          }
+          truth({ deltaMs });
+          clock.jumpWall(deltaMs, (p["synced"] ?? 1) !== 0);
+        },
+        "wall",
+      );
       return;
     }
     const dev = this.opts.ports.get(f.target!)!;

@@ -52,7 +52,10 @@ export function createSimHardware(loaded: LoadedConfig, opts: SimHardwareOptions
   const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle });
   return {
     inputs: new JohnnyFiveInputs({ io: site.board, clock: stamps, timestampSource: "virtual" }),
-    serial: () => (real.size === 0 ? simLink() : new RoutedSerialLink(real, simLink, () => new SerialLink({ binding: hardwareSerialBinding, clock, logger }))),
+    serial: () =>
+      real.size === 0
+        ? simLink()
+        : new RoutedSerialLink(real, simLink, () => new SerialLink({ binding: hardwareSerialBinding, clock, logger })),
     site,
     ioPlugin: site.board,
   };
@@ -100,7 +103,11 @@ export interface ReplayHardware {
  * A serial device appears on the bus at whatever path the device opens, named after the config
  * port, so the trace's `port` lines reach it.
  */
-export function createReplayHardware(loaded: LoadedConfig, trace: ParsedTrace | TraceSource, opts: { clock: VirtualClock; logger: Logger; startNs?: number }): ReplayHardware {
+export function createReplayHardware(
+  loaded: LoadedConfig,
+  trace: ParsedTrace | TraceSource,
+  opts: { clock: VirtualClock; logger: Logger; startNs?: number },
+): ReplayHardware {
   const { clock, logger } = opts;
   const board = new SimBoard(Math.max(28, ...[...loaded.lines.values()].map((l) => l.line + 1)));
   const bus = new SimSerialBus(() => clock.yieldSoon());

@@ -29,7 +29,10 @@ describe("simulated identifiers", () => {
 
   it("emits scanner lines and RDM6300 frames the device parsers read back exactly", () => {
     const got: string[] = [];
-    const probe: ProbeSink = { [GATE]: true, sighting: (r: Radio, a: RawIdentifier, rssi: number) => got.push(`${r} ${a.toString("hex")} ${rssi}`) };
+    const probe: ProbeSink = {
+      [GATE]: true,
+      sighting: (r: Radio, a: RawIdentifier, rssi: number) => got.push(`${r} ${a.toString("hex")} ${rssi}`),
+    };
     const tags: TagSink = { [GATE]: true, read: (t: RawIdentifier) => got.push(`tag ${t.toString("hex")}`) };
     const mac = simProbeAddress(SEED, "ped1", 6);
     const line = scannerLine("ble", mac, -7);
@@ -54,7 +57,16 @@ describe("simulated identifiers", () => {
     const bus = new SimSerialBus();
     const device = bus.createDevice("/dev/ttySIM0", 115200);
     const truth: SightingTruth[] = [];
-    const spec = simScannerSchema.parse({ devicesPerHour: 120, dwell: "20m", bleShare: 1, bleRandomShare: 1, bleRotation: "5m", regulars: 5, regularShare: 0.5, randomShare: 0 });
+    const spec = simScannerSchema.parse({
+      devicesPerHour: 120,
+      dwell: "20m",
+      bleShare: 1,
+      bleRandomShare: 1,
+      bleRotation: "5m",
+      regulars: 5,
+      regularShare: 0.5,
+      randomShare: 0,
+    });
     const sim = new ProbeScannerSim(clock, device, new Rng(SEED), SEED, "ped1", spec, (r) => truth.push(r));
     sim.start();
     clock.advanceTo(4 * 3600 * NS_PER_S);

@@ -247,7 +247,12 @@ export class RfidReaderSim {
 const IDENTIFIER_FAULTS = ["garbage", "unplug"] as const;
 
 /** Injected faults on identifier ports: `garbage` (random bytes every second) and `unplug`. */
-function scheduleFaults(clock: Clock, startNs: number, faults: readonly SimFault[], targets: Map<string, { device: SimSerialDevice; garbage(bytes: number): void }>): TimerHandle[] {
+function scheduleFaults(
+  clock: Clock,
+  startNs: number,
+  faults: readonly SimFault[],
+  targets: Map<string, { device: SimSerialDevice; garbage(bytes: number): void }>,
+): TimerHandle[] {
   const handles: TimerHandle[] = [];
   for (const f of faults) {
     const target = f.target !== undefined ? targets.get(f.target) : undefined;
@@ -283,7 +288,9 @@ export const identifiersScenario: ScenarioFactory = (ctx) => {
   for (const [name, spec] of Object.entries(sim.scanners)) {
     const sc = ids.scanners[name];
     if (!sc) continue;
-    const device = ctx.createSerialDevice(name, resolveSerialPath(board, sc.port.path) ?? sc.port.path, sc.port.baudRate, { ownFaults: IDENTIFIER_FAULTS });
+    const device = ctx.createSerialDevice(name, resolveSerialPath(board, sc.port.path) ?? sc.port.path, sc.port.baudRate, {
+      ownFaults: IDENTIFIER_FAULTS,
+    });
     const p = new ProbeScannerSim(ctx.clock, device, ctx.rng(`scanner:${name}`), seed, name, spec, (r) => ctx.truth(r));
     parts.push(p);
     targets.set(name, { device, garbage: (n) => p.garbage(n) });
@@ -291,7 +298,9 @@ export const identifiersScenario: ScenarioFactory = (ctx) => {
   for (const [name, spec] of Object.entries(sim.readers)) {
     const rd = ids.readers[name];
     if (!rd) continue;
-    const device = ctx.createSerialDevice(name, resolveSerialPath(board, rd.port.path) ?? rd.port.path, rd.port.baudRate, { ownFaults: IDENTIFIER_FAULTS });
+    const device = ctx.createSerialDevice(name, resolveSerialPath(board, rd.port.path) ?? rd.port.path, rd.port.baudRate, {
+      ownFaults: IDENTIFIER_FAULTS,
+    });
     const r = new RfidReaderSim(ctx.clock, device, ctx.rng(`reader:${name}`), seed, name, spec, rd.repeat, (t) => ctx.truth(t));
     parts.push(r);
     targets.set(name, { device, garbage: (n) => r.garbage(n) });

@@ -79,7 +79,9 @@ export class SimBoard extends EventEmitter implements IoPlugin {
 
   i2cWrite(address: number, registerOrData: number | number[], data?: number[] | number): this {
     const dev = this.device(address);
-    const bytes = Array.isArray(registerOrData) ? registerOrData : [registerOrData, ...(data === undefined ? [] : Array.isArray(data) ? data : [data])];
+    const bytes = Array.isArray(registerOrData)
+      ? registerOrData
+      : [registerOrData, ...(data === undefined ? [] : Array.isArray(data) ? data : [data])];
     dev.write(bytes);
     return this;
   }

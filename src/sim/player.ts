@@ -73,8 +73,10 @@ export class TracePlayer {
       chip.setInput(ch, () => held.volts);
       this.analog.set(name, held);
     };
-    for (const [name, m] of Object.entries(config.manholes)) if (m.sensor.type === "current-loop") channel(`${name}.level`, m.sensor.adc.address, m.sensor.adc.channel);
-    for (const [name, b] of Object.entries(config.bins)) if (b.temperature) channel(`${name}.temperature`, b.temperature.adc.address, b.temperature.adc.channel);
+    for (const [name, m] of Object.entries(config.manholes))
+      if (m.sensor.type === "current-loop") channel(`${name}.level`, m.sensor.adc.address, m.sensor.adc.channel);
+    for (const [name, b] of Object.entries(config.bins))
+      if (b.temperature) channel(`${name}.temperature`, b.temperature.adc.address, b.temperature.adc.channel);
     this.source = "lines" in opts.trace ? arraySource(opts.trace) : opts.trace;
     this.endNs = tNs(opts.startNs, this.source.endT ?? 0);
   }
@@ -90,7 +92,8 @@ export class TracePlayer {
       const level: Level = f === undefined ? 0 : f.t === 0 ? f.level : ((1 - f.level) as Level);
       this.opts.board.setPin(pin.line, (level ^ (pin.activeLow ? 1 : 0)) as 0 | 1);
     }
-    for (const name of first.keys()) if (!this.pins.has(name)) this.warnOnce(name, `the trace has input ${name}, which the config does not define; its lines are skipped`);
+    for (const name of first.keys())
+      if (!this.pins.has(name)) this.warnOnce(name, `the trace has input ${name}, which the config does not define; its lines are skipped`);
   }
 
   /** Start playing from the current instant (t = 0 is `startNs`). */
@@ -167,7 +170,10 @@ export class TracePlayer {
         const dev = this.opts.port(line.port);
         if (!dev) {
           this.undeliveredBytes += line.bytes.length;
-          this.warnOnce(`port:${line.port}`, `the trace has data for port ${line.port}, which the device did not open; check the port's name in the config`);
+          this.warnOnce(
+            `port:${line.port}`,
+            `the trace has data for port ${line.port}, which the device did not open; check the port's name in the config`,
+          );
           return;
         }
         dev.emit(line.bytes);
@@ -186,7 +192,11 @@ export class TracePlayer {
       case "analog": {
         const ch = this.analog.get(line.analog);
         if (ch) ch.volts = line.value;
-        else this.warnOnce(`analog:${line.analog}`, `the trace has analog samples for ${line.analog}, which the config has no ADC channel for; check the sensor's name`);
+        else
+          this.warnOnce(
+            `analog:${line.analog}`,
+            `the trace has analog samples for ${line.analog}, which the config has no ADC channel for; check the sensor's name`,
+          );
         return;
       }
       case "end":

@@ -27,12 +27,23 @@ function loaded(): LoadedConfig {
 }
 
 const specs = (l: LoadedConfig): DigitalInputSpec[] =>
-  Object.entries(l.config.inputs).map(([name, i]) => ({ name, line: l.lines.get(name)!.line, bias: i.bias, activeLow: i.activeLow, debounceUs: 0 }));
+  Object.entries(l.config.inputs).map(([name, i]) => ({
+    name,
+    line: l.lines.get(name)!.line,
+    bias: i.bias,
+    activeLow: i.activeLow,
+    debounceUs: 0,
+  }));
 
 type Edge = [string, Level, number];
 
 async function openOn(inputs: DigitalInputs, s: DigitalInputSpec[], edges: Edge[]): Promise<void> {
-  await inputs.open(s, { edge: (i, level, t) => edges.push([s[i]!.name, level, t]), dropped: () => {}, fault: () => {}, restored: () => {} });
+  await inputs.open(s, {
+    edge: (i, level, t) => edges.push([s[i]!.name, level, t]),
+    dropped: () => {},
+    fault: () => {},
+    restored: () => {},
+  });
 }
 
 describe(`trace recorder and player (seed ${SEED})`, () => {
@@ -57,7 +68,7 @@ describe(`trace recorder and player (seed ${SEED})`, () => {
     const rng = new Rng(SEED);
     let t = 0;
     for (let k = 0; k < 400; k++) {
-      t += Math.round(rng.exponential(0.3) * NS_PER_S / 1000) * 1000; // µs-grid instants
+      t += Math.round((rng.exponential(0.3) * NS_PER_S) / 1000) * 1000; // µs-grid instants
       const pin = rng.pick([17, 27]);
       clock.setTimer(t, () => board.setPin(pin, rng.chance(0.5) ? 1 : 0));
     }
@@ -76,7 +87,15 @@ describe(`trace recorder and player (seed ${SEED})`, () => {
     // replay on a fresh board and clock
     const clock2 = new VirtualClock({ startWallMs: trace.startWallMs });
     const board2 = new SimBoard();
-    const player = new TracePlayer({ trace, loaded: l, clock: clock2, board: board2, port: () => undefined, startNs: 0, warn: (m) => expect.fail(m) });
+    const player = new TracePlayer({
+      trace,
+      loaded: l,
+      clock: clock2,
+      board: board2,
+      port: () => undefined,
+      startNs: 0,
+      warn: (m) => expect.fail(m),
+    });
     player.prepare();
     const again: Edge[] = [];
     const inputs2 = new JohnnyFiveInputs({ io: board2, clock: clock2, timestampSource: "virtual" });
@@ -91,7 +110,12 @@ describe(`trace recorder and player (seed ${SEED})`, () => {
 
   it("starts an input at the opposite of its first change when the trace has no t = 0 line for it", async () => {
     const l = loaded();
-    const text = ['{"trace":1,"start":"2026-01-05T00:00:00Z"}', '{"t":5,"input":"a","level":1}', '{"t":6,"input":"a","level":0}', '{"t":7,"input":"ghost","level":1}'].join("\n");
+    const text = [
+      '{"trace":1,"start":"2026-01-05T00:00:00Z"}',
+      '{"t":5,"input":"a","level":1}',
+      '{"t":6,"input":"a","level":0}',
+      '{"t":7,"input":"ghost","level":1}',
+    ].join("\n");
     const trace = parseTrace(text);
     const clock = new VirtualClock();
     const board = new SimBoard();
@@ -119,7 +143,10 @@ describe(`trace recorder and player (seed ${SEED})`, () => {
     let handlers: SerialHandlers | undefined;
     const fakeLink: SerialPortLink = { open: async (_s, h) => void (handlers = h), write: async () => {}, close: async () => {} };
     const link = rec.serial(() => fakeLink)();
-    await link.open({ name: "p", path: "/dev/x", baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1 }, { data: () => {}, state: () => {} });
+    await link.open(
+      { name: "p", path: "/dev/x", baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1 },
+      { data: () => {}, state: () => {} },
+    );
     // a chunk stamped on arrival at 300 ms is delivered after a chunk stamped 500 ms (two ports in reality)
     handlers!.data(Buffer.from("b"), 500 * NS_PER_MS);
     handlers!.data(Buffer.from("a"), 300 * NS_PER_MS);

@@ -1,5 +1,14 @@
 import type { Clock } from "../clock/clock.js";
-import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, SerialHandlers, SerialPortLink, SerialSpec, TimestampSource } from "../io/contract.js";
+import type {
+  DigitalInputHandlers,
+  DigitalInputs,
+  DigitalInputSpec,
+  Level,
+  SerialHandlers,
+  SerialPortLink,
+  SerialSpec,
+  TimestampSource,
+} from "../io/contract.js";
 import { JsonlFile } from "./jsonl.js";
 import { serialDeviceKey } from "../config/serial-device.js";
 import { analogLine, clockJumpLine, dataLine, endLine, headerLine, inputLine, portStateLine } from "./trace.js";
@@ -64,7 +73,9 @@ export class TraceRecorder {
     this.startNs = clock.monoNs();
     this.file.open();
     const start = new Date(Math.round(clock.toWallMs(this.startNs))).toISOString();
-    this.file.write(headerLine({ trace: 1, start, ...(this.opts.note ? { note: this.opts.note } : {}), ...(clock.synced ? {} : { synced: false }) }));
+    this.file.write(
+      headerLine({ trace: 1, start, ...(this.opts.note ? { note: this.opts.note } : {}), ...(clock.synced ? {} : { synced: false }) }),
+    );
     this.unJump = clock.onJump((deltaMs, atNs) => this.add(this.us(atNs), clockJumpLine(this.us(atNs), deltaMs, clock.synced)));
   }
 
@@ -135,17 +146,17 @@ export class TraceRecorder {
           this.opts.neverRecord?.has(spec.name) || this.opts.neverRecord?.has(serialDeviceKey(undefined, spec.path))
             ? link.open(spec, handlers)
             : link.open(spec, {
-            data: (chunk, tNs) => {
-              this.add(this.us(tNs), dataLine(this.us(tNs), spec.name, chunk));
-              handlers.data(chunk, tNs);
-            },
-            state: (state, err) => {
-              const us = this.us(this.opts.clock.monoNs());
-              if (state === "reopening") this.add(us, portStateLine(us, spec.name, "lost"));
-              else if (state === "open") this.add(us, portStateLine(us, spec.name, "open"));
-              handlers.state(state, err);
-            },
-          }),
+                data: (chunk, tNs) => {
+                  this.add(this.us(tNs), dataLine(this.us(tNs), spec.name, chunk));
+                  handlers.data(chunk, tNs);
+                },
+                state: (state, err) => {
+                  const us = this.us(this.opts.clock.monoNs());
+                  if (state === "reopening") this.add(us, portStateLine(us, spec.name, "lost"));
+                  else if (state === "open") this.add(us, portStateLine(us, spec.name, "open"));
+                  handlers.state(state, err);
+                },
+              }),
         write: (data) => link.write(data),
         close: () => link.close(),
       };

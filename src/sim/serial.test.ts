@@ -43,7 +43,14 @@ describe("simulated serial bus through the real serial link", () => {
     const dev = bus.createDevice("/dev/ttySIM0", 9600);
     const states: [SerialState, number][] = [];
     let text = "";
-    const link = new SerialLink({ binding: bus.binding, clock, logger: silentLogger, reopenMinMs: 500, reopenMaxMs: 4000, settle: () => clock.yieldSoon() });
+    const link = new SerialLink({
+      binding: bus.binding,
+      clock,
+      logger: silentLogger,
+      reopenMinMs: 500,
+      reopenMaxMs: 4000,
+      settle: () => clock.yieldSoon(),
+    });
     await link.open(spec, { data: (c) => (text += c.toString("latin1")), state: (s) => states.push([s, clock.monoNs() / NS_PER_S]) });
     clock.setTimer(1 * NS_PER_S, () => dev.unplug());
     clock.setTimer(1.2 * NS_PER_S, () => dev.emit("lost\r"));
@@ -97,6 +104,8 @@ describe("simulated serial bus through the real serial link", () => {
   it("refuses to open a path with no device, naming the fix", async () => {
     const bus = new SimSerialBus();
     const link = new SerialLink({ binding: bus.binding, clock: new VirtualClock(), logger: silentLogger });
-    await expect(link.open({ ...spec, path: "/dev/ttySIM9" }, { data: () => {}, state: () => {} })).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(link.open({ ...spec, path: "/dev/ttySIM9" }, { data: () => {}, state: () => {} })).rejects.toMatchObject({
+      code: "ENOENT",
+    });
   });
 });

@@ -149,7 +149,15 @@ export class SimPortBinding {
   isOpen = true;
   readonly openOptions: Required<SimOpenOptions>;
   private queue: Buffer[] = [];
-  private pending: { buffer: Buffer; offset: number; length: number; resolve: (r: { buffer: Buffer; bytesRead: number }) => void; reject: (e: Error) => void } | undefined;
+  private pending:
+    | {
+        buffer: Buffer;
+        offset: number;
+        length: number;
+        resolve: (r: { buffer: Buffer; bytesRead: number }) => void;
+        reject: (e: Error) => void;
+      }
+    | undefined;
 
   constructor(
     private readonly device: SimSerialDevice,
@@ -271,13 +279,26 @@ export class SimSerialBus {
     list: async () =>
       [...this.devices.values()]
         .filter((d) => d.isPlugged)
-        .map((d) => ({ path: d.path, manufacturer: "roadside simulator", serialNumber: undefined, pnpId: undefined, locationId: undefined, productId: undefined, vendorId: undefined })),
+        .map((d) => ({
+          path: d.path,
+          manufacturer: "roadside simulator",
+          serialNumber: undefined,
+          pnpId: undefined,
+          locationId: undefined,
+          productId: undefined,
+          vendorId: undefined,
+        })),
     open: async (options: SimOpenOptions): Promise<SimPortBinding> => {
       const d = this.devices.get(options.path);
       if (!d) {
-        throw Object.assign(new Error(`Error: No such file or directory, cannot open ${options.path} (no simulated device there; create it with SimSerialBus.createDevice)`), {
-          code: "ENOENT",
-        });
+        throw Object.assign(
+          new Error(
+            `Error: No such file or directory, cannot open ${options.path} (no simulated device there; create it with SimSerialBus.createDevice)`,
+          ),
+          {
+            code: "ENOENT",
+          },
+        );
       }
       const port = new SimPortBinding(d, options);
       d.attach(port);

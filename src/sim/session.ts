@@ -85,7 +85,9 @@ export interface RunResult {
 export function fleetMember(loaded: LoadedConfig, i: number, n: number): LoadedConfig {
   if (n <= 1) return loaded;
   const id = `${loaded.config.device.id}-${String(i + 1).padStart(4, "0")}`;
-  const mqtt = loaded.config.mqtt.clientId ? { ...loaded.config.mqtt, clientId: `${loaded.config.mqtt.clientId}-${i + 1}` } : loaded.config.mqtt;
+  const mqtt = loaded.config.mqtt.clientId
+    ? { ...loaded.config.mqtt, clientId: `${loaded.config.mqtt.clientId}-${i + 1}` }
+    : loaded.config.mqtt;
   const config = { ...loaded.config, device: { ...loaded.config.device, id }, mqtt };
   return { ...loaded, config, hash: configHash(config) };
 }
@@ -112,9 +114,16 @@ export async function simulate(opts: SimulateOptions): Promise<RunResult> {
   const started = Date.now();
   const clock = new VirtualClock({ startWallMs: opts.startWallMs });
   const counts = { committed: 0, delivered: 0 };
-  const truth = opts.truthPath ? new TruthWriter(opts.truthPath, clock, { seed: opts.seed ?? opts.loaded.config.sim?.seed ?? 1, devices: n, config: opts.loaded.hash }) : undefined;
+  const truth = opts.truthPath
+    ? new TruthWriter(opts.truthPath, clock, { seed: opts.seed ?? opts.loaded.config.sim?.seed ?? 1, devices: n, config: opts.loaded.hash })
+    : undefined;
   const recorder = opts.recordPath
-    ? new TraceRecorder({ path: opts.recordPath, clock, neverRecord: identifierPortNames(opts.loaded.config.identifiers), note: `roadside sim of ${opts.loaded.config.device.id}, seed ${opts.seed ?? opts.loaded.config.sim?.seed ?? 1}` })
+    ? new TraceRecorder({
+        path: opts.recordPath,
+        clock,
+        neverRecord: identifierPortNames(opts.loaded.config.identifiers),
+        note: `roadside sim of ${opts.loaded.config.device.id}, seed ${opts.seed ?? opts.loaded.config.sim?.seed ?? 1}`,
+      })
     : undefined;
   const members: Member[] = [];
   for (let i = 0; i < n; i++) {
@@ -122,7 +131,13 @@ export async function simulate(opts: SimulateOptions): Promise<RunResult> {
     const id = loaded.config.device.id;
     const logger = n > 1 ? opts.logger.child({ device: id }) : opts.logger;
     const seed = (opts.seed ?? opts.loaded.config.sim?.seed ?? 1) + i;
-    const hw = createSimHardware(loaded, { clock, logger, seed, ...(truth ? { onTruth: truth.sink(n > 1 ? id : undefined) } : {}), ...(opts.scenarios ? { scenarios: opts.scenarios } : {}) });
+    const hw = createSimHardware(loaded, {
+      clock,
+      logger,
+      seed,
+      ...(truth ? { onTruth: truth.sink(n > 1 ? id : undefined) } : {}),
+      ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
+    });
     const outbox = outboxFor(clock, opts.stateDir, id);
     members.push({ id, hw, outbox, device: makeDevice(loaded, hw, outbox, clock, logger, opts, counts, recorder) });
   }
@@ -132,14 +147,26 @@ export async function simulate(opts: SimulateOptions): Promise<RunResult> {
     for (const m of members) await m.device.start();
     for (const m of members) m.hw.site?.start();
     const endNs = clock.monoNs() + opts.durationS * NS_PER_S;
-    await runVirtual(clock, endNs, { speed: opts.speed, ...(opts.progressEveryMs !== undefined ? { progressEveryMs: opts.progressEveryMs } : {}), onProgress: (now) => opts.onProgress?.({ doneS: now / NS_PER_S, totalS: opts.durationS, wallMs: Date.now() - started, ...counts }) });
+    await runVirtual(clock, endNs, {
+      speed: opts.speed,
+      ...(opts.progressEveryMs !== undefined ? { progressEveryMs: opts.progressEveryMs } : {}),
+      onProgress: (now) => opts.onProgress?.({ doneS: now / NS_PER_S, totalS: opts.durationS, wallMs: Date.now() - started, ...counts }),
+    });
   } finally {
     for (const m of members) m.hw.site?.stop();
     recorder?.close();
     truth?.close();
   }
   const undelivered = await stopAll(members, opts.drainTimeoutMs ?? 60_000);
-  return { devices: n, simulatedS: opts.durationS, wallMs: Date.now() - started, ...counts, undelivered, truthRecords: truth?.records ?? 0, traceLines: recorder?.lines ?? 0 };
+  return {
+    devices: n,
+    simulatedS: opts.durationS,
+    wallMs: Date.now() - started,
+    ...counts,
+    undelivered,
+    truthRecords: truth?.records ?? 0,
+    traceLines: recorder?.lines ?? 0,
+  };
 }
 
 export interface ReplayOptions extends Common {
@@ -178,19 +205,36 @@ export async function replay(opts: ReplayOptions): Promise<RunResult> {
   const r = createReplayHardware(opts.loaded, trace, { clock, logger: opts.logger });
   const id = opts.loaded.config.device.id;
   const outbox = outboxFor(clock, opts.stateDir, id);
-  const member: Member = { id, hw: r.hardware, outbox, device: makeDevice(opts.loaded, r.hardware, outbox, clock, opts.logger, opts, counts) };
+  const member: Member = {
+    id,
+    hw: r.hardware,
+    outbox,
+    device: makeDevice(opts.loaded, r.hardware, outbox, clock, opts.logger, opts, counts),
+  };
   const totalS = (r.player.endNs - clock.monoNs()) / NS_PER_S;
   r.player.prepare();
   try {
     await member.device.start();
     r.player.start();
-    await runVirtual(clock, r.player.endNs, { speed: opts.speed, ...(opts.progressEveryMs !== undefined ? { progressEveryMs: opts.progressEveryMs } : {}), onProgress: (now) => opts.onProgress?.({ doneS: now / NS_PER_S, totalS, wallMs: Date.now() - started, ...counts }) });
+    await runVirtual(clock, r.player.endNs, {
+      speed: opts.speed,
+      ...(opts.progressEveryMs !== undefined ? { progressEveryMs: opts.progressEveryMs } : {}),
+      onProgress: (now) => opts.onProgress?.({ doneS: now / NS_PER_S, totalS, wallMs: Date.now() - started, ...counts }),
+    });
   } finally {
     r.player.stop();
     if (typeof opts.trace === "string") trace.close();
   }
   const undelivered = await stopAll([member], opts.drainTimeoutMs ?? 60_000);
-  return { devices: 1, simulatedS: totalS, wallMs: Date.now() - started, ...counts, undelivered, truthRecords: 0, traceLines: r.player.applied };
+  return {
+    devices: 1,
+    simulatedS: totalS,
+    wallMs: Date.now() - started,
+    ...counts,
+    undelivered,
+    truthRecords: 0,
+    traceLines: r.player.applied,
+  };
 }
 
 function makeDevice(

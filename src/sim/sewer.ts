@@ -54,7 +54,7 @@ export class ManholeModel {
   }
 
   private dry(tNs: number): number {
-    const hour = ((this.clock.toWallMs(tNs) / 3_600_000) % 24 + 24) % 24;
+    const hour = (((this.clock.toWallMs(tNs) / 3_600_000) % 24) + 24) % 24;
     return this.spec.dryDepthMm + this.spec.diurnalMm * Math.cos((2 * Math.PI * (hour - 9)) / 24);
   }
 
@@ -91,7 +91,8 @@ export class ManholeModel {
 
   /** An overflow still running at the end of the run is recorded with endNs null. */
   finish(): void {
-    if (this.overSince >= 0) this.truth({ kind: "overflow", sensor: this.name, startNs: this.overSince, endNs: null, peakMm: Math.round(this.peak) });
+    if (this.overSince >= 0)
+      this.truth({ kind: "overflow", sensor: this.name, startNs: this.overSince, endNs: null, peakMm: Math.round(this.peak) });
     this.overSince = -1;
   }
 }
@@ -109,11 +110,21 @@ function manholeSim(ctx: SimContext, name: string, cfg: ManholeConfig, spec: Sim
     const path = ctx.loaded.board.serial.find((p) => p.name === s.port.path)?.path ?? s.port.path;
     const device = ctx.createSerialDevice(name, path, 9600, { ownFaults: SONAR_FAULTS });
     const mount = cfg.mountHeightMm!;
-    sonar = new SimSonar(clock, device, MAXBOTIX_MODELS[s.model], rng, spec.frameInterval, spec.noiseMm, (now) => {
-      model.advance(now);
-      const range = mount - model.depthMm;
-      return range <= MAXBOTIX_MODELS[s.model].minReport * MAXBOTIX_MODELS[s.model].mmPerUnit ? "min-range" : range;
-    }, (r) => ctx.truth(r), name);
+    sonar = new SimSonar(
+      clock,
+      device,
+      MAXBOTIX_MODELS[s.model],
+      rng,
+      spec.frameInterval,
+      spec.noiseMm,
+      (now) => {
+        model.advance(now);
+        const range = mount - model.depthMm;
+        return range <= MAXBOTIX_MODELS[s.model].minReport * MAXBOTIX_MODELS[s.model].mmPerUnit ? "min-range" : range;
+      },
+      (r) => ctx.truth(r),
+      name,
+    );
   } else {
     const adc = new SimAds1115(clock, clock instanceof VirtualClock ? () => clock.yieldSoon() : () => {});
     ctx.board.attachI2c(s.adc.address, adc);
@@ -123,7 +134,9 @@ function manholeSim(ctx: SimContext, name: string, cfg: ManholeConfig, spec: Sim
       return ((4 + 16 * share) / 1000) * s.shuntOhms;
     });
   }
-  const cover = cfg.cover ? { line: ctx.loaded.lines.get(cfg.cover.input)?.line, activeLow: ctx.loaded.config.inputs[cfg.cover.input]?.activeLow ?? false } : undefined;
+  const cover = cfg.cover
+    ? { line: ctx.loaded.lines.get(cfg.cover.input)?.line, activeLow: ctx.loaded.config.inputs[cfg.cover.input]?.activeLow ?? false }
+    : undefined;
   const setCover = (open: boolean): void => {
     if (cover?.line === undefined) return;
     ctx.board.setPin(cover.line, (open !== cover.activeLow ? 1 : 0) as 0 | 1);
@@ -141,7 +154,10 @@ function manholeSim(ctx: SimContext, name: string, cfg: ManholeConfig, spec: Sim
       for (const o of spec.coverOpenings) {
         const from = ctx.startNs + o.at * NS_PER_S;
         const to = from + o.for * NS_PER_S;
-        timers.push(clock.setTimer(from, () => setCover(true)), clock.setTimer(to, () => setCover(false)));
+        timers.push(
+          clock.setTimer(from, () => setCover(true)),
+          clock.setTimer(to, () => setCover(false)),
+        );
         ctx.truth({ kind: "cover-open", sensor: name, startNs: from, endNs: to });
       }
       if (sonar) sonar.start(ctx.faults, ctx.startNs);

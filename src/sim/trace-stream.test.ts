@@ -93,16 +93,22 @@ describe("streamed signal traces read exactly as parseTrace reads them", () => {
   });
 
   it("rejects a line far out of time order before anything is played, naming the line and the fix", () => {
-    const p = file([HEADER, '{"t":100,"input":"a","level":1}', '{"t":101,"input":"a","level":0}', '{"t":5,"input":"a","level":1}'].join("\n"));
+    const p = file(
+      [HEADER, '{"t":100,"input":"a","level":1}', '{"t":101,"input":"a","level":0}', '{"t":5,"input":"a","level":1}'].join("\n"),
+    );
     expect(() => openTraceFile(p)).toThrow(TraceError);
-    expect(() => openTraceFile(p)).toThrow(/^line 4: t 5 is 96\.000 s before an earlier line's t 101; a trace must be in time order .*Sort its lines by t, keeping the header first/);
+    expect(() => openTraceFile(p)).toThrow(
+      /^line 4: t 5 is 96\.000 s before an earlier line's t 101; a trace must be in time order .*Sort its lines by t, keeping the header first/,
+    );
     // within the limit it is sorted into place
     expect(drain(openTraceFile(p, { reorderLimitS: 100 }).source).map((l) => l.t)).toEqual([5, 100, 101]);
   });
 
   it("a missing or bad header, an empty file and a missing file are errors that say what to do", () => {
     expect(() => openTraceFile(file(""))).toThrow(/the trace is empty: the first line must be the header/);
-    expect(() => openTraceFile(file('{"t":1,"input":"a","level":1}\n'))).toThrow(/^line 1: the first line must be the header \{"trace":1,"start":"<ISO time>"\}; got/);
+    expect(() => openTraceFile(file('{"t":1,"input":"a","level":1}\n'))).toThrow(
+      /^line 1: the first line must be the header \{"trace":1,"start":"<ISO time>"\}; got/,
+    );
     expect(() => openTraceFile(join(dir, "missing.jsonl"))).toThrow(/cannot read .*missing\.jsonl: no such file; check the path/);
   });
 

@@ -131,7 +131,11 @@ class LineReader {
 /** parseLine's problems of the current row (reused: readRow runs once per line of a large file). */
 const lineIssues: string[] = [];
 
-type Row = { kind: "header"; header: TraceHeader; startWallMs: number } | { kind: "line"; line: TraceLine } | { kind: "bad-header" } | undefined;
+type Row =
+  | { kind: "header"; header: TraceHeader; startWallMs: number }
+  | { kind: "line"; line: TraceLine }
+  | { kind: "bad-header" }
+  | undefined;
 
 /** One row, exactly as parseTrace reads it (issues worded the same); undefined for skipped rows. */
 function readRow(raw0: string, lineNo: number, haveHeader: boolean, issues: (msg: string) => void): Row {
@@ -236,7 +240,7 @@ export function openTraceFile(path: string, opts: OpenTraceOptions = {}): Opened
     throw err;
   }
   reader.close();
-  if (!header) throw new TraceError("the trace is empty: the first line must be the header {\"trace\":1,\"start\":\"<ISO time>\"}");
+  if (!header) throw new TraceError('the trace is empty: the first line must be the header {"trace":1,"start":"<ISO time>"}');
   if (unordered > 0) issue(`${unordered} line(s) were out of time order and have been sorted`);
   endT ??= lineCount > 0 ? maxT : undefined;
   return { source: new StreamSource(path, chunk, header, startWallMs, endT, lineCount, firstInputs, lateness), issues, issueCount };

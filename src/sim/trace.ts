@@ -128,7 +128,9 @@ export function parseTrace(text: string): ParsedTrace {
     if (!header) {
       if (o["trace"] !== 1 || typeof o["start"] !== "string" || Number.isNaN(Date.parse(o["start"]))) {
         // the line's content is never echoed: a file passed as a trace may hold a sensor's raw bytes
-        issues.push(`${at}: the first line must be the header {"trace":1,"start":"<ISO time>"}; this line is not (its content is not shown)`);
+        issues.push(
+          `${at}: the first line must be the header {"trace":1,"start":"<ISO time>"}; this line is not (its content is not shown)`,
+        );
         return { header: { trace: 1, start: new Date(0).toISOString() }, startWallMs: 0, lines: [], issues };
       }
       header = o as TraceHeader;
@@ -147,7 +149,7 @@ export function parseTrace(text: string): ParsedTrace {
     lines.push(line);
   }
   if (!header) {
-    issues.push("the trace is empty: the first line must be the header {\"trace\":1,\"start\":\"<ISO time>\"}");
+    issues.push('the trace is empty: the first line must be the header {"trace":1,"start":"<ISO time>"}');
     return { header: { trace: 1, start: new Date(0).toISOString() }, startWallMs: 0, lines: [], issues };
   }
   if (unordered > 0) {

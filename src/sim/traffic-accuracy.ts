@@ -30,7 +30,14 @@ export interface LaneReport {
   volumeDuringFaults: { compared: number; exact: number; mismatches: { startNs: number; device: number; truth: number }[] };
   /** Against the card output the board saw, and against the vehicles' physical presence (card latency and jitter included). */
   occupancy: { compared: number; maxErrPp: number; maxErrPhysicalPp: number };
-  speed: { vehicles: number; medianAbsErrPct: number; p95AbsErrPct: number; windowsCompared: number; p85MaxErrKmh: number; dayP85ErrKmh: number };
+  speed: {
+    vehicles: number;
+    medianAbsErrPct: number;
+    p95AbsErrPct: number;
+    windowsCompared: number;
+    p85MaxErrKmh: number;
+    dayP85ErrKmh: number;
+  };
   faults: InjectedFaultReport[];
   /** Detector-fault alarms no injected fault explains. */
   unexpected: Alarm[];
@@ -122,14 +129,20 @@ export function evaluateTraffic(run: TrafficRun, opts: { faultMarginS?: number }
     const explained = new Set<Alarm>();
     for (const f of faults) {
       const dur = ((f.endNs ?? Infinity) - f.startNs) / 1e9;
-      const share = (run.loaded.config.sim?.faults ?? []).find((x) => x.kind === f.fault && x.target === f.target)?.params?.["share"] ?? 0.2;
+      const share =
+        (run.loaded.config.sim?.faults ?? []).find((x) => x.kind === f.fault && x.target === f.target)?.params?.["share"] ?? 0.2;
       const expected = expectedFaults(f.fault, dual, dur, diag, share);
       const hit = alarms.filter((a) => {
         const input = a.measures?.find((m) => m.n === "input")?.vs ?? "";
         const kind = a.measures?.find((m) => m.n === "fault")?.vs ?? "";
         // a fault is noticed after it began (no hits: hours after the last vehicle); its after-effects end later still
         const detectedNs = a.tNs + (a.measures?.find((m) => m.n === "delay")?.v ?? 0) * 1e9;
-        return f.inputs.includes(input) && detectedNs >= f.startNs && detectedNs <= (f.endNs ?? Infinity) + margin && (expected.includes(kind) || f.fault !== "bounce");
+        return (
+          f.inputs.includes(input) &&
+          detectedNs >= f.startNs &&
+          detectedNs <= (f.endNs ?? Infinity) + margin &&
+          (expected.includes(kind) || f.fault !== "bounce")
+        );
       });
       // alarms a fault may raise but need not (a mild drop-edges fault may or may not reach the unpaired threshold)
       const optional = hit.filter((a) => {
@@ -139,7 +152,15 @@ export function evaluateTraffic(run: TrafficRun, opts: { faultMarginS?: number }
       for (const a of hit) explained.add(a);
       const first = hit.find((a) => expected.includes(a.measures?.find((m) => m.n === "fault")?.vs ?? ""));
       const detectedNs = first ? first.tNs + (first.measures?.find((m) => m.n === "delay")?.v ?? 0) * 1e9 : NaN;
-      rep.faults.push({ fault: f.fault, inputs: f.inputs, startNs: f.startNs, endNs: f.endNs, expected, detected: expected.length === 0 ? hit.length === optional.length : first !== undefined, delayS: (detectedNs - f.startNs) / 1e9 });
+      rep.faults.push({
+        fault: f.fault,
+        inputs: f.inputs,
+        startNs: f.startNs,
+        endNs: f.endNs,
+        expected,
+        detected: expected.length === 0 ? hit.length === optional.length : first !== undefined,
+        delayS: (detectedNs - f.startNs) / 1e9,
+      });
     }
     rep.unexpected = alarms.filter((a) => !explained.has(a));
     reports.push(rep);
@@ -147,7 +168,15 @@ export function evaluateTraffic(run: TrafficRun, opts: { faultMarginS?: number }
   return reports;
 }
 
-function speedAccuracy(run: TrafficRun, name: string, k: number, vehicles: VehicleTruth[], sums: Summary[], inFault: (s: Summary) => boolean, rep: LaneReport): void {
+function speedAccuracy(
+  run: TrafficRun,
+  name: string,
+  k: number,
+  vehicles: VehicleTruth[],
+  sums: Summary[],
+  inFault: (s: Summary) => boolean,
+  rep: LaneReport,
+): void {
   const byEnd = new Map<number, VehicleTruth>();
   for (const v of vehicles) if (!v.wrongWay && v.card[0] && v.card[1]) byEnd.set(v.card[1].offNs, v);
   const errs: number[] = [];
@@ -180,7 +209,7 @@ function speedAccuracy(run: TrafficRun, name: string, k: number, vehicles: Vehic
       0.85,
     );
     rep.speed.windowsCompared++;
-    rep.speed.p85MaxErrKmh = Math.max(rep.speed.p85MaxErrKmh, (Math.abs(p85 / k - truth) * 3.6));
+    rep.speed.p85MaxErrKmh = Math.max(rep.speed.p85MaxErrKmh, Math.abs(p85 / k - truth) * 3.6);
   }
 }
 
@@ -201,7 +230,12 @@ function lowerBound(sorted: VehicleTruth[], t: number): number {
 }
 
 /** On-time over a loop (as `pick` gives it) clipped to [from, to), ns. */
-function onTime(vehicles: VehicleTruth[], pick: (v: VehicleTruth) => { onNs: number; offNs: number } | null | undefined, from: number, to: number): number {
+function onTime(
+  vehicles: VehicleTruth[],
+  pick: (v: VehicleTruth) => { onNs: number; offNs: number } | null | undefined,
+  from: number,
+  to: number,
+): number {
   let s = 0;
   for (const v of vehicles) {
     const c = pick(v);
@@ -214,12 +248,18 @@ function onTime(vehicles: VehicleTruth[], pick: (v: VehicleTruth) => { onNs: num
 /** One line per lane, for people. */
 export function formatReport(r: LaneReport): string {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
-  const faults = r.faults.map((x) => `${x.fault}@${x.inputs.join("+")}:${x.detected ? `ok${Number.isFinite(x.delayS) ? `(${f(x.delayS, 0)}s)` : ""}` : "MISSED"}`).join(" ");
+  const faults = r.faults
+    .map(
+      (x) => `${x.fault}@${x.inputs.join("+")}:${x.detected ? `ok${Number.isFinite(x.delayS) ? `(${f(x.delayS, 0)}s)` : ""}` : "MISSED"}`,
+    )
+    .join(" ");
   return [
     `${r.detector}: ${r.vehicles} vehicles, ${r.windows} windows`,
     `volume exact ${r.volume.exact}/${r.volume.compared}${r.volumeDuringFaults.compared ? ` (during drop-edges/bounce ${r.volumeDuringFaults.exact}/${r.volumeDuringFaults.compared})` : ""}`,
     `occupancy max err ${f(r.occupancy.maxErrPhysicalPp, 3)} pp vs presence (${f(r.occupancy.maxErrPp, 4)} vs card) over ${r.occupancy.compared}`,
-    r.speed.vehicles ? `speed median |err| ${f(r.speed.medianAbsErrPct, 3)} % (p95 ${f(r.speed.p95AbsErrPct, 3)} %) over ${r.speed.vehicles}; p85 max err ${f(r.speed.p85MaxErrKmh, 3)} km/h over ${r.speed.windowsCompared} windows, day ${f(r.speed.dayP85ErrKmh, 3)} km/h` : "",
+    r.speed.vehicles
+      ? `speed median |err| ${f(r.speed.medianAbsErrPct, 3)} % (p95 ${f(r.speed.p95AbsErrPct, 3)} %) over ${r.speed.vehicles}; p85 max err ${f(r.speed.p85MaxErrKmh, 3)} km/h over ${r.speed.windowsCompared} windows, day ${f(r.speed.dayP85ErrKmh, 3)} km/h`
+      : "",
     r.wrongWay.truth || r.wrongWay.device ? `wrong-way ${r.wrongWay.device}/${r.wrongWay.truth}` : "",
     faults ? `faults ${faults}` : "",
     `unexpected faults ${r.unexpected.length}`,

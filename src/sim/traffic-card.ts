@@ -91,7 +91,8 @@ export class CardChannel {
   }
 
   private apply(): void {
-    const level: 0 | 1 = this.stuck === 1 ? 1 : this.stuck === -1 ? 0 : ((this.vehicle | (this.chatterOn ? this.chatterLevel : 0)) as 0 | 1);
+    const level: 0 | 1 =
+      this.stuck === 1 ? 1 : this.stuck === -1 ? 0 : ((this.vehicle | (this.chatterOn ? this.chatterLevel : 0)) as 0 | 1);
     if (level === this.out) return;
     this.write(level);
     this.transitions++;
@@ -100,7 +101,7 @@ export class CardChannel {
     // contacts bounce: the line flips back and forth a few times within a millisecond or two
     let t = this.clock.monoNs();
     for (let i = 0; i < b.count; i++) {
-      t += Math.max(20_000, Math.round(this.rng.uniform(0.05, 1) * (b.widthNs / b.count) / 1000) * 1000);
+      t += Math.max(20_000, Math.round((this.rng.uniform(0.05, 1) * (b.widthNs / b.count)) / 1000) * 1000);
       const away = (1 - level) as 0 | 1;
       const at1 = t;
       t += Math.max(20_000, Math.round((this.rng.uniform(0.05, 1) * (b.widthNs / b.count)) / 1000) * 1000);

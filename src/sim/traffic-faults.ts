@@ -15,7 +15,11 @@ export interface TrafficFaultKind {
 
 /** Faults of loop detector cards and their wiring, injected by the traffic scenario. */
 export const TRAFFIC_FAULT_KINDS: readonly TrafficFaultKind[] = [
-  { kind: "stuck-on", targets: ["input", "detector"], description: "the card output holds a call regardless of traffic (a fail-safe card on a broken loop)" },
+  {
+    kind: "stuck-on",
+    targets: ["input", "detector"],
+    description: "the card output holds a call regardless of traffic (a fail-safe card on a broken loop)",
+  },
   { kind: "stuck-off", targets: ["input", "detector"], description: "the card output never calls (a cut output wire, a dead card)" },
   {
     kind: "chatter",

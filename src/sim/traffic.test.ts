@@ -32,7 +32,14 @@ function runLane(spec: Partial<TrafficLaneSpec>, seconds: number, seed = SEED, s
     speedKmh: 90,
     ...spec,
   };
-  const sim = new TrafficSim(clock, board, new Rng(seed), [lane], (v) => vehicles.push(v), (f) => faults.push(f));
+  const sim = new TrafficSim(
+    clock,
+    board,
+    new Rng(seed),
+    [lane],
+    (v) => vehicles.push(v),
+    (f) => faults.push(f),
+  );
   sim.start();
   clock.advanceTo(seconds * S);
   sim.stop();
@@ -93,7 +100,10 @@ describe("TrafficSim", () => {
       [0, 5],
       [1, 6],
     ] as const) {
-      const truth = vehicles.map((v) => v.card[k]).filter((c) => c !== null).map((c) => [c!.onNs, c!.offNs]);
+      const truth = vehicles
+        .map((v) => v.card[k])
+        .filter((c) => c !== null)
+        .map((c) => [c!.onNs, c!.offNs]);
       expect(intervals(writes, pin).slice(0, truth.length)).toEqual(truth.slice(0, intervals(writes, pin).length));
     }
   });
@@ -125,7 +135,12 @@ describe("TrafficSim", () => {
     const a = runLane({}, 1200);
     const b = runLane({}, 1200);
     expect(a.vehicles).toEqual(b.vehicles);
-    const bins: Record<string, [number, number]> = { motorcycle: [0, 2.1336], short: [2.1336, 6.096], medium: [6.096, 13.1064], long: [13.1064, 77.7] };
+    const bins: Record<string, [number, number]> = {
+      motorcycle: [0, 2.1336],
+      short: [2.1336, 6.096],
+      medium: [6.096, 13.1064],
+      long: [13.1064, 77.7],
+    };
     for (const v of a.vehicles) {
       const [lo, hi] = bins[v.class]!;
       expect(v.lengthM).toBeGreaterThanOrEqual(lo);

@@ -159,7 +159,15 @@ export class TrafficSim {
 
   private scheduleFault(st: LaneState, f: LaneFault): void {
     const chans = f.loops.map((k) => st.channels[k]!);
-    this.onFault({ kind: "fault", fault: f.kind, detector: st.spec.detector, target: f.target, inputs: f.inputs, startNs: f.startNs, endNs: Number.isFinite(f.endNs) ? f.endNs : null });
+    this.onFault({
+      kind: "fault",
+      fault: f.kind,
+      detector: st.spec.detector,
+      target: f.target,
+      inputs: f.inputs,
+      startNs: f.startNs,
+      endNs: Number.isFinite(f.endNs) ? f.endNs : null,
+    });
     const p = f.params;
     const during = (on: () => void, off: () => void) => {
       this.at(f.startNs, on);
@@ -236,7 +244,12 @@ export class TrafficSim {
     // loop logic can tell (docs/traffic.md "Limits"), so the simulator keeps lane changes apart.
     // In a queue the window is a minute: a stop can stretch any timing, so the device waits that long for a partner.
     const apartS = period >= 0 ? CHANGE_APART_QUEUE_S : CHANGE_APART_S;
-    const change = dual && !wrongWay && t - st.lastChangeNs > apartS * NS_PER_S && rng.chance(tr.laneChangeShare) ? (rng.chance(0.5) ? "out" : "in") : undefined;
+    const change =
+      dual && !wrongWay && t - st.lastChangeNs > apartS * NS_PER_S && rng.chance(tr.laneChangeShare)
+        ? rng.chance(0.5)
+          ? "out"
+          : "in"
+        : undefined;
     if (change) st.lastChangeNs = t;
     if (wrongWay) {
       // oncoming traffic gives a wrong-way driver an empty lane for a few seconds

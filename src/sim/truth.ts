@@ -29,7 +29,14 @@ export class TruthWriter {
     this.started = true;
     this.startNs = this.clock.monoNs();
     this.file.open();
-    this.file.write(JSON.stringify({ truth: 1, start: new Date(Math.round(this.clock.toWallMs(this.startNs))).toISOString(), startMonoNs: this.startNs, ...this.header }));
+    this.file.write(
+      JSON.stringify({
+        truth: 1,
+        start: new Date(Math.round(this.clock.toWallMs(this.startNs))).toISOString(),
+        startMonoNs: this.startNs,
+        ...this.header,
+      }),
+    );
   }
 
   /** A writer of one device's records (fleet runs tag each line with the device). */

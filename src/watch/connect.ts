@@ -25,7 +25,9 @@ function read(what: string, path: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new AuthFileError(`${what} ${path}: ${code === "ENOENT" ? "no such file; check the path" : code === "EACCES" ? "permission denied; run as a user who can read it" : (err as Error).message}`);
+    throw new AuthFileError(
+      `${what} ${path}: ${code === "ENOENT" ? "no such file; check the path" : code === "EACCES" ? "permission denied; run as a user who can read it" : (err as Error).message}`,
+    );
   }
 }
 
@@ -38,7 +40,8 @@ export function brokerOptions(auth: BrokerAuth, env: NodeJS.ProcessEnv = process
   if (auth.ca) o.ca = read("CA file", auth.ca);
   if (auth.cert) o.cert = read("client certificate", auth.cert);
   if (auth.key) o.key = read("client key", auth.key);
-  if ((auth.cert === undefined) !== (auth.key === undefined)) throw new AuthFileError("a client certificate needs its key and a key its certificate: give both --cert and --key");
+  if ((auth.cert === undefined) !== (auth.key === undefined))
+    throw new AuthFileError("a client certificate needs its key and a key its certificate: give both --cert and --key");
   if (auth.username) o.username = auth.username;
   if (auth.passwordFile) o.password = read("password file", auth.passwordFile).toString("utf8").split(/\r?\n/)[0] ?? "";
   else if (env["ROADSIDE_MQTT_PASSWORD"]) o.password = env["ROADSIDE_MQTT_PASSWORD"];

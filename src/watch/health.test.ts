@@ -31,8 +31,17 @@ describe("watch: health per device", () => {
     const outbox = h["outbox"] as Record<string, unknown>;
     outbox["depth"] = 3;
     outbox["oldestAgeS"] = 150;
-    expect(healthView(h)).toEqual({ outboxDepth: 3, oldestAgeS: 150, drops: 2210, synced: true, cpuTempC: 48.3, faults: ["sensor.mh1:silent"] });
-    expect(healthView({ sections: { "traffic.lane1": { inFault: true, faults: "lane1.down:locked-on" } } }).faults).toEqual(["traffic.lane1:lane1.down:locked-on"]);
+    expect(healthView(h)).toEqual({
+      outboxDepth: 3,
+      oldestAgeS: 150,
+      drops: 2210,
+      synced: true,
+      cpuTempC: 48.3,
+      faults: ["sensor.mh1:silent"],
+    });
+    expect(healthView({ sections: { "traffic.lane1": { inFault: true, faults: "lane1.down:locked-on" } } }).faults).toEqual([
+      "traffic.lane1:lane1.down:locked-on",
+    ]);
     expect(healthView("not json")).toEqual({ outboxDepth: null, oldestAgeS: null, drops: null, synced: null, cpuTempC: null, faults: [] });
   });
 
@@ -64,15 +73,27 @@ describe("watch: conflicting payloads for one device, stream and window", () => 
     expect(m.message(t, pack("p1", 1, T0, 20), false, T0).map((e) => e.type)).toEqual(["data"]);
     // a second board with the same id, its own counter: another seq, other values
     const c = m.message(t, pack("p1", 7, T0, 31), false, T0);
-    expect(c[0]).toMatchObject({ type: "conflict", device: "p1", stream: "traffic/lane1", windowStart: "2026-01-05T07:00:00.000Z", seqs: [1, 7] });
+    expect(c[0]).toMatchObject({
+      type: "conflict",
+      device: "p1",
+      stream: "traffic/lane1",
+      windowStart: "2026-01-05T07:00:00.000Z",
+      seqs: [1, 7],
+    });
     // one seq, two contents
     const d = m.message(t, pack("p1", 2, T0 + 60_000, 5), false, T0);
     expect(d.map((e) => e.type)).toEqual(["data"]);
-    expect(m.message(t, pack("p1", 2, T0 + 60_000, 6), false, T0)[0]).toMatchObject({ type: "conflict", seqs: [2, 2], detail: "seq 2 came twice with different values: two devices publish as p1" });
+    expect(m.message(t, pack("p1", 2, T0 + 60_000, 6), false, T0)[0]).toMatchObject({
+      type: "conflict",
+      seqs: [2, 2],
+      detail: "seq 2 came twice with different values: two devices publish as p1",
+    });
     // stopped at :20 and restarted at :35 inside one window: two partial pieces, not a conflict
     m.message(t, pack("p1", 3, T0 + 120_000, 4, 20), false, T0);
     expect(m.message(t, pack("p1", 4, T0 + 120_000, 7, 25), false, T0).map((e) => e.type)).toEqual(["data"]);
     expect(m.totals().conflicts).toBe(2);
-    expect(renderTable(m, { nowMs: T0, columns: 160, rows: 40, utc: true, title: "t" }).join("\n")).toContain("p1: conflicting payloads for traffic/lane1 window 07:00:00 UTC (seq 1 and seq 7 give different values for one window");
+    expect(renderTable(m, { nowMs: T0, columns: 160, rows: 40, utc: true, title: "t" }).join("\n")).toContain(
+      "p1: conflicting payloads for traffic/lane1 window 07:00:00 UTC (seq 1 and seq 7 give different values for one window",
+    );
   });
 });

@@ -20,10 +20,28 @@ describe("journal lines (roadside run without a terminal)", () => {
       "cbor",
     );
     const obs = journalObserver(logger);
-    obs.onCommitted([{ seq: 41, topic: "roadside/p1/traffic/lane1", payload, priority: "routine", contentType: "application/senml+cbor", createdMs: 0 }], []);
-    obs.onDelivered({ seq: 41, topic: "roadside/p1/traffic/lane1", payload, priority: "routine", contentType: "application/senml+cbor", createdMs: 0 });
+    obs.onCommitted(
+      [{ seq: 41, topic: "roadside/p1/traffic/lane1", payload, priority: "routine", contentType: "application/senml+cbor", createdMs: 0 }],
+      [],
+    );
+    obs.onDelivered({
+      seq: 41,
+      topic: "roadside/p1/traffic/lane1",
+      payload,
+      priority: "routine",
+      contentType: "application/senml+cbor",
+      createdMs: 0,
+    });
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
-      { time: "2026-01-05T07:01:00.000Z", level: "info", msg: "traffic/lane1 seq 41: volume 23, flow 1380 veh/h", topic: "roadside/p1/traffic/lane1", seq: 41, windowStart: "2026-01-05T07:00:00.000Z", timeq: "synced" },
+      {
+        time: "2026-01-05T07:01:00.000Z",
+        level: "info",
+        msg: "traffic/lane1 seq 41: volume 23, flow 1380 veh/h",
+        topic: "roadside/p1/traffic/lane1",
+        seq: 41,
+        windowStart: "2026-01-05T07:00:00.000Z",
+        timeq: "synced",
+      },
     ]);
   });
 });

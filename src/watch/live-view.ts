@@ -73,7 +73,14 @@ export class LiveView implements DeviceObserver {
     for (const name of Object.keys(config.inputs)) {
       const l = lines.get(name);
       this.index.set(name, this.inputs.length);
-      this.inputs.push({ name, where: l ? `${l.name}${l.pin !== undefined ? ` pin ${l.pin}` : ""}` : "?", level: 0, edges: 0, activations: 0, lastNs: -1 });
+      this.inputs.push({
+        name,
+        where: l ? `${l.name}${l.pin !== undefined ? ` pin ${l.pin}` : ""}` : "?",
+        level: 0,
+        edges: 0,
+        activations: 0,
+        lastNs: -1,
+      });
     }
     this.windowNs = config.windows.default * NS_PER_S;
     this.screen = new Screen({ write: o.write });
@@ -180,16 +187,26 @@ export class LiveView implements DeviceObserver {
     const link = `${this.mqtt.state}${this.mqtt.detail ? ` (${this.mqtt.detail})` : ""}${this.mqtt.sinceMs ? ` for ${age((nowMs - this.mqtt.sinceMs) / 1000)}` : ""}`;
     out.push(fit(`roadside ${config.device.id} (${board.name})  ${clock(nowMs)} UTC  broker ${link} → ${this.o.brokerUrl}`));
     const ob = this.outbox;
-    const outbox = ob ? `outbox ${ob.depth} waiting${ob.depth > 0 && ob.oldestMs !== undefined ? `, oldest ${age((nowMs - ob.oldestMs) / 1000)}` : ""}, next seq ${ob.nextSeq}` : "outbox ?";
+    const outbox = ob
+      ? `outbox ${ob.depth} waiting${ob.depth > 0 && ob.oldestMs !== undefined ? `, oldest ${age((nowMs - ob.oldestMs) / 1000)}` : ""}, next seq ${ob.nextSeq}`
+      : "outbox ?";
     const last = this.lastDelivered ? ` (last seq ${this.lastDelivered.seq}, ${age((nowMs - this.lastDelivered.ms) / 1000)} ago)` : "";
-    out.push(fit(`window ${clock(this.windowStartMs)} +${formatDuration(config.windows.default)}, ${Math.floor((nowMs - this.windowStartMs) / 1000)} s in · ${outbox} · delivered ${this.delivered}${last}`));
+    out.push(
+      fit(
+        `window ${clock(this.windowStartMs)} +${formatDuration(config.windows.default)}, ${Math.floor((nowMs - this.windowStartMs) / 1000)} s in · ${outbox} · delivered ${this.delivered}${last}`,
+      ),
+    );
     out.push("");
     const nameW = Math.max(5, ...this.inputs.map((r) => r.name.length));
     const whereW = Math.max(4, ...this.inputs.map((r) => r.where.length));
     out.push(`\x1b[1m${fit(`${"INPUT".padEnd(nameW)}  ${"LINE".padEnd(whereW)}  STATE   EDGES  ON  LAST EDGE`)}\x1b[0m`);
     for (const r of this.inputs) {
       const lastEdge = r.lastNs < 0 ? "–" : `${((nowNs - r.lastNs) / NS_PER_S).toFixed(1)} s ago`;
-      out.push(fit(`${r.name.padEnd(nameW)}  ${r.where.padEnd(whereW)}  ${(r.level === 1 ? "ACTIVE" : "idle").padEnd(6)}  ${String(r.edges).padStart(5)}  ${String(r.activations).padStart(2)}  ${lastEdge}`));
+      out.push(
+        fit(
+          `${r.name.padEnd(nameW)}  ${r.where.padEnd(whereW)}  ${(r.level === 1 ? "ACTIVE" : "idle").padEnd(6)}  ${String(r.edges).padStart(5)}  ${String(r.activations).padStart(2)}  ${lastEdge}`,
+        ),
+      );
     }
     if (this.inputs.length === 0) out.push("(no inputs configured)");
     out.push("");
@@ -202,9 +219,14 @@ export class LiveView implements DeviceObserver {
         .map(([n, m]) => `${n} ${formatValue(m, d.kind)}`)
         .join("  ");
       const win = d.kind === "alarm" ? clock(d.windowStartMs) : `${clock(d.windowStartMs)} ${formatDuration(d.windowS)}`;
-      out.push(fit(`${k.padEnd(keyW)}  ${win.padEnd(11)}  ${String(d.seq).padEnd(6)}  ${values}${d.timeq !== "synced" && d.timeq ? `  time ${d.timeq}` : ""}`));
+      out.push(
+        fit(
+          `${k.padEnd(keyW)}  ${win.padEnd(11)}  ${String(d.seq).padEnd(6)}  ${values}${d.timeq !== "synced" && d.timeq ? `  time ${d.timeq}` : ""}`,
+        ),
+      );
     }
-    if (keys.length === 0) out.push(`(the first summaries come when the first window closes, ${clock(this.windowStartMs + config.windows.default * 1000)})`);
+    if (keys.length === 0)
+      out.push(`(the first summaries come when the first window closes, ${clock(this.windowStartMs + config.windows.default * 1000)})`);
     if (this.events.length > 0 && out.length + this.events.length + 2 < rows) {
       out.push("");
       out.push(...this.events.map(fit));
@@ -223,8 +245,15 @@ export function journalObserver(logger: Logger): Pick<DeviceObserver, "onCommitt
       for (const m of messages) {
         try {
           const d = decodeMessage(m.payload);
-          const values = Object.entries(d.measures).map(([n, v]) => `${n} ${formatValue(v, d.kind)}`).join(", ");
-          logger.info(`${d.kind}/${d.stream} seq ${d.seq}: ${values}`, { topic: m.topic, seq: m.seq, windowStart: new Date(d.windowStartMs).toISOString(), timeq: d.timeq });
+          const values = Object.entries(d.measures)
+            .map(([n, v]) => `${n} ${formatValue(v, d.kind)}`)
+            .join(", ");
+          logger.info(`${d.kind}/${d.stream} seq ${d.seq}: ${values}`, {
+            topic: m.topic,
+            seq: m.seq,
+            windowStart: new Date(d.windowStartMs).toISOString(),
+            timeq: d.timeq,
+          });
         } catch {
           logger.info(`committed seq ${m.seq} to ${m.topic}`, { topic: m.topic, seq: m.seq });
         }

@@ -30,7 +30,14 @@ describe("WatchModel", () => {
     const annotated = annotateLoss(traffic("p1", "lane1", 5, T0 + 240_000, 4), { count: 3, fromMs: T0 + 60_000, toMs: T0 + 240_000 });
     const events = m.message("roadside/p1/traffic/lane1", annotated, false, T0 + 301_000);
     expect(events.map((e) => e.type)).toEqual(["gap", "dropped", "data"]);
-    expect(events[1]).toMatchObject({ type: "dropped", device: "p1", topic: "roadside/p1/traffic/lane1", count: 3, from: "2026-01-05T07:01:00.000Z", to: "2026-01-05T07:04:00.000Z" });
+    expect(events[1]).toMatchObject({
+      type: "dropped",
+      device: "p1",
+      topic: "roadside/p1/traffic/lane1",
+      count: 3,
+      from: "2026-01-05T07:01:00.000Z",
+      to: "2026-01-05T07:04:00.000Z",
+    });
     // the data keeps only its measures; a redelivery does not report the loss again
     expect(Object.keys((events[2] as { measures: object }).measures)).not.toContain("dropped");
     expect(m.message("roadside/p1/traffic/lane1", annotated, false, T0 + 302_000).map((e) => e.type)).toEqual(["data"]);
@@ -81,7 +88,9 @@ describe("WatchModel", () => {
 
   it("tracks status (retained or live) and alarms, and rejects what is not a roadside message", () => {
     const m = new WatchModel({ prefix: "roadside" });
-    expect(m.message("roadside/p1/status", Buffer.from("offline"), true, T0)).toMatchObject([{ type: "status", status: "offline", retained: true }]);
+    expect(m.message("roadside/p1/status", Buffer.from("offline"), true, T0)).toMatchObject([
+      { type: "status", status: "offline", retained: true },
+    ]);
     expect(m.devices.get("p1")!.status).toBe("offline");
     m.message("roadside/p1/status", Buffer.from("online"), false, T0 + 1000);
     expect(m.devices.get("p1")!.status).toBe("online");
@@ -133,7 +142,9 @@ describe("the live table", () => {
     const lines = renderTable(m, { nowMs: T0 + 241_000, columns: 140, rows: 30, utc: true, title: "roadside watch" });
     const text = lines.join("\n");
     expect(lines[1]).toBe("2 devices: 1 online, 1 offline · 4 messages · gaps 1 (2 missing) · duplicates 0");
-    expect(text).toMatch(/pole-1 +online +traffic\/lane1 +07:01:00 1m +4 +volume 20 +flow 1200 veh\/h +occupancy 8\.7 % +speed 90\.0 km\/h/);
+    expect(text).toMatch(
+      /pole-1 +online +traffic\/lane1 +07:01:00 1m +4 +volume 20 +flow 1200 veh\/h +occupancy 8\.7 % +speed 90\.0 km\/h/,
+    );
     expect(text).toMatch(/pole-2 +OFFLINE 4m/);
     expect(text).toContain("07:02:01  pole-1: gap, seq 2–3 missing (2)");
     expect(text).toContain("07:00:01  pole-2: offline");

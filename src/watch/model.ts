@@ -131,7 +131,14 @@ export class WatchModel {
       return [this.bad(topic, payload, receivedAt, `not a SenML pack: ${(err as Error).message}`)];
     }
     if (msg.device !== device) {
-      return [this.bad(topic, payload, receivedAt, `payload names device ${JSON.stringify(msg.device)} but the topic is device ${JSON.stringify(device)}`)];
+      return [
+        this.bad(
+          topic,
+          payload,
+          receivedAt,
+          `payload names device ${JSON.stringify(msg.device)} but the topic is device ${JSON.stringify(device)}`,
+        ),
+      ];
     }
     if (msg.seq < 0) return [this.bad(topic, payload, receivedAt, "the pack has no seq record")];
     return this.data(dev, topic, msg, nowMs);
@@ -145,7 +152,13 @@ export class WatchModel {
       const silentS = (nowMs - dev.lastSeenMs) / 1000;
       if (silentS > SILENT_WINDOWS * dev.minWindowS + SILENT_GRACE_S) {
         dev.silent = true;
-        const ev: WatchEvent = { type: "silent", receivedAt: iso(nowMs), device: dev.id, lastSeenAt: iso(dev.lastSeenMs), silentS: Math.round(silentS) };
+        const ev: WatchEvent = {
+          type: "silent",
+          receivedAt: iso(nowMs),
+          device: dev.id,
+          lastSeenAt: iso(dev.lastSeenMs),
+          silentS: Math.round(silentS),
+        };
         this.note(ev);
         out.push(ev);
       }
@@ -172,7 +185,15 @@ export class WatchModel {
       out.push(reset);
     }
     if (msg.dropped && seq.check !== "duplicate") {
-      const lost: WatchEvent = { type: "dropped", receivedAt, topic, device: dev.id, count: msg.dropped.count, from: iso(msg.dropped.fromMs), to: iso(msg.dropped.toMs) };
+      const lost: WatchEvent = {
+        type: "dropped",
+        receivedAt,
+        topic,
+        device: dev.id,
+        count: msg.dropped.count,
+        from: iso(msg.dropped.fromMs),
+        to: iso(msg.dropped.toMs),
+      };
       this.note(lost);
       out.push(lost);
     }
@@ -188,7 +209,21 @@ export class WatchModel {
       const state = pick("state")?.vs ?? "";
       const code = pick("code")?.v;
       const message = pick("message")?.vs;
-      ev = { type: "alarm", receivedAt, topic, device: dev.id, source: msg.stream, seq: msg.seq, seqCheck: seq.check, schema: msg.schema, time: iso(msg.windowStartMs), timeq: msg.timeq, alarm, state, measures };
+      ev = {
+        type: "alarm",
+        receivedAt,
+        topic,
+        device: dev.id,
+        source: msg.stream,
+        seq: msg.seq,
+        seqCheck: seq.check,
+        schema: msg.schema,
+        time: iso(msg.windowStartMs),
+        timeq: msg.timeq,
+        alarm,
+        state,
+        measures,
+      };
       if (code !== undefined) ev.code = code;
       if (message !== undefined) ev.message = message;
       if (seq.check !== "duplicate") this.note(ev);
@@ -244,7 +279,8 @@ export class WatchModel {
       return undefined;
     }
     if (prev.print === print) return undefined;
-    const pieces = prev.observedS + msg.observedS <= msg.windowS + 1 && prev.observedS < prev.windowS - 0.5 && msg.observedS < msg.windowS - 0.5;
+    const pieces =
+      prev.observedS + msg.observedS <= msg.windowS + 1 && prev.observedS < prev.windowS - 0.5 && msg.observedS < msg.windowS - 0.5;
     if (pieces && prev.seq !== msg.seq) {
       prev.observedS += msg.observedS;
       prev.print = print;
@@ -255,7 +291,16 @@ export class WatchModel {
       prev.seq === msg.seq
         ? `seq ${msg.seq} came twice with different values: two devices publish as ${dev.id}`
         : `seq ${prev.seq} and seq ${msg.seq} give different values for one window: two devices publish as ${dev.id}, or its state was copied to another board`;
-    return { type: "conflict", receivedAt, topic, device: dev.id, stream: `${msg.kind}/${msg.stream}`, windowStart: iso(msg.windowStartMs), seqs: [prev.seq, msg.seq], detail };
+    return {
+      type: "conflict",
+      receivedAt,
+      topic,
+      device: dev.id,
+      stream: `${msg.kind}/${msg.stream}`,
+      windowStart: iso(msg.windowStartMs),
+      seqs: [prev.seq, msg.seq],
+      detail,
+    };
   }
 
   private catchup(dev: DeviceState, msg: DecodedMessage, nowMs: number): WatchEvent[] {
@@ -266,13 +311,27 @@ export class WatchModel {
     if (!dev.catchingUp && behindS > threshold) {
       dev.catchingUp = true;
       dev.catchupMessages = 1;
-      const ev: WatchEvent = { type: "catchup", receivedAt: iso(nowMs), device: dev.id, state: "start", behindS: Math.round(behindS), messages: 1 };
+      const ev: WatchEvent = {
+        type: "catchup",
+        receivedAt: iso(nowMs),
+        device: dev.id,
+        state: "start",
+        behindS: Math.round(behindS),
+        messages: 1,
+      };
       this.note(ev);
       return [ev];
     }
     if (dev.catchingUp && behindS <= threshold) {
       dev.catchingUp = false;
-      const ev: WatchEvent = { type: "catchup", receivedAt: iso(nowMs), device: dev.id, state: "done", behindS: Math.round(behindS), messages: dev.catchupMessages };
+      const ev: WatchEvent = {
+        type: "catchup",
+        receivedAt: iso(nowMs),
+        device: dev.id,
+        state: "done",
+        behindS: Math.round(behindS),
+        messages: dev.catchupMessages,
+      };
       this.note(ev);
       return [ev];
     }
@@ -322,7 +381,18 @@ export class WatchModel {
   }
 
   /** Totals over every device. */
-  totals(): { devices: number; online: number; offline: number; messages: number; gaps: number; missing: number; duplicates: number; resets: number; invalid: number; conflicts: number } {
+  totals(): {
+    devices: number;
+    online: number;
+    offline: number;
+    messages: number;
+    gaps: number;
+    missing: number;
+    duplicates: number;
+    resets: number;
+    invalid: number;
+    conflicts: number;
+  } {
     let online = 0;
     let offline = 0;
     let gaps = 0;
@@ -339,7 +409,18 @@ export class WatchModel {
       duplicates += d.seq.duplicates;
       resets += d.seq.resets;
     }
-    return { devices: this.devices.size, online, offline, messages: this.messages, gaps, missing, duplicates, resets, invalid: this.invalid, conflicts };
+    return {
+      devices: this.devices.size,
+      online,
+      offline,
+      messages: this.messages,
+      gaps,
+      missing,
+      duplicates,
+      resets,
+      invalid: this.invalid,
+      conflicts,
+    };
   }
 }
 

@@ -20,7 +20,12 @@ describe("SeqTracker", () => {
     expect(t.observe(14, fp(14)).check).toBe("late");
     expect(t.missing).toBe(0);
     expect(t.observe(16, fp(16)).check).toBe("ok");
-    expect({ gaps: t.gaps, missingTotal: t.missingTotal, late: t.late, duplicates: t.duplicates }).toEqual({ gaps: 1, missingTotal: 3, late: 3, duplicates: 0 });
+    expect({ gaps: t.gaps, missingTotal: t.missingTotal, late: t.late, duplicates: t.duplicates }).toEqual({
+      gaps: 1,
+      missingTotal: 3,
+      late: 3,
+      duplicates: 0,
+    });
   });
 
   it("calls a repeated number with the same stream and window a redelivery", () => {

@@ -48,7 +48,14 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   const behind = [...model.devices.values()].filter((d) => d.catchingUp);
   if (behind.length > 0) {
     const d = behind[0]!;
-    lines.push(paint(YELLOW, fit(`catching up: ${d.id} ${duration(d.behindS)} behind, ${d.catchupMessages} backlog messages so far${behind.length > 1 ? ` (+${behind.length - 1} more devices)` : ""}`)));
+    lines.push(
+      paint(
+        YELLOW,
+        fit(
+          `catching up: ${d.id} ${duration(d.behindS)} behind, ${d.catchupMessages} backlog messages so far${behind.length > 1 ? ` (+${behind.length - 1} more devices)` : ""}`,
+        ),
+      ),
+    );
   }
   lines.push("");
 
@@ -57,12 +64,24 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   const statusW = 12;
   // the fleet's health first (zigbee2mqtt's device list: last seen and health per device), one line each
   if (devices.length > 0) {
-    lines.push(paint(1, fit(`${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`)));
+    lines.push(
+      paint(
+        1,
+        fit(
+          `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`,
+        ),
+      ),
+    );
     const budget = Math.max(1, Math.floor(opts.rows / 3));
     for (const d of devices.slice(0, budget)) {
       const h = d.health === undefined ? undefined : healthView(d.health);
       const seen = d.lastMessageMs === undefined ? "–" : `${age((opts.nowMs - d.lastMessageMs) / 1000)} ago`;
-      const outbox = !h || h.outboxDepth === null ? "–" : h.outboxDepth === 0 ? "0" : `${h.outboxDepth}${h.oldestAgeS !== null ? `, ${age(h.oldestAgeS)} old` : ""}`;
+      const outbox =
+        !h || h.outboxDepth === null
+          ? "–"
+          : h.outboxDepth === 0
+            ? "0"
+            : `${h.outboxDepth}${h.oldestAgeS !== null ? `, ${age(h.oldestAgeS)} old` : ""}`;
       const cells = [
         d.id.padEnd(idW),
         status(d, opts.nowMs).padEnd(statusW),
@@ -166,13 +185,22 @@ export function describe(ev: WatchEvent): [number | undefined, string] {
     case "gap":
       return [YELLOW, `${ev.device}: gap, seq ${ev.from === ev.to ? ev.from : `${ev.from}–${ev.to}`} missing (${ev.missing})`];
     case "dropped":
-      return [YELLOW, `${ev.device}: dropped ${ev.count} message${ev.count === 1 ? "" : "s"} of ${ev.topic.split("/").slice(-2).join("/")} (${ev.from.slice(0, 16).replace("T", " ")} – ${ev.to.slice(0, 16).replace("T", " ")} UTC), outbox full or expired`];
+      return [
+        YELLOW,
+        `${ev.device}: dropped ${ev.count} message${ev.count === 1 ? "" : "s"} of ${ev.topic.split("/").slice(-2).join("/")} (${ev.from.slice(0, 16).replace("T", " ")} – ${ev.to.slice(0, 16).replace("T", " ")} UTC), outbox full or expired`,
+      ];
     case "reset":
       return [YELLOW, `${ev.device}: sequence restarted at ${ev.seq} after ${ev.previous} (device state was reset)`];
     case "status":
-      return [ev.status === "offline" ? RED : GREEN, `${ev.device}: ${ev.status}${ev.retained ? " (retained, from before this watch)" : ""}`];
+      return [
+        ev.status === "offline" ? RED : GREEN,
+        `${ev.device}: ${ev.status}${ev.retained ? " (retained, from before this watch)" : ""}`,
+      ];
     case "alarm":
-      return [RED, `${ev.device}: alarm ${ev.source} ${ev.alarm} ${ev.state}${ev.code !== undefined ? ` code ${ev.code}` : ""}${ev.message ? ` ${JSON.stringify(ev.message)}` : ""}`];
+      return [
+        RED,
+        `${ev.device}: alarm ${ev.source} ${ev.alarm} ${ev.state}${ev.code !== undefined ? ` code ${ev.code}` : ""}${ev.message ? ` ${JSON.stringify(ev.message)}` : ""}`,
+      ];
     case "silent":
       return [YELLOW, `${ev.device}: silent for ${duration(ev.silentS)} though online`];
     case "catchup":

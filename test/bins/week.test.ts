@@ -47,7 +47,11 @@ describe(`a simulated week of a bin, checked against the simulator's ground trut
       fires: [{ at: "100h", for: "15m", riseCPerMin: 12 }],
       knockovers: [{ at: "130h", for: "30m" }],
     };
-    const dev = await startSimDevice(binSite("bin-week", sim), { brokerUrl: broker.url, seed: SEED, deps: { onCommitted: (m) => (committed += m.length) } });
+    const dev = await startSimDevice(binSite("bin-week", sim), {
+      brokerUrl: broker.url,
+      seed: SEED,
+      deps: { onCommitted: (m) => (committed += m.length) },
+    });
     await dev.run(7 * 24 * 3600);
     await dev.stop();
     await sub.waitFor((m) => decodeAll(m).length >= committed);
@@ -59,7 +63,9 @@ describe(`a simulated week of a bin, checked against the simulator's ground trut
     const truthPickups = dev.truth.filter((r) => r.kind === "pickup") as unknown as { tNs: number; beforePct: number }[];
     expect(truthPickups.length).toBe(4);
     const pickups = alarms(seen, "pickup");
-    expect(pickups.length, `pickups at ${pickups.map((p) => ns(p.windowStartMs) / 3600 / NS_PER_S).join(", ")} h`).toBe(truthPickups.length);
+    expect(pickups.length, `pickups at ${pickups.map((p) => ns(p.windowStartMs) / 3600 / NS_PER_S).join(", ")} h`).toBe(
+      truthPickups.length,
+    );
     truthPickups.forEach((t, i) => {
       const d = ns(pickups[i]!.windowStartMs) - t.tNs;
       expect(d).toBeGreaterThanOrEqual(0);

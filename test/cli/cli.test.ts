@@ -42,7 +42,10 @@ describe("the roadside command", () => {
 
   it("validate: ok config exits 0; broken config lists all its problems and exits 2", async () => {
     const ok = file("ok.yaml", "device: { id: d1, board: sim }\ninputs: { a: { line: 17 } }\ndetectors: { l1: { loops: [a] } }\n");
-    const bad = file("bad.yaml", "device: { id: 'd 1', board: sim }\ninputs: { a: { line: 99 }, b: { line: 17 } }\ndetectors: { l1: { loops: [a, c] } }\nwindows: { default: 7s }\n");
+    const bad = file(
+      "bad.yaml",
+      "device: { id: 'd 1', board: sim }\ninputs: { a: { line: 99 }, b: { line: 17 } }\ndetectors: { l1: { loops: [a, c] } }\nwindows: { default: 7s }\n",
+    );
     const r1 = await runCli(["validate", ok]);
     expect(r1.code).toBe(0);
     expect(r1.stdout).toBe(`${ok}: ok (device d1 on roadside hardware simulator)\n`);
@@ -51,7 +54,7 @@ describe("the roadside command", () => {
     expect(r2.stderr.split("\n").filter(Boolean)).toEqual([
       `${bad}: 4 problems`,
       'device.id: "d 1" is not safe in MQTT topics; use letters, digits, _ and - only (max 64), e.g. "d-1"',
-      'inputs.a.line: 99 is not a usable GPIO line of sim; use one of GPIO2…GPIO27 (see boards/sim.json)',
+      "inputs.a.line: 99 is not a usable GPIO line of sim; use one of GPIO2…GPIO27 (see boards/sim.json)",
       'detectors.l1.loops[1]: no input named "c"; define it under inputs: (known: a, b)',
       "windows.default: window 7s does not divide an hour into whole windows; use 10s, 20s, 30s, 1m, 5m, 15m or 1h",
     ]);

@@ -14,7 +14,10 @@ const HOOK = fileURLToPath(new URL("../helpers/module-log.mjs", import.meta.url)
 async function modulesOf(dir: string, args: string[]): Promise<{ code: number | null; modules: string[]; stderr: string }> {
   const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(log, "");
-  const child = spawn(process.execPath, ["--import", HOOK, ROADSIDE, ...args], { env: { ...process.env, MODULE_LOG: log }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", HOOK, ROADSIDE, ...args], {
+    env: { ...process.env, MODULE_LOG: log },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
@@ -37,8 +40,29 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
 
   it("run against a broker loads no embedded broker, doctor, provision, install, sim or replay command code", async () => {
     const config = join(dir, "device.json");
-    writeFileSync(config, JSON.stringify({ device: { id: "lazy-1", board: "sim" }, inputs: { a: { line: 17 }, b: { line: 27 } }, detectors: { lane1: { loops: ["a", "b"] } }, windows: { default: "10s" } }));
-    const r = await modulesOf(dir, ["run", "--config", config, "--broker", broker.url, "--state-dir", join(dir, "state"), "--duration", "2s", "--quiet", "--log-level", "error"]);
+    writeFileSync(
+      config,
+      JSON.stringify({
+        device: { id: "lazy-1", board: "sim" },
+        inputs: { a: { line: 17 }, b: { line: 27 } },
+        detectors: { lane1: { loops: ["a", "b"] } },
+        windows: { default: "10s" },
+      }),
+    );
+    const r = await modulesOf(dir, [
+      "run",
+      "--config",
+      config,
+      "--broker",
+      broker.url,
+      "--state-dir",
+      join(dir, "state"),
+      "--duration",
+      "2s",
+      "--quiet",
+      "--log-level",
+      "error",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.modules.some((u) => u.endsWith("/dist/cli/run.js"))).toBe(true);
@@ -46,7 +70,8 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     expect(dist(r.modules, "doctor/")).toEqual([]);
     expect(dist(r.modules, "provision/")).toEqual([]);
     expect(dist(r.modules, "install/")).toEqual([]);
-    for (const cmd of ["doctor", "provision", "install", "sim", "replay", "watch", "validate"]) expect(dist(r.modules, `cli/${cmd}.js`)).toEqual([]);
+    for (const cmd of ["doctor", "provision", "install", "sim", "replay", "watch", "validate"])
+      expect(dist(r.modules, `cli/${cmd}.js`)).toEqual([]);
   }, 60_000);
 
   it("run with no broker starts the embedded one (aedes is loaded when it is used)", async () => {
@@ -59,7 +84,10 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     const log = join(dir, "modules-factory.txt");
     writeFileSync(log, "");
     const factory = fileURLToPath(new URL("../../dist/io/factory.js", import.meta.url));
-    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(factory)});`], { env: { ...process.env, MODULE_LOG: log }, stdio: "ignore" });
+    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(factory)});`], {
+      env: { ...process.env, MODULE_LOG: log },
+      stdio: "ignore",
+    });
     expect(await new Promise((r) => child.on("exit", r))).toBe(0);
     const modules = readFileSync(log, "utf8").split("\n");
     expect(modules.some((u) => u.endsWith("/dist/io/factory.js"))).toBe(true);

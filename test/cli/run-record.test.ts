@@ -40,7 +40,10 @@ describe("roadside run --record (a live device, real time)", () => {
     );
     const trace = join(dir, "live.jsonl");
     const io = capture();
-    const code = await main(["run", "-c", config, "-b", broker.url, "--state-dir", join(dir, "state"), "--duration", "4s", "--record", trace, "--quiet"], io);
+    const code = await main(
+      ["run", "-c", config, "-b", broker.url, "--state-dir", join(dir, "state"), "--duration", "4s", "--record", trace, "--quiet"],
+      io,
+    );
     expect(code, io.stderr).toBe(0);
     const t = parseTrace(readFileSync(trace, "utf8"));
     expect(t.issues).toEqual([]);

@@ -45,7 +45,8 @@ sim:
     - { at: 50m, kind: clock-jump, params: { deltaS: -120 } }
 `;
 
-const dataOf = (msgs: Received[]) => msgs.filter((m) => m.topic.includes("/traffic/")).sort((x, y) => decodeMessage(x.payload).seq - decodeMessage(y.payload).seq);
+const dataOf = (msgs: Received[]) =>
+  msgs.filter((m) => m.topic.includes("/traffic/")).sort((x, y) => decodeMessage(x.payload).seq - decodeMessage(y.payload).seq);
 
 describe(`roadside sim and roadside replay (seed ${SEED})`, () => {
   let broker: EmbeddedBroker;
@@ -67,7 +68,10 @@ describe(`roadside sim and roadside replay (seed ${SEED})`, () => {
     const truth = join(dir, "truth.jsonl");
     const sub1 = await subscribe(broker.url, "roadside/cli-1/#");
     const io1 = capture();
-    const code1 = await main(["sim", "-c", config, "-d", "3h", "--start", "2026-03-02T06:00:00Z", "--record", trace, "--truth", truth, "-b", broker.url], io1);
+    const code1 = await main(
+      ["sim", "-c", config, "-d", "3h", "--start", "2026-03-02T06:00:00Z", "--record", trace, "--truth", truth, "-b", broker.url],
+      io1,
+    );
     expect(code1, io1.stderr).toBe(0);
     expect(io1.stdout).toMatch(/simulated 03:00:00 in [\d.]+ s \(×\d+\): 1 device, (\d+) messages committed, \1 delivered/);
     expect(io1.stdout).toContain(`trace: ${trace}`);
@@ -126,7 +130,12 @@ describe(`roadside sim and roadside replay (seed ${SEED})`, () => {
       bad,
       CONFIG.replace(
         "    - { at: 50m, kind: clock-jump, params: { deltaS: -120 } }",
-        ["    - { at: 1m, kind: clock-jmp }", "    - { at: 2m, kind: unplug, target: manhole9 }", "    - { at: 3m, kind: clock-jump, target: lane-a, params: { delta: 5 } }", "    - { at: 4m, kind: garbage }"].join("\n"),
+        [
+          "    - { at: 1m, kind: clock-jmp }",
+          "    - { at: 2m, kind: unplug, target: manhole9 }",
+          "    - { at: 3m, kind: clock-jump, target: lane-a, params: { delta: 5 } }",
+          "    - { at: 4m, kind: garbage }",
+        ].join("\n"),
       ),
     );
     const io = capture();
@@ -143,10 +152,15 @@ describe(`roadside sim and roadside replay (seed ${SEED})`, () => {
 
   it("refuses a config for real hardware, pointing at replay", async () => {
     const pi = join(dir, "pi.yaml");
-    writeFileSync(pi, "device: { id: pole-1, board: raspberry-pi-5 }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane: { loops: [a] } }\n");
+    writeFileSync(
+      pi,
+      "device: { id: pole-1, board: raspberry-pi-5 }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane: { loops: [a] } }\n",
+    );
     const io = capture();
     expect(await main(["sim", "-c", pi, "-b", broker.url], io)).toBe(2);
-    expect(io.stderr).toContain("roadside sim needs a config with device.board: sim (this one runs on raspberry-pi-5); to feed a recording from that board through its config, use roadside replay");
+    expect(io.stderr).toContain(
+      "roadside sim needs a config with device.board: sim (this one runs on raspberry-pi-5); to feed a recording from that board through its config, use roadside replay",
+    );
   });
 });
 

@@ -20,7 +20,12 @@ describe.skipIf(!hasMosquitto())("Mosquitto restarted under load (sim seed 7)", 
     const store = mkdtempSync(join(tmpdir(), "roadside-mosq-store-"));
     const conf = { port, extraConfig: ["persistence true", `persistence_location ${store}/`, "autosave_interval 1"] };
     let mosq = await startMosquitto(conf);
-    const sub = await subscribe(mosq.url, "roadside/rst-1/#", { protocolVersion: 5, clean: false, clientId: "city-platform", properties: { sessionExpiryInterval: 3600 } });
+    const sub = await subscribe(mosq.url, "roadside/rst-1/#", {
+      protocolVersion: 5,
+      clean: false,
+      clientId: "city-platform",
+      properties: { sessionExpiryInterval: 3600 },
+    });
     const rig = await startRig(siteConfig("rst-1", { windows: { default: "10s" } }), { brokerUrl: mosq.url });
     await rig.waitConnected();
 
@@ -40,7 +45,10 @@ describe.skipIf(!hasMosquitto())("Mosquitto restarted under load (sim seed 7)", 
     mosq = await startMosquitto(conf);
     await until(() => rig.device.session.stats().connects >= 2, "the device to reconnect");
     const afterRestart = sub.messages.length;
-    await until(() => sub.messages.filter((m, i) => i >= afterRestart && m.topic.includes("/traffic/")).length > 200, "traffic after the restart");
+    await until(
+      () => sub.messages.filter((m, i) => i >= afterRestart && m.topic.includes("/traffic/")).length > 200,
+      "traffic after the restart",
+    );
     running = false;
     await load;
     await rig.stop();
@@ -58,7 +66,9 @@ describe.skipIf(!hasMosquitto())("Mosquitto restarted under load (sim seed 7)", 
     const max = Math.max(...seqs.keys());
     expect([...seqs.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: max }, (_, i) => i + 1));
     // announced again after the restart, live (not only as an old retained copy)
-    expect(sub.messages.filter((m) => m.topic.endsWith("/status") && m.payload.toString() === "online").length).toBeGreaterThan(statusBefore);
+    expect(sub.messages.filter((m) => m.topic.endsWith("/status") && m.payload.toString() === "online").length).toBeGreaterThan(
+      statusBefore,
+    );
     expect(sub.messages.filter((m) => m.topic.endsWith("/manifest")).length).toBeGreaterThan(manifestBefore);
   }, 120_000);
 

@@ -20,13 +20,27 @@ const BASE = `roadside/${DEV}`;
 
 interface Reply {
   topic: string;
-  body: { id: string | null; command: string; ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string; issues?: string[] } };
+  body: {
+    id: string | null;
+    command: string;
+    ok: boolean;
+    result?: Record<string, unknown>;
+    error?: { code: string; message: string; issues?: string[] };
+  };
   correlationData?: Buffer;
   contentType?: string;
 }
 
 /** An operator's MQTT 5 client: sends commands, collects replies. */
-async function operator(url: string): Promise<{ client: MqttClient; replies: Reply[]; send(name: string, payload: string | Buffer, correlationData?: Buffer): void; ask(name: string, body: Record<string, unknown>): Promise<Reply>; close(): Promise<void> }> {
+async function operator(
+  url: string,
+): Promise<{
+  client: MqttClient;
+  replies: Reply[];
+  send(name: string, payload: string | Buffer, correlationData?: Buffer): void;
+  ask(name: string, body: Record<string, unknown>): Promise<Reply>;
+  close(): Promise<void>;
+}> {
   const client = mqtt.connect(url, { protocolVersion: 5 });
   const replies: Reply[] = [];
   client.on("message", (topic, payload, packet) => {
@@ -68,7 +82,12 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
 
   // virtual time stands still between commands: each signature gets a later issuedAt
   let issued = 0;
-  const signed = (command: string, extra: Record<string, unknown>, over: Partial<SignedBody> = {}, key: KeyObject = priv): Record<string, unknown> =>
+  const signed = (
+    command: string,
+    extra: Record<string, unknown>,
+    over: Partial<SignedBody> = {},
+    key: KeyObject = priv,
+  ): Record<string, unknown> =>
     signCommand(key, { device: DEV, command, issuedAt: Math.round(rig.clock.wallMs()) + ++issued, ...extra, ...over });
 
   beforeAll(async () => {
@@ -79,7 +98,14 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
       brokerUrl: mosq.url,
       deps: (clock) => ({
         control: {
-          verifier: new CommandVerifier({ publicKey: pub, deviceId: DEV, wallMs: () => clock.wallMs(), synced: () => clock.synced, maxSkewMs: 600_000, replay }),
+          verifier: new CommandVerifier({
+            publicKey: pub,
+            deviceId: DEV,
+            wallMs: () => clock.wallMs(),
+            synced: () => clock.synced,
+            maxSkewMs: 600_000,
+            replay,
+          }),
           rate: { perS: 100_000, burst: 100_000 },
           applyConfig: (candidate, req) => {
             applied.push({ candidate, req });
@@ -119,8 +145,18 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
     expect(r.body).toMatchObject({ ok: true, result: { published: true, configHash: rig.device.manifest().configHash } });
     await until(() => seen.length > before, "a health message");
     const report = seen[seen.length - 1]!;
-    expect(report).toMatchObject({ health: 1, device: DEV, software: { name: "roadside", version: "9.9.9-test" }, configHash: rig.device.manifest().configHash, timeq: "synced" });
-    expect(report.outbox).toMatchObject({ depth: expect.any(Number), nextSeq: expect.any(Number), dropped: { routine: 0, alarms: 0, expired: 0 } });
+    expect(report).toMatchObject({
+      health: 1,
+      device: DEV,
+      software: { name: "roadside", version: "9.9.9-test" },
+      configHash: rig.device.manifest().configHash,
+      timeq: "synced",
+    });
+    expect(report.outbox).toMatchObject({
+      depth: expect.any(Number),
+      nextSeq: expect.any(Number),
+      dropped: { routine: 0, alarms: 0, expired: 0 },
+    });
     expect(report.mqtt.connects).toBeGreaterThanOrEqual(1);
     expect(report.disk).toEqual({ freeBytes: 1e9, totalBytes: 2e9 });
     h.end(true);
@@ -149,16 +185,26 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
     const other = generateKeyPairSync("ed25519").privateKey;
     expect((await op.ask("config", signed("config", { config: good }, {}, other))).body.error?.code).toBe("bad-signature");
     const tampered = signed("config", { config: good });
-    tampered["signed"] = Buffer.from(JSON.stringify({ device: DEV, command: "config", issuedAt: Date.now(), config: good })).toString("base64");
+    tampered["signed"] = Buffer.from(JSON.stringify({ device: DEV, command: "config", issuedAt: Date.now(), config: good })).toString(
+      "base64",
+    );
     expect((await op.ask("config", tampered)).body.error?.code).toBe("bad-signature");
     expect((await op.ask("config", signed("config", { config: good }, { device: "pole-9999" }))).body.error?.code).toBe("wrong-device");
     expect((await op.ask("config", signed("restart", { config: good }))).body.error?.code).toBe("wrong-command");
-    expect((await op.ask("config", signed("config", { config: good }, { issuedAt: Math.round(rig.clock.wallMs()) - 3_600_000 }))).body.error?.code).toBe("replayed");
-    expect((await op.ask("config", signed("config", { config: good }, { issuedAt: Math.round(rig.clock.wallMs()) + 3_600_000 }))).body.error?.code).toBe("stale");
+    expect(
+      (await op.ask("config", signed("config", { config: good }, { issuedAt: Math.round(rig.clock.wallMs()) - 3_600_000 }))).body.error
+        ?.code,
+    ).toBe("replayed");
+    expect(
+      (await op.ask("config", signed("config", { config: good }, { issuedAt: Math.round(rig.clock.wallMs()) + 3_600_000 }))).body.error
+        ?.code,
+    ).toBe("stale");
     const bad = await op.ask("config", signed("config", { config: { ...good, windows: { default: "7m" } } }));
     expect(bad.body.error?.code).toBe("invalid-config");
     expect(bad.body.error?.issues?.[0]).toMatch(/^windows\.default: .*divide an hour/);
-    expect((await op.ask("config", signed("config", { config: { ...good, device: { id: "pole-1", board: "sim" } } }))).body.error?.code).toBe("immutable");
+    expect(
+      (await op.ask("config", signed("config", { config: { ...good, device: { id: "pole-1", board: "sim" } } }))).body.error?.code,
+    ).toBe("immutable");
     expect(applied).toHaveLength(1);
   });
 
@@ -183,8 +229,14 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
     const payloads: (() => string | Buffer)[] = [
       () => Buffer.from(Array.from({ length: rng.int(0, 300) }, () => rng.int(0, 255))),
       () => JSON.stringify(rng.chance(0.5) ? rng.next() : "text"),
-      () => JSON.stringify({ id: rng.chance(0.5) ? rng.int(0, 9) : "x".repeat(rng.int(0, 200)), signed: b64(rng.int(0, 200)), sig: b64(64) }),
-      () => JSON.stringify({ id: "f", signed: Buffer.from(JSON.stringify({ device: DEV, command: "config", issuedAt: 1, config: {} })).toString("base64"), sig: b64(64) }),
+      () =>
+        JSON.stringify({ id: rng.chance(0.5) ? rng.int(0, 9) : "x".repeat(rng.int(0, 200)), signed: b64(rng.int(0, 200)), sig: b64(64) }),
+      () =>
+        JSON.stringify({
+          id: "f",
+          signed: Buffer.from(JSON.stringify({ device: DEV, command: "config", issuedAt: 1, config: {} })).toString("base64"),
+          sig: b64(64),
+        }),
       () => JSON.stringify({ id: "f", config: { device: { id: DEV, board: "sim" } }, yaml: "device: {id: x}" }),
       () => `${"[".repeat(rng.int(1, 4000))}`,
       () => JSON.stringify({ id: "big", pad: "y".repeat(rng.int(60_000, 80_000)) }),
@@ -206,7 +258,11 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
     op.client.publish(`${BASE}/cmd/${"n".repeat(100)}`, "{}", { qos: 1 });
     sent += 2;
     const wanted = repliesBefore + 600;
-    await until(() => op.replies.length >= wanted && rig.device.commands!.counters.received - receivedBefore >= sent, `${sent} commands handled (seed ${FUZZ_SEED})`, 30_000);
+    await until(
+      () => op.replies.length >= wanted && rig.device.commands!.counters.received - receivedBefore >= sent,
+      `${sent} commands handled (seed ${FUZZ_SEED})`,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 200));
     const fuzzReplies = op.replies.slice(repliesBefore);
     expect(fuzzReplies).toHaveLength(600); // exactly one reply per request on a valid name
@@ -226,7 +282,10 @@ describe.skipIf(!hasMosquitto())("commands on …/cmd/{name} (Mosquitto, MQTT 5)
     });
     await new Promise<void>((r) => dataSub.once("connect", () => dataSub.subscribe(`${BASE}/#`, { qos: 1 }, () => r())));
     await rig.run(150); // two windows close: four summaries
-    await until(() => data.length >= 4, `summaries after the fuzzing (session ${rig.device.session.state}, depth ${rig.outbox.stats().depth}, ${data.length} seen)`);
+    await until(
+      () => data.length >= 4,
+      `summaries after the fuzzing (session ${rig.device.session.state}, depth ${rig.outbox.stats().depth}, ${data.length} seen)`,
+    );
     expect(Math.min(...data)).toBe(seqBefore);
     dataSub.end(true);
   });

@@ -81,7 +81,11 @@ describe("a frozen broker across commits with a full outbox", () => {
     await until(() => rig.outbox.stats().depth === 0, "the outbox to drain after the thaw");
     const drops = rig.outbox.stats().drops.routine;
     await rig.stop();
-    await until(() => bytes.size > 0 && Math.max(...bytes.keys()) >= rig.outbox.stats().nextSeq - 1 - drops, "the last messages at the subscriber", 10_000).catch(() => {});
+    await until(
+      () => bytes.size > 0 && Math.max(...bytes.keys()) >= rig.outbox.stats().nextSeq - 1 - drops,
+      "the last messages at the subscriber",
+      10_000,
+    ).catch(() => {});
     await new Promise((r) => setTimeout(r, 300));
     await sub.close();
 

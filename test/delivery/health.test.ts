@@ -28,7 +28,10 @@ describe("…/health heartbeat (virtual time, sim seed 7)", () => {
     writeFileSync(temp, "48250\n"); // millidegrees, as /sys/class/thermal/thermal_zone0/temp
     const sub = await subscribe(broker.url, "roadside/hb-1/health");
     const reports = (): HealthReport[] => sub.messages.map((m) => JSON.parse(m.payload.toString()) as HealthReport);
-    const rig = await startRig(siteConfig("hb-1", { health: { interval: "30s" } }), { brokerUrl: link.url, system: linuxSystemProbe(temp) });
+    const rig = await startRig(siteConfig("hb-1", { health: { interval: "30s" } }), {
+      brokerUrl: link.url,
+      system: linuxSystemProbe(temp),
+    });
     rig.device.health.register("sensor.test", () => ({ fault: "no-activity", since: "2026-01-05T00:03:00Z" }));
     await rig.waitConnected();
     await until(() => sub.messages.length >= 1, "the heartbeat sent at connect");
@@ -51,7 +54,9 @@ describe("…/health heartbeat (virtual time, sim seed 7)", () => {
     expect(r.disk!.freeBytes).toBeGreaterThan(0);
     expect(r.disk!.totalBytes).toBeGreaterThanOrEqual(r.disk!.freeBytes);
     // the heartbeats after the connect one are exactly one interval apart, on the device clock
-    const times = reports().slice(1).map((x) => Date.parse(x.time));
+    const times = reports()
+      .slice(1)
+      .map((x) => Date.parse(x.time));
     expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual(times.slice(1).map(() => 30_000));
 
     link.cut();

@@ -17,7 +17,15 @@ const emptyOutbox: Outbox = {
   pending: () => [],
   ack: () => {},
   expire: () => 0,
-  stats: () => ({ depth: 0, bytes: 0, maxBytes: 0, oldestMs: undefined, nextSeq: 1, drops: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 }, unreported: 0 }),
+  stats: () => ({
+    depth: 0,
+    bytes: 0,
+    maxBytes: 0,
+    oldestMs: undefined,
+    nextSeq: 1,
+    drops: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 },
+    unreported: 0,
+  }),
   close: () => {},
 };
 

@@ -15,7 +15,12 @@ const DIST = new URL("../../dist/runtime.js", import.meta.url).pathname;
 const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);
 
 /** Run the window child until it holds its window open; returns the wall time it holds at and a stopper. */
-async function hold(url: string, db: string, startWall: number, runS: number): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
+async function hold(
+  url: string,
+  db: string,
+  startWall: number,
+  runS: number,
+): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
   const child = spawn(process.execPath, [CHILD, url, db, String(startWall), String(runS)], { stdio: ["ignore", "pipe", "pipe"] });
   let at = -1;
   let err = "";
@@ -37,7 +42,9 @@ async function hold(url: string, db: string, startWall: number, runS: number): P
   };
 }
 
-const whySkipped = existsSync(DIST) ? "" : ": skipped, dist/ is missing: run `npm run build` (the test runs the built device in a child process)";
+const whySkipped = existsSync(DIST)
+  ? ""
+  : ": skipped, dist/ is missing: run `npm run build` (the test runs the built device in a child process)";
 describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
   let broker: EmbeddedBroker;
   beforeAll(async () => {
@@ -60,7 +67,11 @@ describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
     const o = new SqliteOutbox({ path: db, now: () => T0 });
     const drops = o.stats().drops;
     o.close();
-    await until(() => sub.messages.length >= 2 * 5, `the windows of both runs at the subscriber (got ${sub.messages.map((x) => `${x.topic.slice(-5)}@${(decodeMessage(x.payload).windowStartMs - T0) / 1000}`).join(" ")})`, 10_000);
+    await until(
+      () => sub.messages.length >= 2 * 5,
+      `the windows of both runs at the subscriber (got ${sub.messages.map((x) => `${x.topic.slice(-5)}@${(decodeMessage(x.payload).windowStartMs - T0) / 1000}`).join(" ")})`,
+      10_000,
+    );
     await sub.close();
 
     const byTopic = new Map<string, DecodedMessage[]>();

@@ -24,7 +24,10 @@ describe("outbox full: drop policy and accounting (sim seed 7)", () => {
 
   it("drops the oldest summaries first, keeps every alarm, and reports each lane's loss in the first message after the gap", async () => {
     const sub = await subscribe(broker.url, "roadside/full-1/#");
-    const rig = await startRig(siteConfig("full-1", { outbox: { maxBytes: "64KiB" } }), { brokerUrl: link.url, alarms: [alarmEvery(1800)] });
+    const rig = await startRig(siteConfig("full-1", { outbox: { maxBytes: "64KiB" } }), {
+      brokerUrl: link.url,
+      alarms: [alarmEvery(1800)],
+    });
     await rig.waitConnected();
     await rig.run(10 * 60);
     await until(() => rig.outbox.stats().depth === 0, "the first ten minutes to be delivered");
@@ -70,13 +73,20 @@ describe("outbox full: drop policy and accounting (sim seed 7)", () => {
     // per lane: the first message after the gap says how many windows were lost and which span
     let reported = 0;
     for (const lane of ["lane1", "lane2"]) {
-      const wins = [...msgs.values()].filter((x) => x.m.stream === lane && x.m.kind === "traffic").map((x) => x.m).sort((a, b) => a.seq - b.seq);
+      const wins = [...msgs.values()]
+        .filter((x) => x.m.stream === lane && x.m.kind === "traffic")
+        .map((x) => x.m)
+        .sort((a, b) => a.seq - b.seq);
       const gapAt = wins.findIndex((w, i) => i > 0 && w.windowStartMs - wins[i - 1]!.windowStartMs > MIN);
       expect(gapAt, `${lane} has a gap`).toBeGreaterThan(0);
       const before = wins[gapAt - 1]!;
       const after = wins[gapAt]!;
       const lostWindows = (after.windowStartMs - before.windowStartMs) / MIN - 1;
-      expect(after.dropped, `${lane}: seq ${after.seq} reports the loss`).toEqual({ count: lostWindows, fromMs: before.windowStartMs + MIN, toMs: after.windowStartMs });
+      expect(after.dropped, `${lane}: seq ${after.seq} reports the loss`).toEqual({
+        count: lostWindows,
+        fromMs: before.windowStartMs + MIN,
+        toMs: after.windowStartMs,
+      });
       reported += after.dropped!.count;
       // no other message of the lane reports anything
       expect(wins.filter((w) => w.dropped).length).toBe(1);

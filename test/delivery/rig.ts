@@ -94,7 +94,13 @@ export async function startRig(
   const dir = mkdtempSync(join(tmpdir(), "roadside-delivery-"));
   const logger = opts.logger ?? silentLogger;
   const site = new SimSite(loaded, { clock });
-  const outbox = new SqliteOutbox({ path: join(dir, "outbox.db"), now: () => clock.wallMs(), maxBytes: loaded.config.outbox.maxBytes, annotate: annotateLoss, ...opts.outbox });
+  const outbox = new SqliteOutbox({
+    path: join(dir, "outbox.db"),
+    now: () => clock.wallMs(),
+    maxBytes: loaded.config.outbox.maxBytes,
+    annotate: annotateLoss,
+    ...opts.outbox,
+  });
   const deps = typeof opts.deps === "function" ? opts.deps(clock) : opts.deps;
   const device = new Device(loaded, {
     clock,
@@ -115,7 +121,10 @@ export async function startRig(
   const waitConnected = async (timeoutMs = 10_000): Promise<void> => {
     const end = Date.now() + timeoutMs;
     while (device.session.state !== "connected") {
-      if (Date.now() > end) throw new Error(`device did not connect to ${opts.brokerUrl} within ${timeoutMs} ms (last error: ${device.session.stats().lastError})`);
+      if (Date.now() > end)
+        throw new Error(
+          `device did not connect to ${opts.brokerUrl} within ${timeoutMs} ms (last error: ${device.session.stats().lastError})`,
+        );
       await new Promise((r) => setTimeout(r, 10));
     }
   };

@@ -50,7 +50,10 @@ describe.skipIf(!hasMosquitto() || !BUILT)("roadside run: signed config apply wi
     const args = ["--config", cfg, "--state-dir", join(dir, "state"), "--quiet"];
 
     const op = mqtt.connect(mosq.url, { protocolVersion: 5 });
-    const replies: { topic: string; body: { id: string; ok: boolean; result?: { configHash?: string }; error?: { code: string; message: string } } }[] = [];
+    const replies: {
+      topic: string;
+      body: { id: string; ok: boolean; result?: { configHash?: string }; error?: { code: string; message: string } };
+    }[] = [];
     const manifests: string[] = [];
     const seqs: number[] = [];
     op.on("message", (topic, payload) => {
@@ -58,7 +61,11 @@ describe.skipIf(!hasMosquitto() || !BUILT)("roadside run: signed config apply wi
       else if (topic.endsWith("/manifest")) manifests.push((JSON.parse(payload.toString()) as { configHash: string }).configHash);
       else if (topic.includes("/traffic/")) seqs.push(decodeMessage(payload).seq);
     });
-    await new Promise<void>((r) => op.once("connect", () => op.subscribe([`roadside/${DEV}/cmd/+/reply`, `roadside/${DEV}/manifest`, `roadside/${DEV}/traffic/+`], { qos: 1 }, () => r())));
+    await new Promise<void>((r) =>
+      op.once("connect", () =>
+        op.subscribe([`roadside/${DEV}/cmd/+/reply`, `roadside/${DEV}/manifest`, `roadside/${DEV}/traffic/+`], { qos: 1 }, () => r()),
+      ),
+    );
     let issued = Date.now();
     const send = async (command: string, id: string, extra: Record<string, unknown>): Promise<(typeof replies)[number]["body"]> => {
       const signed = signCommand(privateKey, { device: DEV, command, issuedAt: ++issued, ...extra });

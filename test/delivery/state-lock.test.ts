@@ -20,7 +20,11 @@ describe("the state folder lock", () => {
   it("a second roadside run on the same folder names the first one's PID and exits 2; SIGINT ends run -d 1h", async () => {
     const dir = mkdtempSync(join(tmpdir(), "roadside-lock-"));
     const first = startCli(["run", "--state-dir", dir, "-d", "1h", "--lines"]);
-    await until(() => first.stdout().includes("publishing to") || existsSync(join(dir, "outbox.db")), `the first run to start (${first.stderr()})`, 30_000);
+    await until(
+      () => first.stdout().includes("publishing to") || existsSync(join(dir, "outbox.db")),
+      `the first run to start (${first.stderr()})`,
+      30_000,
+    );
     await until(() => existsSync(join(dir, "roadside.lock")), "the lock file", 10_000);
     expect(readFileSync(join(dir, "roadside.lock"), "utf8").trim()).toBe(String(first.child.pid));
 
@@ -33,7 +37,10 @@ describe("the state folder lock", () => {
 
     // run -d 1h stops on SIGINT (its duration timer used to keep it alive for the hour)
     first.child.kill("SIGINT");
-    const firstCode = await Promise.race([first.exited, new Promise<string>((r) => setTimeout(() => r("still running 30 s after SIGINT"), 30_000))]);
+    const firstCode = await Promise.race([
+      first.exited,
+      new Promise<string>((r) => setTimeout(() => r("still running 30 s after SIGINT"), 30_000)),
+    ]);
     if (firstCode === "still running 30 s after SIGINT") first.child.kill("SIGKILL");
     expect(firstCode).toBe(0);
     expect(existsSync(join(dir, "roadside.lock"))).toBe(false);

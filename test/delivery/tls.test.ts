@@ -100,7 +100,14 @@ describe.skipIf(!hasMosquitto())("TLS and mutual TLS against Mosquitto with a CA
     const key = join(pki.dir, "open.key");
     writeFileSync(key, "not really a key");
     chmodSync(key, 0o640);
-    const t = loadTransport(mustLoad(siteConfig("perm-1", { mqtt: { url: tls.url, username: "u", passwordFile: "open.pw", tls: { ca: "ca.crt", cert: "client.crt", key: "open.key" } } })).config.mqtt, { baseDir: pki.dir });
+    const t = loadTransport(
+      mustLoad(
+        siteConfig("perm-1", {
+          mqtt: { url: tls.url, username: "u", passwordFile: "open.pw", tls: { ca: "ca.crt", cert: "client.crt", key: "open.key" } },
+        }),
+      ).config.mqtt,
+      { baseDir: pki.dir },
+    );
     expect(t.problems).toHaveLength(2);
     expect(t.problems[0]).toContain(pw);
     expect(t.problems[0]).toContain(`chmod 600 ${pw}`);
@@ -111,15 +118,26 @@ describe.skipIf(!hasMosquitto())("TLS and mutual TLS against Mosquitto with a CA
     expect(JSON.stringify(t.problems)).not.toContain(PASSWORD);
   });
 
-  it.skipIf(!existsSync(new URL("../../dist/cli/main.js", import.meta.url).pathname))("roadside run refuses to start with a world-readable password file (exit 2)", () => {
-    const pw = join(pki.dir, "run-open.pw");
-    writeFileSync(pw, `${PASSWORD}\n`);
-    chmodSync(pw, 0o644);
-    const cfg = join(pki.dir, "device.json");
-    writeFileSync(cfg, JSON.stringify(siteConfig("perm-2", { mqtt: { url: auth.url, username: "pole-0042", passwordFile: "run-open.pw", tls: { ca: "ca.crt" } } })));
-    const r = spawnSync(process.execPath, [BIN, "run", "--config", cfg, "--state-dir", join(pki.dir, "state"), "--quiet"], { encoding: "utf8", timeout: 20_000 });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`chmod 600 ${pw}`);
-    expect(r.stderr + r.stdout).not.toContain(PASSWORD);
-  });
+  it.skipIf(!existsSync(new URL("../../dist/cli/main.js", import.meta.url).pathname))(
+    "roadside run refuses to start with a world-readable password file (exit 2)",
+    () => {
+      const pw = join(pki.dir, "run-open.pw");
+      writeFileSync(pw, `${PASSWORD}\n`);
+      chmodSync(pw, 0o644);
+      const cfg = join(pki.dir, "device.json");
+      writeFileSync(
+        cfg,
+        JSON.stringify(
+          siteConfig("perm-2", { mqtt: { url: auth.url, username: "pole-0042", passwordFile: "run-open.pw", tls: { ca: "ca.crt" } } }),
+        ),
+      );
+      const r = spawnSync(process.execPath, [BIN, "run", "--config", cfg, "--state-dir", join(pki.dir, "state"), "--quiet"], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`chmod 600 ${pw}`);
+      expect(r.stderr + r.stdout).not.toContain(PASSWORD);
+    },
+  );
 });

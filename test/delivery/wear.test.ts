@@ -35,7 +35,9 @@ describe.skipIf(!existsSync(DIST))(`disk writes per day of a full site${whySkipp
     expect(m, `wear child exited ${code}: ${err}`).not.toBeNull();
     const bytes = Number(m![1]);
     const summaries = Number(m![2]);
-    console.info(`full site, one day online: ${summaries} summaries, ${(bytes / 1e6).toFixed(1)} MB written (${(bytes / summaries / 1000).toFixed(1)} KB per summary)`);
+    console.info(
+      `full site, one day online: ${summaries} summaries, ${(bytes / 1e6).toFixed(1)} MB written (${(bytes / summaries / 1000).toFixed(1)} KB per summary)`,
+    );
     expect(summaries).toBe(4 * 1440 + 96 + 48);
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThan(64e6);

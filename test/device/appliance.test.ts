@@ -72,7 +72,12 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
   const data = (): Seen[] => {
     for (let i = seen.length; i < sub.messages.length; i++) {
       const m = sub.messages[i] as Received;
-      seen.push({ at: Date.now(), topic: m.topic, payload: m.payload, msg: DATA.test(m.topic) ? decodeMessage(m.payload) : (undefined as unknown as DecodedMessage) });
+      seen.push({
+        at: Date.now(),
+        topic: m.topic,
+        payload: m.payload,
+        msg: DATA.test(m.topic) ? decodeMessage(m.payload) : (undefined as unknown as DecodedMessage),
+      });
     }
     return seen.filter((s) => s.msg !== undefined);
   };
@@ -82,8 +87,12 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       const hit = data().find(pred);
       if (hit) return hit;
       if (Date.now() > end) {
-        const guest = vm?.running ? vm.sshRaw("sudo systemctl status roadside --no-pager -n 30; sudo tail -n 30 /var/log/roadside-firstboot.log", 30_000) : undefined;
-        throw new Error(`${what}: nothing within ${timeoutMs / 1000} s (${data().length} data messages so far)\n--- guest ---\n${guest ? guest.stdout + guest.stderr : "(not running)"}\n--- console ---\n${vm?.consoleTail(30)}`);
+        const guest = vm?.running
+          ? vm.sshRaw("sudo systemctl status roadside --no-pager -n 30; sudo tail -n 30 /var/log/roadside-firstboot.log", 30_000)
+          : undefined;
+        throw new Error(
+          `${what}: nothing within ${timeoutMs / 1000} s (${data().length} data messages so far)\n--- guest ---\n${guest ? guest.stdout + guest.stderr : "(not running)"}\n--- console ---\n${vm?.consoleTail(30)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -98,7 +107,10 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     for (;;) {
       const r = op.replies.find((x) => x.body["id"] === id);
       if (r) return r.body;
-      if (Date.now() > end) throw new Error(`no reply to ${command} ${id} within ${timeoutMs / 1000} s\n${vm.sshRaw("sudo journalctl -u roadside -n 40 --no-pager").stdout}`);
+      if (Date.now() > end)
+        throw new Error(
+          `no reply to ${command} ${id} within ${timeoutMs / 1000} s\n${vm.sshRaw("sudo journalctl -u roadside -n 40 --no-pager").stdout}`,
+        );
       await new Promise((res) => setTimeout(res, 300));
     }
   };
@@ -110,11 +122,19 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     work = mkdtempSync(join(process.env["ROADSIDE_DEVICE_WORK"] ?? tmpdir(), "roadside-device-"));
     const t0 = Date.now();
     image = buildImage();
-    note("image build time (s)", image.cached ? `${image.buildSeconds} (cached; this run ${Math.round((Date.now() - t0) / 1000)} s)` : image.buildSeconds);
+    note(
+      "image build time (s)",
+      image.cached ? `${image.buildSeconds} (cached; this run ${Math.round((Date.now() - t0) / 1000)} s)` : image.buildSeconds,
+    );
 
     mosq = await startMosquitto({ listenerLines: ["allow_anonymous true"], extraConfig: [] });
     // a persistent session: nothing published while the test is busy elsewhere is missed
-    sub = await subscribe(mosq.url, `${BASE}/#`, { clientId: "device-test-sub", clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 86_400 } });
+    sub = await subscribe(mosq.url, `${BASE}/#`, {
+      clientId: "device-test-sub",
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 86_400 },
+    });
     const client = mqtt.connect(mosq.url, { protocolVersion: 5 });
     const replies: { topic: string; body: Record<string, unknown> }[] = [];
     client.on("message", (topic, payload) => replies.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> }));
@@ -126,7 +146,10 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
 
     const t1 = Date.now();
     bundle = buildBundle(join(work, "bundle"));
-    note("x64 bundle", `${bundle.name}.tar.gz, ${(bundle.sizeBytes / 1e6).toFixed(1)} MB, built in ${Math.round((Date.now() - t1) / 1000)} s`);
+    note(
+      "x64 bundle",
+      `${bundle.name}.tar.gz, ${(bundle.sizeBytes / 1e6).toFixed(1)} MB, built in ${Math.round((Date.now() - t1) / 1000)} s`,
+    );
 
     // the technician's card: Imager's files, then roadside provision --seed
     const key = makeSshKey(work);
@@ -142,14 +165,22 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       id: DEVICE,
       board: "virtual-device",
       args: [
-        "--broker", `mqtt://10.0.2.2:${mosq.port}`,
-        "--window", `${WINDOW_S}s`,
-        "--lane", "lane1=GPIO17,GPIO27",
-        "--set", "sim.traffic.lane1.vehiclesPerHour=1200",
-        "--manhole", `mh1=ttyS1,mount=${MOUNT_MM},overflow=1500,window=${WINDOW_S}s`,
-        "--set", "manholes.mh1.sampling={dry: 5s, fast: 5s}",
-        "--control-key", pubFile,
-        "--set", "control.applyTimeout=30s",
+        "--broker",
+        `mqtt://10.0.2.2:${mosq.port}`,
+        "--window",
+        `${WINDOW_S}s`,
+        "--lane",
+        "lane1=GPIO17,GPIO27",
+        "--set",
+        "sim.traffic.lane1.vehiclesPerHour=1200",
+        "--manhole",
+        `mh1=ttyS1,mount=${MOUNT_MM},overflow=1500,window=${WINDOW_S}s`,
+        "--set",
+        "manholes.mh1.sampling={dry: 5s, fast: 5s}",
+        "--control-key",
+        pubFile,
+        "--set",
+        "control.applyTimeout=30s",
       ],
     });
     seedImage = join(work, "bootfs.img");
@@ -204,15 +235,25 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     const r = vm.sshRaw("sudo runuser -u roadside -- roadside doctor -c /etc/roadside/device.yaml", 600_000);
     vm.ssh("sudo systemctl start roadside", 300_000);
     process.stdout.write(`[device] doctor:\n${r.stdout}${r.stderr}\n`);
-    const failed = r.stdout.split("\n").filter((l) => l.startsWith("✗")).map((l) => l.slice(1).trim().split(/\s+/)[0]);
+    const failed = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("✗"))
+      .map((l) => l.slice(1).trim().split(/\s+/)[0]);
     // the virtual device has no time source, by design (test 5 needs a clock that stays wrong), and
     // doctor fails an unsynchronised clock: that check, and only that one, may fail here
-    expect(failed.filter((l) => l !== "clock"), r.stdout).toEqual([]);
+    expect(
+      failed.filter((l) => l !== "clock"),
+      r.stdout,
+    ).toEqual([]);
     if (failed.includes("clock")) expect(r.stdout).toMatch(/✗ clock\s+not synchronised/);
     expect(r.status, r.stdout + r.stderr).toBe(failed.length === 0 ? 0 : 1);
     // the serial sensor: frames parsed from the host feeder, read through the guest's ttyS1
     expect(r.stdout).toMatch(/✓ serial\s+manholes\.mh1.*ttyS1.*frames/);
-    const level = await waitData("a level summary from the fed sensor", (s) => s.msg.kind === "level" && (s.msg.measures["samples"]?.v ?? 0) > 0, 120_000);
+    const level = await waitData(
+      "a level summary from the fed sensor",
+      (s) => s.msg.kind === "level" && (s.msg.measures["samples"]?.v ?? 0) > 0,
+      120_000,
+    );
     const depthM = (MOUNT_MM - FEED_RANGE_MM) / 1000;
     expect(level.msg.measures["depthMean"]?.v).toBeCloseTo(depthM, 3);
     expect(level.msg.measures["depthMin"]?.v).toBeCloseTo(depthM, 3);
@@ -232,7 +273,11 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     expect(vm.ssh("sudo test -f /etc/roadside/device.yaml.prev && echo yes").trim()).toBe("yes");
     const depthM = (newMount - FEED_RANGE_MM) / 1000;
     const applied = maxSeq();
-    await waitData("a level summary with the new mount height", (s) => s.msg.kind === "level" && s.msg.seq > applied && Math.abs((s.msg.measures["depthMean"]?.v ?? 0) - depthM) < 0.0005, 120_000);
+    await waitData(
+      "a level summary with the new mount height",
+      (s) => s.msg.kind === "level" && s.msg.seq > applied && Math.abs((s.msg.measures["depthMean"]?.v ?? 0) - depthM) < 0.0005,
+      120_000,
+    );
 
     // a clean reboot: the saved config runs again and numbering continues
     const before = maxSeq();
@@ -252,56 +297,69 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     await waitData("data after the rollback", (s) => s.msg.seq > rolled, 120_000);
   });
 
-  it(`4. reboot keeps numbering; ${POWER_CUTS} power cuts (some during window commits) lose nothing committed`, async () => {
-    const rng = new Rng(SEED);
-    const snapshots: { cut: number; snap: OutboxSnapshot | undefined; maxSeenBefore: number }[] = [];
-    for (let cut = 1; cut <= POWER_CUTS; cut++) {
-      // the service is up and publishing
-      const up = maxSeq();
-      await waitData(`cut ${cut}: data before the cut`, (s) => s.msg.seq > up, 180_000);
-      // half of the cuts land within a second of a window boundary, where the outbox commits
-      const nowMs = Date.now();
-      const boundary = Math.ceil(nowMs / (WINDOW_S * 1000)) * WINDOW_S * 1000;
-      const atCommit = rng.chance(0.5);
-      const at = atCommit ? boundary + rng.int(-200, 800) : nowMs + rng.int(0, WINDOW_S * 2000);
-      await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
-      await vm.powerCut();
-      const maxSeenBefore = maxSeq();
-      const snap = readOutboxFromDisk(vm.overlay, join(work, "snap"));
-      snapshots.push({ cut, snap, maxSeenBefore });
-      process.stdout.write(`[device] power cut ${cut} at ${atCommit ? `window boundary ${at - boundary >= 0 ? "+" : ""}${at - boundary} ms` : "a random moment"}: ${snap ? `outbox on disk: ${snap.waiting.size} waiting, next seq ${snap.nextSeq}, ${snap.integrity}` : "no outbox on disk yet"}; highest seq received ${maxSeenBefore}\n`);
-      if (snap) expect(snap.integrity).toBe("ok");
-      await vm.start();
-      // after the boot: the outbox opens and the service runs and publishes new windows
-      await waitData(`cut ${cut}: new data after the boot`, (s) => s.msg.seq > Math.max(maxSeenBefore, (snap?.nextSeq ?? 1) - 1), 600_000);
-      await vm.waitSsh();
-      expect(vm.ssh("systemctl is-active roadside").trim()).toBe("active");
-      const journal = vm.ssh("sudo journalctl -u roadside -b --no-pager -o cat");
-      expect(journal).not.toMatch(/outbox .* was damaged/);
-    }
-    note("power cuts survived", POWER_CUTS);
-
-    // let the backlog drain, then: every number arrived, each with one content, and every message
-    // the disk held at a cut arrived with the very bytes it had there
-    const last = maxSeq();
-    await waitData("data after the last cut", (s) => s.msg.seq > last + 2, 180_000);
-    const bySeq = new Map<number, Buffer>();
-    for (const s of data()) {
-      const had = bySeq.get(s.msg.seq);
-      if (had) expect(had.equals(s.payload), `seq ${s.msg.seq} arrived with two different contents`).toBe(true);
-      else bySeq.set(s.msg.seq, s.payload);
-    }
-    const top = maxSeq();
-    const missing: number[] = [];
-    for (let q = 1; q <= top; q++) if (!bySeq.has(q)) missing.push(q);
-    expect(missing, `sequence numbers never received (seed ${SEED})`).toEqual([]);
-    for (const { cut, snap } of snapshots) {
-      for (const [q, payload] of snap?.waiting ?? []) {
-        expect(bySeq.get(q)?.equals(payload), `cut ${cut}: seq ${q} was on disk at the cut but arrived differently or not at all (seed ${SEED})`).toBe(true);
+  it(
+    `4. reboot keeps numbering; ${POWER_CUTS} power cuts (some during window commits) lose nothing committed`,
+    async () => {
+      const rng = new Rng(SEED);
+      const snapshots: { cut: number; snap: OutboxSnapshot | undefined; maxSeenBefore: number }[] = [];
+      for (let cut = 1; cut <= POWER_CUTS; cut++) {
+        // the service is up and publishing
+        const up = maxSeq();
+        await waitData(`cut ${cut}: data before the cut`, (s) => s.msg.seq > up, 180_000);
+        // half of the cuts land within a second of a window boundary, where the outbox commits
+        const nowMs = Date.now();
+        const boundary = Math.ceil(nowMs / (WINDOW_S * 1000)) * WINDOW_S * 1000;
+        const atCommit = rng.chance(0.5);
+        const at = atCommit ? boundary + rng.int(-200, 800) : nowMs + rng.int(0, WINDOW_S * 2000);
+        await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+        await vm.powerCut();
+        const maxSeenBefore = maxSeq();
+        const snap = readOutboxFromDisk(vm.overlay, join(work, "snap"));
+        snapshots.push({ cut, snap, maxSeenBefore });
+        process.stdout.write(
+          `[device] power cut ${cut} at ${atCommit ? `window boundary ${at - boundary >= 0 ? "+" : ""}${at - boundary} ms` : "a random moment"}: ${snap ? `outbox on disk: ${snap.waiting.size} waiting, next seq ${snap.nextSeq}, ${snap.integrity}` : "no outbox on disk yet"}; highest seq received ${maxSeenBefore}\n`,
+        );
+        if (snap) expect(snap.integrity).toBe("ok");
+        await vm.start();
+        // after the boot: the outbox opens and the service runs and publishes new windows
+        await waitData(
+          `cut ${cut}: new data after the boot`,
+          (s) => s.msg.seq > Math.max(maxSeenBefore, (snap?.nextSeq ?? 1) - 1),
+          600_000,
+        );
+        await vm.waitSsh();
+        expect(vm.ssh("systemctl is-active roadside").trim()).toBe("active");
+        const journal = vm.ssh("sudo journalctl -u roadside -b --no-pager -o cat");
+        expect(journal).not.toMatch(/outbox .* was damaged/);
       }
-    }
-    note("messages received (seq 1..N)", top);
-  }, CUT_TEST_TIMEOUT_MS);
+      note("power cuts survived", POWER_CUTS);
+
+      // let the backlog drain, then: every number arrived, each with one content, and every message
+      // the disk held at a cut arrived with the very bytes it had there
+      const last = maxSeq();
+      await waitData("data after the last cut", (s) => s.msg.seq > last + 2, 180_000);
+      const bySeq = new Map<number, Buffer>();
+      for (const s of data()) {
+        const had = bySeq.get(s.msg.seq);
+        if (had) expect(had.equals(s.payload), `seq ${s.msg.seq} arrived with two different contents`).toBe(true);
+        else bySeq.set(s.msg.seq, s.payload);
+      }
+      const top = maxSeq();
+      const missing: number[] = [];
+      for (let q = 1; q <= top; q++) if (!bySeq.has(q)) missing.push(q);
+      expect(missing, `sequence numbers never received (seed ${SEED})`).toEqual([]);
+      for (const { cut, snap } of snapshots) {
+        for (const [q, payload] of snap?.waiting ?? []) {
+          expect(
+            bySeq.get(q)?.equals(payload),
+            `cut ${cut}: seq ${q} was on disk at the cut but arrived differently or not at all (seed ${SEED})`,
+          ).toBe(true);
+        }
+      }
+      note("messages received (seq 1..N)", top);
+    },
+    CUT_TEST_TIMEOUT_MS,
+  );
 
   it("5. a guest clock far wrong, then corrected: windows flagged, nothing lost or counted twice", async () => {
     await vm.powerCut();
@@ -317,7 +375,11 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     expect(wrong.msg.timeq).not.toBe("synced");
     const beforeFix = maxSeq();
     vm.ssh(`sudo date -u -s @${Math.round(Date.now() / 1000)}`);
-    const corrected = await waitData("a window stamped with the corrected clock", (s) => s.msg.seq > beforeFix && Math.abs(s.msg.windowStartMs - Date.now()) < 3_600_000, 180_000);
+    const corrected = await waitData(
+      "a window stamped with the corrected clock",
+      (s) => s.msg.seq > beforeFix && Math.abs(s.msg.windowStartMs - Date.now()) < 3_600_000,
+      180_000,
+    );
     // the window the step cut short (and the one it opened) are flagged jump; under emulation they
     // may reach the broker after the first window stamped with the new time, so wait for them
     await waitData("a window flagged jump by the clock step", (s) => s.msg.seq > beforeFix && s.msg.timeq === "jump", 120_000);
@@ -343,7 +405,10 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       vm.scp(b.sha256, "/tmp/");
       const file = `/tmp/${b.name}.tar.gz`;
       // as the field guide says: the new bundle's own install.sh
-      const r = vm.sshRaw(`cd /tmp && tar -xzf ${file} ${b.name}/scripts/install.sh && sudo ./${b.name}/scripts/install.sh --bundle ${file}`, 900_000);
+      const r = vm.sshRaw(
+        `cd /tmp && tar -xzf ${file} ${b.name}/scripts/install.sh && sudo ./${b.name}/scripts/install.sh --bundle ${file}`,
+        900_000,
+      );
       return { status: r.status, out: r.stdout + r.stderr };
     };
     const up = install(next);
@@ -369,7 +434,11 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     const restarts = Number(service("NRestarts"));
     vm.ssh(`sudo kill -STOP ${pid}`);
     const t0 = Date.now();
-    await vm.waitFor("the watchdog restarts the hung service", `test "$(systemctl show -p MainPID --value roadside)" != "${pid}" && test "$(systemctl show -p NRestarts --value roadside)" -gt ${restarts} && systemctl is-active roadside`, 240_000);
+    await vm.waitFor(
+      "the watchdog restarts the hung service",
+      `test "$(systemctl show -p MainPID --value roadside)" != "${pid}" && test "$(systemctl show -p NRestarts --value roadside)" -gt ${restarts} && systemctl is-active roadside`,
+      240_000,
+    );
     note("watchdog restart after SIGSTOP (s)", Math.round((Date.now() - t0) / 1000));
     expect(vm.ssh(`sudo journalctl -u roadside --since "-5min" --no-pager -o cat`)).toMatch(/[Ww]atchdog/);
     const wdSeq = maxSeq();

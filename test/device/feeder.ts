@@ -45,7 +45,9 @@ export class MaxbotixFeeder {
   ) {}
 
   start(): void {
-    const child = spawn(process.execPath, ["-e", SCRIPT, this.path, String(this.rangeMm), String(this.periodMs)], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["-e", SCRIPT, this.path, String(this.rangeMm), String(this.periodMs)], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     child.stdout!.on("data", (d: Buffer) => {
       const last = d.toString().trim().split("\n").pop();
       if (last) this.frames = Number(last);

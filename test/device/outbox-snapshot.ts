@@ -19,7 +19,8 @@ export interface OutboxSnapshot {
 
 function sh(cmd: string, args: string[], what: string, okStatus: number[] = [0]): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 300_000, maxBuffer: 16 << 20 });
-  if (r.error || r.status === null || !okStatus.includes(r.status)) throw new Error(`${what}: ${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ""}`);
+  if (r.error || r.status === null || !okStatus.includes(r.status))
+    throw new Error(`${what}: ${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}${r.error ?? ""}`);
   return r.stdout + r.stderr;
 }
 
@@ -41,7 +42,8 @@ export function readOutboxFromDisk(overlay: string, work: string, stateDir = "/v
     try {
       const integrity = (db.pragma("integrity_check", { simple: true }) as string) ?? "";
       const waiting = new Map<number, Buffer>();
-      for (const r of db.prepare("SELECT seq, payload FROM outbox").all() as { seq: number; payload: Buffer }[]) waiting.set(r.seq, Buffer.from(r.payload));
+      for (const r of db.prepare("SELECT seq, payload FROM outbox").all() as { seq: number; payload: Buffer }[])
+        waiting.set(r.seq, Buffer.from(r.payload));
       const nextSeq = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").pluck().get() as number;
       return { waiting, nextSeq, integrity };
     } finally {

@@ -10,9 +10,18 @@ import { REPO } from "./vm.js";
  */
 
 function run(cmd: string, args: string[], what: string, opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd ?? REPO, timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 << 20, env: opts.env ?? process.env });
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    cwd: opts.cwd ?? REPO,
+    timeout: opts.timeoutMs ?? 600_000,
+    maxBuffer: 64 << 20,
+    env: opts.env ?? process.env,
+  });
   if (r.error) throw new Error(`${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${what}: ${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}\n${(r.stdout ?? "").slice(-3000)}${(r.stderr ?? "").slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${what}: ${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}\n${(r.stdout ?? "").slice(-3000)}${(r.stderr ?? "").slice(-3000)}`,
+    );
   return r.stdout;
 }
 
@@ -65,8 +74,18 @@ export function derivedBundle(from: Bundle, outDir: string, version: string, bro
   pkg.version = version;
   writeFileSync(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
   const info = join(top, "BUNDLE-INFO");
-  if (existsSync(info)) writeFileSync(info, readFileSync(info, "utf8").replace(/^version=.*$/m, `version=${version}`).replace(/^name=.*$/m, `name=${name}`));
-  if (broken) writeFileSync(join(top, "bin/roadside.js"), "#!/usr/bin/env node\n// a deliberately broken release: the upgrade must roll back\nconsole.error('broken release');\nprocess.exit(1);\n");
+  if (existsSync(info))
+    writeFileSync(
+      info,
+      readFileSync(info, "utf8")
+        .replace(/^version=.*$/m, `version=${version}`)
+        .replace(/^name=.*$/m, `name=${name}`),
+    );
+  if (broken)
+    writeFileSync(
+      join(top, "bin/roadside.js"),
+      "#!/usr/bin/env node\n// a deliberately broken release: the upgrade must roll back\nconsole.error('broken release');\nprocess.exit(1);\n",
+    );
   const tarball = join(outDir, `${name}.tar.gz`);
   run("tar", ["-czf", tarball, "-C", work, name], "pack bundle");
   const sum = run("sha256sum", [basename(tarball)], "sha256", { cwd: outDir });
@@ -109,7 +128,10 @@ export function writeImagerFiles(dir: string, user: ImagerUser, hostname: string
       "",
     ].join("\n"),
   );
-  writeFileSync(join(dir, "network-config"), ["network:", "  version: 2", "  ethernets:", "    eth0:", "      dhcp4: true", "      optional: true", ""].join("\n"));
+  writeFileSync(
+    join(dir, "network-config"),
+    ["network:", "  version: 2", "  ethernets:", "    eth0:", "      dhcp4: true", "      optional: true", ""].join("\n"),
+  );
 }
 
 /** Whether this checkout's provision knows --seed (the first-boot flow of issue 11). */
@@ -128,5 +150,21 @@ export interface ProvisionOptions {
 
 /** `roadside provision … --seed DIR --bundle FILE`, as the technician runs it on a laptop. */
 export function provisionSeed(o: ProvisionOptions): string {
-  return run(process.execPath, [join(REPO, "bin/roadside.js"), "provision", "--id", o.id, "--board", o.board, ...o.args, "--seed", o.seedDir, "--bundle", o.bundle.tarball], "roadside provision --seed");
+  return run(
+    process.execPath,
+    [
+      join(REPO, "bin/roadside.js"),
+      "provision",
+      "--id",
+      o.id,
+      "--board",
+      o.board,
+      ...o.args,
+      "--seed",
+      o.seedDir,
+      "--bundle",
+      o.bundle.tarball,
+    ],
+    "roadside provision --seed",
+  );
 }

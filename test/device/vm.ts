@@ -96,7 +96,22 @@ export function kvmWorks(image: VmImage): boolean {
   if (!existsSync("/dev/kvm")) return (kvmVerdict = false);
   const r = spawnSync(
     "qemu-system-x86_64",
-    ["-accel", "kvm", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio", "-kernel", image.kernel, "-append", "console=ttyS0 panic=-1"],
+    [
+      "-accel",
+      "kvm",
+      "-m",
+      "256",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-no-reboot",
+      "-serial",
+      "stdio",
+      "-kernel",
+      image.kernel,
+      "-append",
+      "console=ttyS0 panic=-1",
+    ],
     { timeout: 20_000, encoding: "utf8", killSignal: "SIGKILL" },
   );
   kvmVerdict = /Kernel panic/.test(r.stdout ?? "");
@@ -132,7 +147,8 @@ export class Vm {
     this.overlay = join(opts.dir, "root.qcow2");
     this.consoleLog = join(opts.dir, "console.log");
     this.serialSocket = join(opts.dir, "ttyS1.sock");
-    if (!existsSync(this.overlay)) run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", opts.image.rootfs, this.overlay], "overlay");
+    if (!existsSync(this.overlay))
+      run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", opts.image.rootfs, this.overlay], "overlay");
   }
 
   get running(): boolean {
@@ -146,24 +162,40 @@ export class Vm {
     this.accel = kvmWorks(this.opts.image) ? "kvm" : "tcg";
     const rtc = opts.rtcBase ?? this.opts.rtcBase;
     const args = [
-      "-accel", this.accel,
+      "-accel",
+      this.accel,
       ...(this.accel === "tcg" ? ["-cpu", "max"] : []),
-      "-m", String(this.opts.memoryMb ?? 1024),
-      "-smp", "1",
-      "-nodefaults", "-display", "none", "-no-user-config",
-      "-kernel", this.opts.image.kernel,
-      "-initrd", this.opts.image.initrd,
+      "-m",
+      String(this.opts.memoryMb ?? 1024),
+      "-smp",
+      "1",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-no-user-config",
+      "-kernel",
+      this.opts.image.kernel,
+      "-initrd",
+      this.opts.image.initrd,
       // net.ifnames=0: eth0, as on a Pi, so Imager-style network-config names it
-      "-append", "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 quiet systemd.show_status=1",
+      "-append",
+      "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 quiet systemd.show_status=1",
       // cache=writeback honours the guest's flushes (fsync reaches the host file before it returns),
       // which is what a power-cut test needs: a SIGKILL keeps exactly what the guest had flushed
-      "-drive", `file=${this.overlay},if=virtio,format=qcow2,cache=writeback`,
-      "-drive", `file=${this.opts.seedImage},if=virtio,format=raw,cache=writeback`,
-      "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`,
-      "-device", "virtio-net-pci,netdev=n0",
-      "-serial", `file:${this.consoleLog}.${this.boots}`,
-      "-serial", `unix:${this.serialSocket},server=on,wait=off`,
-      "-device", "virtio-rng-pci",
+      "-drive",
+      `file=${this.overlay},if=virtio,format=qcow2,cache=writeback`,
+      "-drive",
+      `file=${this.opts.seedImage},if=virtio,format=raw,cache=writeback`,
+      "-netdev",
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`,
+      "-device",
+      "virtio-net-pci,netdev=n0",
+      "-serial",
+      `file:${this.consoleLog}.${this.boots}`,
+      "-serial",
+      `unix:${this.serialSocket},server=on,wait=off`,
+      "-device",
+      "virtio-rng-pci",
       ...(rtc ? ["-rtc", `base=${rtc},clock=host`] : ["-rtc", "base=utc,clock=host"]),
     ];
     this.boots++;
@@ -188,9 +220,24 @@ export class Vm {
 
   private sshArgs(): string[] {
     return [
-      "-i", this.opts.key.key, "-p", String(this.sshPort),
-      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-      "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+      "-i",
+      this.opts.key.key,
+      "-p",
+      String(this.sshPort),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=30",
+      "-o",
+      "ServerAliveInterval=5",
+      "-o",
+      "ServerAliveCountMax=3",
       `${this.opts.user}@127.0.0.1`,
     ];
   }
@@ -204,7 +251,8 @@ export class Vm {
   ssh(cmd: string, timeoutMs = 60_000): string {
     let r = this.sshRaw(cmd, timeoutMs);
     // a guest busy under TCG can miss ssh's banner deadline: that is the connection, not the command
-    for (let i = 0; i < 3 && r.status === 255 && /banner exchange|Connection (timed out|reset|refused|closed)/.test(r.stderr); i++) r = this.sshRaw(cmd, timeoutMs);
+    for (let i = 0; i < 3 && r.status === 255 && /banner exchange|Connection (timed out|reset|refused|closed)/.test(r.stderr); i++)
+      r = this.sshRaw(cmd, timeoutMs);
     if (r.status !== 0) throw new Error(`on the guest: ${cmd}\nexited ${r.status}\n${r.stdout}${r.stderr}`);
     return r.stdout;
   }
@@ -212,7 +260,27 @@ export class Vm {
   /** Copy a host file to the guest. */
   scp(from: string, to: string): void {
     const a = this.sshArgs();
-    const r = spawnSync("scp", ["-q", "-i", this.opts.key.key, "-P", String(this.sshPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", from, `${a[a.length - 1]}:${to}`], { encoding: "utf8", timeout: 300_000 });
+    const r = spawnSync(
+      "scp",
+      [
+        "-q",
+        "-i",
+        this.opts.key.key,
+        "-P",
+        String(this.sshPort),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "BatchMode=yes",
+        from,
+        `${a[a.length - 1]}:${to}`,
+      ],
+      { encoding: "utf8", timeout: 300_000 },
+    );
     if (r.status !== 0) throw new Error(`scp ${from} -> guest:${to} failed: ${r.stderr}`);
   }
 
@@ -223,7 +291,10 @@ export class Vm {
       if (!this.running) throw new Error(`qemu exited while waiting for ssh\n--- console ---\n${this.consoleTail()}`);
       const r = this.sshRaw("true", 15_000);
       if (r.status === 0) return Date.now() - t0;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`no ssh on the guest within ${timeoutMs / 1000} s (last: ${r.stderr.trim()})\n--- console ---\n${this.consoleTail()}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(
+          `no ssh on the guest within ${timeoutMs / 1000} s (last: ${r.stderr.trim()})\n--- console ---\n${this.consoleTail()}`,
+        );
       await new Promise((res) => setTimeout(res, 2000));
     }
   }
@@ -236,7 +307,10 @@ export class Vm {
       const r = this.sshRaw(cmd, 30_000);
       if (r.status === 0) return r.stdout;
       last = r.stdout + r.stderr;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${last.trim().slice(-2000)})\n--- console ---\n${this.consoleTail(20)}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(
+          `${what}: not within ${timeoutMs / 1000} s (last: ${last.trim().slice(-2000)})\n--- console ---\n${this.consoleTail(20)}`,
+        );
       await new Promise((res) => setTimeout(res, 2000));
     }
   }
@@ -264,7 +338,8 @@ export class Vm {
       if (!this.running) throw new Error(`qemu exited during the reboot\n${this.consoleTail()}`);
       const r = this.sshRaw("cat /proc/sys/kernel/random/boot_id", 15_000);
       if (r.status === 0 && r.stdout.trim() !== before) return;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`the guest did not come back from a reboot within ${timeoutMs / 1000} s\n${this.consoleTail()}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`the guest did not come back from a reboot within ${timeoutMs / 1000} s\n${this.consoleTail()}`);
     }
   }
 

@@ -42,7 +42,13 @@ describe(`analog samples are recorded and replayed: a bin fire (seed ${SEED})`, 
   });
 
   it("the trace carries bin1.temperature in volts; the replay raises the same fire alarm and publishes the same summaries", async () => {
-    const common = { brokerUrl: broker.url, speed: "max" as const, logger: silentLogger, mqtt: { backoffMinMs: 50, backoffMaxMs: 500 }, drainTimeoutMs: 20_000 };
+    const common = {
+      brokerUrl: broker.url,
+      speed: "max" as const,
+      logger: silentLogger,
+      mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+      drainTimeoutMs: 20_000,
+    };
     const tracePath = join(dir, "fire.jsonl");
     const liveSub = await subscribe(broker.url, "roadside/fire-rr/#");
     const live = await simulate({ ...common, loaded: site(), startWallMs: START, durationS: 45 * 60, recordPath: tracePath });
@@ -66,8 +72,13 @@ describe(`analog samples are recorded and replayed: a bin fire (seed ${SEED})`, 
     const fireLive = alarms(decodeAll(liveSub.messages), "fire");
     const fireReplay = alarms(decodeAll(replaySub.messages), "fire");
     expect(fireLive.length, `seed ${SEED}`).toBeGreaterThan(0);
-    const bins = (msgs: typeof liveSub.messages) => decodeAll(msgs).filter((s) => s.msg.kind === "bin").map((s) => s.msg.measures["temperatureMax"]?.v ?? s.msg.measures["temperature"]?.v);
+    const bins = (msgs: typeof liveSub.messages) =>
+      decodeAll(msgs)
+        .filter((s) => s.msg.kind === "bin")
+        .map((s) => s.msg.measures["temperatureMax"]?.v ?? s.msg.measures["temperature"]?.v);
     expect(bins(replaySub.messages)).toEqual(bins(liveSub.messages));
-    expect(fireReplay.map((m) => [m.measures["state"]?.vs, m.windowStartMs])).toEqual(fireLive.map((m) => [m.measures["state"]?.vs, m.windowStartMs]));
+    expect(fireReplay.map((m) => [m.measures["state"]?.vs, m.windowStartMs])).toEqual(
+      fireLive.map((m) => [m.measures["state"]?.vs, m.windowStartMs]),
+    );
   });
 });

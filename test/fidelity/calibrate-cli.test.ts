@@ -24,11 +24,39 @@ describe(`roadside calibrate: a recorded test drive at a known speed gives the l
   });
 
   it("downstream card 20 ms slower: prints inputs.down.latencyMs ≈ 20", async () => {
-    const device = { device: { id: "cal-cli", board: "sim" }, inputs: { up: { line: 5 }, down: { line: 6 } }, detectors: { lane: { loops: ["up", "down"] } } };
+    const device = {
+      device: { id: "cal-cli", board: "sim" },
+      inputs: { up: { line: 5 }, down: { line: 6 } },
+      detectors: { lane: { loops: ["up", "down"] } },
+    };
     const tracePath = join(dir, "drive.jsonl");
     // the test drive: a lone vehicle every ~3 min at exactly 60 km/h, cards 10 and 30 ms
-    const loaded = mustLoad({ ...device, sim: { seed: SEED, traffic: { lane: { vehiclesPerHour: 20, speedKmh: 60, speedSdKmh: 0, classMix: { motorcycle: 0, short: 1, medium: 0, long: 0 }, card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs: 20 } } } } });
-    const r = await simulate({ loaded, brokerUrl: broker.url, speed: "max", logger: silentLogger, startWallMs: Date.UTC(2026, 0, 5, 10), durationS: 20 * 60, recordPath: tracePath, mqtt: { backoffMinMs: 50, backoffMaxMs: 500 }, drainTimeoutMs: 10_000 });
+    const loaded = mustLoad({
+      ...device,
+      sim: {
+        seed: SEED,
+        traffic: {
+          lane: {
+            vehiclesPerHour: 20,
+            speedKmh: 60,
+            speedSdKmh: 0,
+            classMix: { motorcycle: 0, short: 1, medium: 0, long: 0 },
+            card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs: 20 },
+          },
+        },
+      },
+    });
+    const r = await simulate({
+      loaded,
+      brokerUrl: broker.url,
+      speed: "max",
+      logger: silentLogger,
+      startWallMs: Date.UTC(2026, 0, 5, 10),
+      durationS: 20 * 60,
+      recordPath: tracePath,
+      mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+      drainTimeoutMs: 10_000,
+    });
     expect(r.traceLines).toBeGreaterThan(10);
     const cfgPath = join(dir, "device.json");
     writeFileSync(cfgPath, JSON.stringify(device));
@@ -55,7 +83,18 @@ describe(`roadside calibrate: a recorded test drive at a known speed gives the l
         device: { id: "cal-live", board: "sim" },
         inputs: { up: { line: 5 }, down: { line: 6 } },
         detectors: { lane: { loops: ["up", "down"] } },
-        sim: { seed: SEED, traffic: { lane: { vehiclesPerHour: 60, speedKmh: 60, speedSdKmh: 0, classMix: { motorcycle: 0, short: 1, medium: 0, long: 0 }, card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs: 20 } } } },
+        sim: {
+          seed: SEED,
+          traffic: {
+            lane: {
+              vehiclesPerHour: 60,
+              speedKmh: 60,
+              speedSdKmh: 0,
+              classMix: { motorcycle: 0, short: 1, medium: 0, long: 0 },
+              card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs: 20 },
+            },
+          },
+        },
       }),
     );
     const out = await runCli(["calibrate", "--config", cfgPath, "--speed", "60", "--passes", "3", "--for", "30m"]);

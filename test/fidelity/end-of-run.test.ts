@@ -25,10 +25,20 @@ function oracle(t0: number): string[] {
 async function run(broker: EmbeddedBroker, lines: string[]) {
   const sub = await subscribe(broker.url, "roadside/eor/#");
   const trace = parseTrace([JSON.stringify({ trace: 1, start: START }), ...lines].join("\n"));
-  const r = await replay({ loaded: config(), trace, brokerUrl: broker.url, speed: "max", logger: silentLogger, mqtt: { backoffMinMs: 50, backoffMaxMs: 500 }, drainTimeoutMs: 20_000 });
+  const r = await replay({
+    loaded: config(),
+    trace,
+    brokerUrl: broker.url,
+    speed: "max",
+    logger: silentLogger,
+    mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+    drainTimeoutMs: 20_000,
+  });
   await sub.waitFor((m) => decodeAll(m).length >= r.committed);
   await sub.close();
-  return decodeAll(sub.messages).filter((s) => s.msg.kind === "traffic").map((s) => s.msg);
+  return decodeAll(sub.messages)
+    .filter((s) => s.msg.kind === "traffic")
+    .map((s) => s.msg);
 }
 
 describe("end of a run (issue 14)", () => {

@@ -21,11 +21,24 @@ describe(`a manhole sample belongs to the window its readings were taken in (see
     let committed = 0;
     const config = {
       device: { id: "mh-o", board: "sim" },
-      manholes: { mh1: { sensor: { type: "maxbotix" as const, port: { path: "sim0", baudRate: 9600 } }, mountHeightMm: 2400, overflowHeightMm: 1500, staleAfter: "2m", window: "1m" } },
+      manholes: {
+        mh1: {
+          sensor: { type: "maxbotix" as const, port: { path: "sim0", baudRate: 9600 } },
+          mountHeightMm: 2400,
+          overflowHeightMm: 1500,
+          staleAfter: "2m",
+          window: "1m",
+        },
+      },
       // unplugged 07:09:40 (10 s after a sample) to 07:14:30
       sim: { seed: SEED, sewer: { mh1: {} }, faults: [{ at: "550s", for: "290s", kind: "unplug", target: "mh1" }] },
     };
-    const dev = await startSimDevice(config, { brokerUrl: broker.url, seed: SEED, startWallMs: T0, deps: { onCommitted: (m) => (committed += m.length) } });
+    const dev = await startSimDevice(config, {
+      brokerUrl: broker.url,
+      seed: SEED,
+      startWallMs: T0,
+      deps: { onCommitted: (m) => (committed += m.length) },
+    });
     await dev.run(13 * 60);
     await dev.stop();
     await sub.waitFor((m) => decodeAll(m).length >= committed);

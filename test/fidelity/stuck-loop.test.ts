@@ -24,7 +24,11 @@ describe(`a stuck loop raises locked-on, not unpaired; every fault start carries
       inputs: { up: { line: 17 }, down: { line: 27 } },
       detectors: { lane: { loops: ["up", "down"] } },
       windows: { default: "1m" },
-      sim: { seed: SEED, traffic: { lane: { vehiclesPerHour: 300, speedKmh: 90 } }, faults: [{ at: "20m", for: "10m", kind: "stuck-on", target: "down" }] },
+      sim: {
+        seed: SEED,
+        traffic: { lane: { vehiclesPerHour: 300, speedKmh: 90 } },
+        faults: [{ at: "20m", for: "10m", kind: "stuck-on", target: "down" }],
+      },
     };
     const dev = await startSimDevice(config, { brokerUrl: broker.url, seed: SEED, deps: { onCommitted: (m) => (committed += m.length) } });
     await dev.run(40 * 60);
@@ -33,11 +37,20 @@ describe(`a stuck loop raises locked-on, not unpaired; every fault start carries
     await sub.close();
     const faults = decodeAll(sub.messages)
       .filter((s) => s.msg.kind === "alarm" && s.msg.measures["alarm"]?.vs === "detector-fault")
-      .map((s) => ({ state: s.msg.measures["state"]?.vs, fault: s.msg.measures["fault"]?.vs, input: s.msg.measures["input"]?.vs, delay: s.msg.measures["delay"]?.v, code: s.msg.measures["code"]?.v }));
+      .map((s) => ({
+        state: s.msg.measures["state"]?.vs,
+        fault: s.msg.measures["fault"]?.vs,
+        input: s.msg.measures["input"]?.vs,
+        delay: s.msg.measures["delay"]?.v,
+        code: s.msg.measures["code"]?.v,
+      }));
     const truth = dev.truth.filter((r) => r.kind === "fault");
     expect(truth.length, `seed ${SEED}`).toBe(1);
     // the sequence a technician sees: locked-on on the stuck input, then its end; nothing else
-    expect(faults.map((f) => `${f.state} ${f.fault} ${f.input}`), `seed ${SEED}`).toEqual(["start locked-on down", "end locked-on down"]);
+    expect(
+      faults.map((f) => `${f.state} ${f.fault} ${f.input}`),
+      `seed ${SEED}`,
+    ).toEqual(["start locked-on down", "end locked-on down"]);
     for (const f of faults.filter((x) => x.state === "start")) expect(typeof f.delay).toBe("number");
     // recognised 2 min after the presence began (IRIS locked-on, mainline)
     expect(faults[0]!.delay).toBeGreaterThanOrEqual(120);

@@ -8,12 +8,25 @@ import { mustLoad } from "../helpers/sim-device.js";
 
 const SEED = 14;
 
-function site(skewMs: number, o: { calibration?: "report" | "auto"; downLatencyMs?: number; vph?: number; speedKmh?: number; sd?: number } = {}): LoadedConfig {
+function site(
+  skewMs: number,
+  o: { calibration?: "report" | "auto"; downLatencyMs?: number; vph?: number; speedKmh?: number; sd?: number } = {},
+): LoadedConfig {
   return mustLoad({
     device: { id: "cal", board: "sim" },
     inputs: { up: { line: 5 }, down: { line: 6, latencyMs: o.downLatencyMs ?? 0 } },
     detectors: { lane: { loops: ["up", "down"], calibration: o.calibration ?? "report", window: "5m" } },
-    sim: { seed: SEED, traffic: { lane: { vehiclesPerHour: o.vph ?? 1200, speedKmh: o.speedKmh ?? 90, speedSdKmh: o.sd ?? 9, card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs } } } },
+    sim: {
+      seed: SEED,
+      traffic: {
+        lane: {
+          vehiclesPerHour: o.vph ?? 1200,
+          speedKmh: o.speedKmh ?? 90,
+          speedSdKmh: o.sd ?? 9,
+          card: { latencyMs: [10, 10], jitterMs: 0.5, skewMs },
+        },
+      },
+    },
   });
 }
 
@@ -54,7 +67,10 @@ describe(`speed-trap latency calibration: loops on cards 20 ms apart (seed ${SEE
   it("a configured latencyMs from a known-speed calibration brings the median speed error within 0.5 %", () => {
     // roadside calibrate's method: a lone test vehicle, 5 passes at exactly 60 km/h
     const test = runTrafficSite(site(20, { vph: 20, speedKmh: 60, sd: 0 }), { seconds: 15 * 60, seed: SEED });
-    const passes = test.passages.filter((p) => p.speedMs === p.speedMs).slice(0, 5).map((p) => p.speedMs);
+    const passes = test.passages
+      .filter((p) => p.speedMs === p.speedMs)
+      .slice(0, 5)
+      .map((p) => p.speedMs);
     expect(passes.length).toBe(5);
     const k = knownSpeedLatency(passes, 60 / 3.6, 6);
     expect(k.deltaMs).toBeGreaterThan(19);

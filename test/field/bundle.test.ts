@@ -1,4 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -33,7 +44,9 @@ describe("scripts/bundle.sh --arch x64", () => {
     expect(built.status, built.stderr).toBe(0);
     expect(built.stderr).toMatch(/\[1\/9\][\s\S]*\[5\/9\] native addons for linux-x64[\s\S]*\[9\/9\] building roadside_/);
     expect(built.stdout).toContain(`wrote ${tarball}`);
-    expect(readdirSync(out).sort()).toEqual([`${built.name}.tar.gz`, `${built.name}.tar.gz.sha256`, `roadside_${VERSION}_amd64.deb`].sort());
+    expect(readdirSync(out).sort()).toEqual(
+      [`${built.name}.tar.gz`, `${built.name}.tar.gz.sha256`, `roadside_${VERSION}_amd64.deb`].sort(),
+    );
     expect(readFileSync(`${tarball}.sha256`, "utf8")).toMatch(new RegExp(`^[0-9a-f]{64}  ${built.name}\\.tar\\.gz\\n$`));
     expect(sh("sha256sum", ["-c", `${built.name}.tar.gz.sha256`], { cwd: out }).status).toBe(0);
   });
@@ -41,19 +54,59 @@ describe("scripts/bundle.sh --arch x64", () => {
   it("holds the app, production packages only, Node.js, gpiod and BUNDLE-INFO under one top folder", () => {
     const list = sh("tar", ["-tzf", tarball]).stdout.trim().split("\n");
     expect(list.filter((f) => !f.startsWith(`${built.name}/`))).toEqual([]);
-    for (const f of ["package.json", "bin/roadside.js", "dist/cli/main.js", "boards/raspberry-pi-5.json", "docs/field-guide.md", "scripts/install.sh", "BUNDLE-INFO", "runtime/node/bin/node", "runtime/node/LICENSE", "node_modules/mqtt/package.json", "node_modules/better-sqlite3/build/Release/better_sqlite3.node", "node_modules/@cbor-extract/cbor-extract-linux-x64/package.json"]) {
+    for (const f of [
+      "package.json",
+      "bin/roadside.js",
+      "dist/cli/main.js",
+      "boards/raspberry-pi-5.json",
+      "docs/field-guide.md",
+      "scripts/install.sh",
+      "BUNDLE-INFO",
+      "runtime/node/bin/node",
+      "runtime/node/LICENSE",
+      "node_modules/mqtt/package.json",
+      "node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+      "node_modules/@cbor-extract/cbor-extract-linux-x64/package.json",
+    ]) {
       expect(list, f).toContain(`${built.name}/${f}`);
     }
     if (existsSync(join(ROOT, "scripts/firstboot.sh"))) expect(list).toContain(`${built.name}/scripts/firstboot.sh`);
-    for (const deb of ["gpiod_", "libgpiod2_"]) expect(list.some((f) => f.startsWith(`${built.name}/debs/${deb}`) && f.endsWith("_amd64.deb")), deb).toBe(true);
-    for (const dev of ["vitest", "typescript", "@types/better-sqlite3"]) expect(list.some((f) => f.startsWith(`${built.name}/node_modules/${dev}/`)), dev).toBe(false);
+    for (const deb of ["gpiod_", "libgpiod2_"])
+      expect(
+        list.some((f) => f.startsWith(`${built.name}/debs/${deb}`) && f.endsWith("_amd64.deb")),
+        deb,
+      ).toBe(true);
+    for (const dev of ["vitest", "typescript", "@types/better-sqlite3"])
+      expect(
+        list.some((f) => f.startsWith(`${built.name}/node_modules/${dev}/`)),
+        dev,
+      ).toBe(false);
     // no compiler leftovers, no tests or source maps
     expect(list.filter((f) => /better-sqlite3\/(deps|src)\/|obj\.target|test_extension/.test(f))).toEqual([]);
     expect(list.filter((f) => f.startsWith(`${built.name}/dist/`) && /\.test\.js$|\.map$/.test(f))).toEqual([]);
 
     const info = parseInfo(readFileSync(join(app(), "BUNDLE-INFO"), "utf8"));
-    expect(Object.keys(info).sort()).toEqual(["arch", "built", "commit", "deb_arch", "glibc", "name", "node", "node_abi", "node_bundled", "version"]);
-    expect(info).toMatchObject({ name: built.name, version: VERSION, arch: "x64", node: "20.20.2", node_abi: "115", deb_arch: "amd64", node_bundled: "yes" });
+    expect(Object.keys(info).sort()).toEqual([
+      "arch",
+      "built",
+      "commit",
+      "deb_arch",
+      "glibc",
+      "name",
+      "node",
+      "node_abi",
+      "node_bundled",
+      "version",
+    ]);
+    expect(info).toMatchObject({
+      name: built.name,
+      version: VERSION,
+      arch: "x64",
+      node: "20.20.2",
+      node_abi: "115",
+      deb_arch: "amd64",
+      node_bundled: "yes",
+    });
     expect(info["glibc"]).toMatch(/^2\.\d+$/);
     expect(info["built"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(info["commit"]).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
@@ -72,7 +125,11 @@ describe("scripts/bundle.sh --arch x64", () => {
   it("unpacked alone, it runs on its own Node.js 20 with its native addons", () => {
     const node = join(app(), "runtime/node/bin/node");
     expect(sh(node, ["--version"]).stdout.trim()).toBe("v20.20.2");
-    const sqlite = sh(node, ["-e", "const D = require(process.argv[1]); const db = new D(':memory:'); console.log(db.prepare('select 6*7 as x').get().x)", join(app(), "node_modules/better-sqlite3")]);
+    const sqlite = sh(node, [
+      "-e",
+      "const D = require(process.argv[1]); const db = new D(':memory:'); console.log(db.prepare('select 6*7 as x').get().x)",
+      join(app(), "node_modules/better-sqlite3"),
+    ]);
     expect(sqlite.stdout.trim(), sqlite.stderr).toBe("42");
     const v = sh(node, [join(app(), "bin/roadside.js"), "--version"]);
     expect(v.stdout.trim(), v.stderr).toBe(VERSION);
@@ -90,7 +147,13 @@ describe("scripts/bundle.sh --arch x64", () => {
     expect(field("Architecture")).toBe("amd64");
     expect(field("Depends")).toMatch(/^nodejs \(>= 20\), nodejs \(<< 21\), gpiod, passwd, libc6 \(>= 2\.\d+\)$/);
     const contents = sh("dpkg-deb", ["--contents", deb]).stdout;
-    for (const f of ["./usr/bin/roadside", "./lib/systemd/system/roadside.service", "./lib/udev/rules.d/60-roadside-gpio.rules", "./usr/lib/roadside/bin/roadside.js", "./usr/lib/roadside/node_modules/better-sqlite3/build/Release/better_sqlite3.node"]) {
+    for (const f of [
+      "./usr/bin/roadside",
+      "./lib/systemd/system/roadside.service",
+      "./lib/udev/rules.d/60-roadside-gpio.rules",
+      "./usr/lib/roadside/bin/roadside.js",
+      "./usr/lib/roadside/node_modules/better-sqlite3/build/Release/better_sqlite3.node",
+    ]) {
       expect(contents, f).toContain(` ${f}`);
     }
     expect(contents).not.toMatch(/usr\/lib\/roadside\/(runtime|debs)\//);
@@ -99,17 +162,23 @@ describe("scripts/bundle.sh --arch x64", () => {
     const x = join(work, "deb");
     expect(sh("dpkg-deb", ["-R", deb, x]).status).toBe(0);
     const unit = readFileSync(join(x, "lib/systemd/system/roadside.service"), "utf8");
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/usr\/lib\/roadside\/bin\/roadside\.js run --config \/etc\/roadside\/device\.yaml$/m);
+    expect(unit).toMatch(
+      /^ExecStart=\/usr\/bin\/node \/usr\/lib\/roadside\/bin\/roadside\.js run --config \/etc\/roadside\/device\.yaml$/m,
+    );
     expect(unit).toMatch(/^SupplementaryGroups=gpio dialout i2c$/m);
     expect(unit).toMatch(/^ReadWritePaths=\/etc\/roadside$/m);
     expect(unit).not.toContain(ROOT);
     expect(unit).not.toContain(tmpdir());
-    expect(readFileSync(join(x, "usr/bin/roadside"), "utf8")).toBe('#!/bin/sh\nexec /usr/bin/node /usr/lib/roadside/bin/roadside.js "$@"\n');
+    expect(readFileSync(join(x, "usr/bin/roadside"), "utf8")).toBe(
+      '#!/bin/sh\nexec /usr/bin/node /usr/lib/roadside/bin/roadside.js "$@"\n',
+    );
     const postinst = readFileSync(join(x, "DEBIAN/postinst"), "utf8");
     expect(postinst).toMatch(/useradd --system --user-group/);
     expect(postinst).toMatch(/install -d -m 0770 -o root -g roadside \/etc\/roadside/);
     expect(postinst).toMatch(/systemctl enable roadside[\s\S]*systemctl restart roadside/);
-    expect(readFileSync(join(x, "DEBIAN/prerm"), "utf8")).toMatch(/"\$1" = remove[\s\S]*systemctl stop roadside[\s\S]*systemctl disable roadside/);
+    expect(readFileSync(join(x, "DEBIAN/prerm"), "utf8")).toMatch(
+      /"\$1" = remove[\s\S]*systemctl stop roadside[\s\S]*systemctl disable roadside/,
+    );
     const postrm = readFileSync(join(x, "DEBIAN/postrm"), "utf8");
     expect(postrm).toMatch(/purge\)[\s\S]*rm -rf \/etc\/roadside \/var\/lib\/roadside/);
     expect(postrm).not.toMatch(/remove\)[^;]*rm -rf/);
@@ -174,7 +243,9 @@ describe("scripts/install.sh", () => {
     expect(r.stdout).toMatch(new RegExp(`==> bundle ${built.name} \\(roadside ${VERSION}, linux-x64, Node.js 20.20.2 bundled`));
     expect(r.stdout).toContain(`+ tar -xzf ${tarball} -C ${prefix}/releases/${rel}.tmp --strip-components=1`);
     expect(r.stdout).toContain(`+ ln -sfn releases/${rel} ${prefix}/current.new\n+ mv -T ${prefix}/current.new ${prefix}/current`);
-    expect(r.stdout).toContain(`install --node ${prefix}/current/runtime/node/bin/node --app-dir ${prefix}/current --config /etc/roadside/device.yaml --output /etc/systemd/system/roadside.service`);
+    expect(r.stdout).toContain(
+      `install --node ${prefix}/current/runtime/node/bin/node --app-dir ${prefix}/current --config /etc/roadside/device.yaml --output /etc/systemd/system/roadside.service`,
+    );
     expect(r.stdout).toContain("done (dry run): nothing was changed");
     expect(existsSync(prefix)).toBe(false);
   });
@@ -191,7 +262,9 @@ describe("scripts/install.sh", () => {
     expect(sh(cmd, ["--version"]).stdout.trim()).toBe(VERSION);
     expect(readFileSync(cmd, "utf8")).toContain(`node=${root}/opt/roadside/current/runtime/node/bin/node`);
     const unit = readFileSync(join(root, "etc/systemd/system/roadside.service"), "utf8");
-    expect(unit).toContain(`ExecStart=${root}/opt/roadside/current/runtime/node/bin/node ${root}/opt/roadside/current/bin/roadside.js run --config ${root}/etc/roadside/device.yaml`);
+    expect(unit).toContain(
+      `ExecStart=${root}/opt/roadside/current/runtime/node/bin/node ${root}/opt/roadside/current/bin/roadside.js run --config ${root}/etc/roadside/device.yaml`,
+    );
     expect(r.stdout).toMatch(/skipped under --root: useradd --system/);
 
     const again = run(["--bundle", tarball, "--root", root]);

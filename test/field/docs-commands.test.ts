@@ -22,7 +22,13 @@ function shell(): { dir: string; run: (script: string) => { status: number | nul
   chmodSync(join(dir, "bin", "roadside"), 0o755);
   return {
     dir,
-    run: (script) => spawnSync("bash", ["-eo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env["PATH"]}` }, timeout: 300_000 }),
+    run: (script) =>
+      spawnSync("bash", ["-eo", "pipefail", "-c", script], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env["PATH"]}` },
+        timeout: 300_000,
+      }),
   };
 }
 
@@ -75,7 +81,9 @@ describe("docs/simulator.md: record a seeded day, replay it, compare", () => {
 
 describe("facts the docs state", () => {
   it("README lists every board in boards/", () => {
-    const ids = readdirSync(join(ROOT, "boards")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""));
+    const ids = readdirSync(join(ROOT, "boards"))
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.replace(/\.json$/, ""));
     const text = doc("README.md");
     const m = /Boards are data in `boards\/` \(([^)]*)\)/.exec(text.replace(/\n/g, " "));
     expect(m, "README's board list").not.toBeNull();
@@ -87,7 +95,11 @@ describe("facts the docs state", () => {
     const text = doc("examples/manhole.yaml");
     const rows = [...text.matchAll(/^#\s+((?:raspberry-pi-[\w-]+(?:, )?)+): (\S+)$/gm)];
     expect(rows.length).toBeGreaterThanOrEqual(2);
-    const config = parseYaml(text) as { device: Record<string, unknown>; manholes: Record<string, { sensor: { port: { path: string } } }>; sim?: unknown };
+    const config = parseYaml(text) as {
+      device: Record<string, unknown>;
+      manholes: Record<string, { sensor: { port: { path: string } } }>;
+      sim?: unknown;
+    };
     delete config.sim;
     const dir = mkdtempSync(join(tmpdir(), "roadside-manhole-"));
     const seen: string[] = [];

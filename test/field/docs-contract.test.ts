@@ -41,7 +41,9 @@ describe("the payload contract on a device started inside a window", () => {
     await dev.run(100); // to 07:02:05
     await dev.stop();
     await sub.waitFor((m) => m.length >= 3);
-    const got = sub.messages.map((m) => decodeMessage(m.payload)).map((d) => [new Date(d.windowStartMs).toISOString(), d.windowS, d.observedS]);
+    const got = sub.messages
+      .map((m) => decodeMessage(m.payload))
+      .map((d) => [new Date(d.windowStartMs).toISOString(), d.windowS, d.observedS]);
     expect(got).toEqual([
       ["2026-01-05T07:00:00.000Z", 60, 35],
       ["2026-01-05T07:01:00.000Z", 60, 60],
@@ -65,7 +67,9 @@ describe("the payload contract on a device started inside a window", () => {
     // the health example in payloads.md shows the sections a device really sends, key for key
     const text = doc("docs/payloads.md");
     const start = text.indexOf('{\n  "health": 1,');
-    const example = JSON.parse(text.slice(start, text.indexOf("\n}\n", start) + 2)) as { sections: Record<string, Record<string, unknown>> };
+    const example = JSON.parse(text.slice(start, text.indexOf("\n}\n", start) + 2)) as {
+      sections: Record<string, Record<string, unknown>>;
+    };
     expect(Object.keys(example.sections["sensor.mh1"]!).sort()).toEqual(Object.keys(health.sections["sensor.mh1"]!).sort());
     expect(Object.keys(example.sections["traffic.lane1"]!).sort()).toEqual(Object.keys(health.sections["traffic.lane1"]!).sort());
     expect(JSON.stringify(example)).not.toContain("no-echo");

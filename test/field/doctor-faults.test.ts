@@ -21,7 +21,11 @@ interface Result {
   fix?: string;
   values?: Record<string, unknown>;
 }
-const lines = (text: string): Result[] => text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Result);
+const lines = (text: string): Result[] =>
+  text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Result);
 const SKIP = "clock,broker,service";
 
 describe("doctor catches what a technician misses", () => {
@@ -37,9 +41,15 @@ sim: { seed: 7, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     );
     const d = await runCli(["doctor", "-c", file, "--seconds", "60", "--state-dir", join(dir, "s1"), "--skip", SKIP]);
     expect(d.code, d.stdout).toBe(1);
-    expect(d.stdout).toMatch(/✗ input {3}lane1\.down \(GPIO27, pin 13\): held active \(a vehicle on the loop\) for \d+\.\d s, longer than the 20 s bound/);
-    expect(d.stdout).toContain("bound: detectors.lane1 counts a presence held 20 s as a fault (diagnostics.heldPresenceS, laneType mainline)");
-    expect(d.stdout).toMatch(/✗ trap {4}lane1: the speed trap's loops disagree: lane1\.up counted \d+, lane1\.down \d vehicles? in 60 s \(simulated\)/);
+    expect(d.stdout).toMatch(
+      /✗ input {3}lane1\.down \(GPIO27, pin 13\): held active \(a vehicle on the loop\) for \d+\.\d s, longer than the 20 s bound/,
+    );
+    expect(d.stdout).toContain(
+      "bound: detectors.lane1 counts a presence held 20 s as a fault (diagnostics.heldPresenceS, laneType mainline)",
+    );
+    expect(d.stdout).toMatch(
+      /✗ trap {4}lane1: the speed trap's loops disagree: lane1\.up counted \d+, lane1\.down \d vehicles? in 60 s \(simulated\)/,
+    );
     expect(d.stdout).not.toContain("all checks passed");
 
     const j = await runCli(["doctor", "-c", file, "--seconds", "60", "--state-dir", join(dir, "s1"), "--skip", SKIP, "--json"]);
@@ -50,7 +60,9 @@ sim: { seed: 7, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     expect(down.values!["longestActiveS"]).toBeGreaterThanOrEqual(50);
     const trap = r.find((x) => x.check === "trap")!;
     expect(trap.status).toBe("fail");
-    expect(trap.values!["upstreamVehicles"] as number).toBeGreaterThan((trap.values!["downstreamVehicles"] as number) + (trap.values!["tolerance"] as number));
+    expect(trap.values!["upstreamVehicles"] as number).toBeGreaterThan(
+      (trap.values!["downstreamVehicles"] as number) + (trap.values!["tolerance"] as number),
+    );
     expect(r.at(-1)).toMatchObject({ check: "summary", status: "fail", values: { exitCode: 1 } });
   });
 
@@ -77,7 +89,10 @@ sim: { seed: 2, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     chmodSync(pw, 0o644);
     const port = await freePort();
     const file = join(dir, "pw.yaml");
-    writeFileSync(file, `device: { id: pw-1, board: sim }\nmqtt: { url: "mqtt://127.0.0.1:${port}", username: dev, passwordFile: ${pw} }\n`);
+    writeFileSync(
+      file,
+      `device: { id: pw-1, board: sim }\nmqtt: { url: "mqtt://127.0.0.1:${port}", username: dev, passwordFile: ${pw} }\n`,
+    );
     const d = await runCli(["doctor", "-c", file, "--seconds", "1", "--state-dir", join(dir, "s3"), "--skip", "clock,service,broker"]);
     expect(d.code, d.stdout).toBe(1);
     expect(d.stdout).toContain(`✗ files   mqtt.passwordFile: ${pw} is readable by group or others (mode 0644)`);
@@ -90,7 +105,18 @@ sim: { seed: 2, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     expect(run.stderr + run.stdout).toContain("is readable by group or others (mode 0644)");
 
     chmodSync(pw, 0o600);
-    const ok = await runCli(["doctor", "-c", file, "--seconds", "1", "--state-dir", join(dir, "s3"), "--skip", "clock,service,broker", "--json"]);
+    const ok = await runCli([
+      "doctor",
+      "-c",
+      file,
+      "--seconds",
+      "1",
+      "--state-dir",
+      join(dir, "s3"),
+      "--skip",
+      "clock,service,broker",
+      "--json",
+    ]);
     const f = lines(ok.stdout).filter((x) => x.check === "files" && x.status !== "skip");
     expect(f.map((x) => x.status)).toEqual(["pass"]);
     expect(f[0]!.title).toBe("mqtt.passwordFile: readable, secrets owner-only (the checks roadside run makes)");
@@ -99,8 +125,22 @@ sim: { seed: 2, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
   it("a certificate that expires within 30 days is a warning with its date", async () => {
     const pki = makePki(); // valid for 2 days
     const file = join(dir, "tls.yaml");
-    writeFileSync(file, `device: { id: tls-1, board: sim }\nmqtt: { url: "mqtts://127.0.0.1:8883", tls: { ca: ${pki.ca}, cert: ${pki.clientCert}, key: ${pki.clientKey} } }\n`);
-    const d = await runCli(["doctor", "-c", file, "--seconds", "1", "--state-dir", join(dir, "s4"), "--skip", "clock,service,broker", "--json"]);
+    writeFileSync(
+      file,
+      `device: { id: tls-1, board: sim }\nmqtt: { url: "mqtts://127.0.0.1:8883", tls: { ca: ${pki.ca}, cert: ${pki.clientCert}, key: ${pki.clientKey} } }\n`,
+    );
+    const d = await runCli([
+      "doctor",
+      "-c",
+      file,
+      "--seconds",
+      "1",
+      "--state-dir",
+      join(dir, "s4"),
+      "--skip",
+      "clock,service,broker",
+      "--json",
+    ]);
     const certs = lines(d.stdout).filter((x) => x.check === "cert");
     expect(certs.map((c) => [c.values!["field"], c.status])).toEqual([
       ["mqtt.tls.ca", "warn"],
@@ -109,7 +149,18 @@ sim: { seed: 2, traffic: { lane1: { vehiclesPerHour: 1800 } }, faults: [ { at: "
     expect(certs[0]!.title).toMatch(/^mqtt\.tls\.ca .*ca\.crt \(CN=roadside test CA\) expires in [01] days?, on \d{4}-\d\d-\d\d$/);
     expect(certs[1]!.values!["daysLeft"]).toBeLessThan(30);
     expect(d.code).toBe(0); // warnings pass…
-    const strict = await runCli(["doctor", "-c", file, "--seconds", "1", "--state-dir", join(dir, "s4"), "--skip", "clock,service,broker", "--strict"]);
+    const strict = await runCli([
+      "doctor",
+      "-c",
+      file,
+      "--seconds",
+      "1",
+      "--state-dir",
+      join(dir, "s4"),
+      "--skip",
+      "clock,service,broker",
+      "--strict",
+    ]);
     expect(strict.code).toBe(1); // …unless --strict
   });
 
@@ -122,7 +173,18 @@ inputs: { mh1.cover: { line: GPIO5 } }
 manholes: { mh1: { sensor: { type: maxbotix, model: hrxl, port: { path: sim0 } }, mountHeightMm: 2400, overflowHeightMm: 1500, cover: { input: mh1.cover } } }
 `,
     );
-    const d = await runCli(["doctor", "-c", file, "--seconds", "5", "--state-dir", join(dir, "s5"), "--skip", "clock,service,broker,serial", "--json"]);
+    const d = await runCli([
+      "doctor",
+      "-c",
+      file,
+      "--seconds",
+      "5",
+      "--state-dir",
+      join(dir, "s5"),
+      "--skip",
+      "clock,service,broker,serial",
+      "--json",
+    ]);
     const cover = lines(d.stdout).find((x) => x.values?.["input"] === "mh1.cover");
     expect(cover, d.stdout + d.stderr).toBeDefined();
     expect(cover!.values).toMatchObject({ kind: "cover", usedBy: "manholes.mh1.cover" });

@@ -24,7 +24,9 @@ function documented(): Map<string, Set<string>> {
 describe("doctor --json matches its documented schema", () => {
   it("every check and every values key a run emits is in the field guide's table", async () => {
     const docs = documented();
-    expect([...docs.keys()]).toEqual(expect.arrayContaining(["config", "input", "trap", "disk", "outbox", "files", "cert", "broker", "service", "journal", "summary"]));
+    expect([...docs.keys()]).toEqual(
+      expect.arrayContaining(["config", "input", "trap", "disk", "outbox", "files", "cert", "broker", "service", "journal", "summary"]),
+    );
     const dir = mkdtempSync(join(tmpdir(), "roadside-doctor-json-"));
     const pki = makePki();
     const pw = join(dir, "pw");
@@ -43,7 +45,10 @@ sim: { seed: 4, traffic: { lane1: { vehiclesPerHour: 1200 } }, faults: [ { at: "
 `,
     );
     const r = await runCli(["doctor", "-c", file, "--seconds", "40", "--state-dir", join(dir, "state"), "--json"]);
-    const lines = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { check: string; status: string; values?: Record<string, unknown> });
+    const lines = r.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { check: string; status: string; values?: Record<string, unknown> });
     expect(lines.length).toBeGreaterThan(8);
     const seen = new Set<string>();
     for (const l of lines) {

@@ -27,8 +27,14 @@ sim:
 `,
     );
     let out = "";
-    const code = await main(["doctor", "-c", config, "--skip", "broker,clock,disk,outbox", "-s", "30", "--json", "--state-dir", join(dir, "s")], { out: (t) => (out += t), err: (t) => (out += t), isTTY: false });
-    const results = out.trim().split("\n").map((l) => JSON.parse(l) as { check: string; status: string; title: string });
+    const code = await main(
+      ["doctor", "-c", config, "--skip", "broker,clock,disk,outbox", "-s", "30", "--json", "--state-dir", join(dir, "s")],
+      { out: (t) => (out += t), err: (t) => (out += t), isTTY: false },
+    );
+    const results = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { check: string; status: string; title: string });
     const serial = results.filter((r) => r.check === "serial");
     expect(code, out).toBe(0);
     const sonar = serial.find((r) => r.title.startsWith("manholes.mh1.sensor"))!;

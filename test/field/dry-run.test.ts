@@ -39,14 +39,19 @@ sim: { seed: 3, traffic: { lane1: { vehiclesPerHour: 900 } }, faults: [ { at: "3
     const sub = await subscribe(broker.url, "#");
     const r = await runCli(["test", "-c", file, "--for", "5m", "--utc"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^roadside test: dry-1 on roadside hardware simulator, 300 s of simulated time; what it would publish \(nothing is sent, no outbox is written\):\n/);
+    expect(r.stderr).toMatch(
+      /^roadside test: dry-1 on roadside hardware simulator, 300 s of simulated time; what it would publish \(nothing is sent, no outbox is written\):\n/,
+    );
     const lines = r.stdout.split("\n").filter(Boolean);
     const traffic = lines.filter((l) => /^\d\d:\d\d:\d\d {2}traffic\/lane1 +60s {2}volume \d+ {2}flow \d+ veh\/h {2}occupancy/.test(l));
     // five simulated minutes from an arbitrary second: 5 or 6 windows, the first and last partial
     expect(traffic.length).toBeGreaterThanOrEqual(5);
     expect(traffic.at(-1)).toMatch(/partial \d+\.\ds$/);
     // the stuck loop raises the detector-fault alarm the device would send
-    expect(lines.some((l) => /alarm\/lane1 .*alarm detector-fault {2}state start {2}code 210/.test(l)), r.stdout).toBe(true);
+    expect(
+      lines.some((l) => /alarm\/lane1 .*alarm detector-fault {2}state start {2}code 210/.test(l)),
+      r.stdout,
+    ).toBe(true);
     expect(r.stderr).toMatch(/WARN {2}lane1\.down \(lane1\): locked on/);
     expect(r.stderr).not.toContain("stay in the outbox");
     expect(r.stderr).toMatch(new RegExp(`\\n${traffic.length} summaries and 1 alarm would have been published`));
@@ -57,7 +62,10 @@ sim: { seed: 3, traffic: { lane1: { vehiclesPerHour: 900 } }, faults: [ { at: "3
 
     const j = await runCli(["test", "-c", file, "--for", "90s", "--json"]);
     expect(j.code).toBe(0);
-    const msgs = j.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { topic: string; kind: string; seq: number; windowS: number; measures: Record<string, unknown> });
+    const msgs = j.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { topic: string; kind: string; seq: number; windowS: number; measures: Record<string, unknown> });
     expect(msgs[0]).toMatchObject({ topic: "roadside/dry-1/traffic/lane1", kind: "traffic", seq: 1, windowS: 60 });
     expect(msgs[0]!.measures).toHaveProperty("volume");
   });

@@ -19,7 +19,10 @@ describe("the field and subscriber commands", () => {
       [["watch", "--device", "a/b"], /--device "a\/b" is not a device id/],
       [["watch", "--duration", "soon"], /--duration "soon" is not a duration/],
       [["watch", "--ca", "/nonexistent/ca.pem"], /CA file \/nonexistent\/ca.pem: no such file/],
-      [["doctor", "--skip", "nothing"], /--skip nothing: no such check; checks: board, gpio, inputs, serial, clock, disk, outbox, files, broker, service/],
+      [
+        ["doctor", "--skip", "nothing"],
+        /--skip nothing: no such check; checks: board, gpio, inputs, serial, clock, disk, outbox, files, broker, service/,
+      ],
       [["test", "--for", "0s"], /--for "0s" is not a duration up to 7 days/],
       [["support", "--seconds", "0"], /--seconds "0": give a number of seconds from 1 to 600/],
       [["install", "--user", "Root!"], /--user "Root!" is not a user name/],

@@ -1,4 +1,16 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,8 +35,24 @@ describe("scripts/install.sh upgrades (small bundles of this checkout, this syst
     chmodSync(join(d, name, "bin/roadside.js"), 0o755);
     for (const l of ["dist", "node_modules", "boards", "package.json"]) symlinkSync(join(ROOT, l), join(d, name, l));
     if (marker) writeFileSync(join(d, name, marker), "read by the stand-in systemctl\n");
-    const info = { name, version, arch: process.arch, node: process.versions.node, node_abi: process.versions.modules, deb_arch: "amd64", node_bundled: "no", built: "2026-01-01T00:00:00Z", commit: "abc1234", ...over };
-    writeFileSync(join(d, name, "BUNDLE-INFO"), Object.entries(info).map(([k, v]) => `${k}=${v}\n`).join(""));
+    const info = {
+      name,
+      version,
+      arch: process.arch,
+      node: process.versions.node,
+      node_abi: process.versions.modules,
+      deb_arch: "amd64",
+      node_bundled: "no",
+      built: "2026-01-01T00:00:00Z",
+      commit: "abc1234",
+      ...over,
+    };
+    writeFileSync(
+      join(d, name, "BUNDLE-INFO"),
+      Object.entries(info)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+    );
     const file = join(d, `${name}.tar.gz`);
     expect(sh("tar", ["-czf", file, "-C", d, name]).status).toBe(0);
     writeFileSync(`${file}.sha256`, sh("sha256sum", [basename(file)], { cwd: d }).stdout);
@@ -41,7 +69,11 @@ describe("scripts/install.sh upgrades (small bundles of this checkout, this syst
       expect(link("current")).toMatch(new RegExp(`^releases/roadside-${v.replace(/\./g, "\\.")}-linux-`));
     }
     expect(link("previous")).toMatch(/^releases\/roadside-1\.1\.0-/);
-    expect(readdirSync(releases).map((n) => n.replace(/-linux-.*/, "")).sort()).toEqual(["roadside-1.1.0", "roadside-1.2.0"]);
+    expect(
+      readdirSync(releases)
+        .map((n) => n.replace(/-linux-.*/, ""))
+        .sort(),
+    ).toEqual(["roadside-1.1.0", "roadside-1.2.0"]);
     expect(lstatSync(join(root, "opt/roadside/current")).isSymbolicLink()).toBe(true);
     expect(existsSync(join(root, "opt/roadside/current.new"))).toBe(false);
     const unit = readFileSync(join(root, "etc/systemd/system/roadside.service"), "utf8");
@@ -59,7 +91,9 @@ describe("scripts/install.sh upgrades (small bundles of this checkout, this syst
     expect(abi.stderr).toContain("use a bundle with runtime/node");
     const glibc = sh("bash", [install, "--bundle", tiny("2.0.2", { glibc: "2.999" }), "--root", join(work, "arch-root")]);
     expect(glibc.status).toBe(1);
-    expect(glibc.stderr).toMatch(/needs glibc 2\.999 or newer \(Debian 12 bookworm, Raspberry Pi OS bookworm or later\), this system has 2\.\d+/);
+    expect(glibc.stderr).toMatch(
+      /needs glibc 2\.999 or newer \(Debian 12 bookworm, Raspberry Pi OS bookworm or later\), this system has 2\.\d+/,
+    );
     expect(existsSync(join(work, "arch-root/opt/roadside/current"))).toBe(false);
   });
 
@@ -103,16 +137,37 @@ esac
     const root = join(work, "sd-root");
     const env = fakeSystemd(root);
     const link = (l: string): string => readlinkSync(join(root, "opt/roadside", l)).replace(/-linux-.*/, "");
-    const go = (file: string, ...extra: string[]): ReturnType<typeof sh> => sh("bash", [install, "--bundle", file, "--root", root, "--settle", "2", ...extra], { env });
-    const calls = (): string[] => readFileSync(join(root, "fake-state/log"), "utf8").trim().split("\n").map((l) => l.replace(/-linux-[^ ]*/g, ""));
+    const go = (file: string, ...extra: string[]): ReturnType<typeof sh> =>
+      sh("bash", [install, "--bundle", file, "--root", root, "--settle", "2", ...extra], { env });
+    const calls = (): string[] =>
+      readFileSync(join(root, "fake-state/log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.replace(/-linux-[^ ]*/g, ""));
 
     // first install with --enable (the config exists): enabled and started
     mkdirSync(join(root, "etc/roadside"), { recursive: true });
-    writeFileSync(join(root, "etc/roadside/device.yaml"), "device: { id: sd-1, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n");
+    writeFileSync(
+      join(root, "etc/roadside/device.yaml"),
+      "device: { id: sd-1, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n",
+    );
     const first = go(tiny("3.0.0"), "--enable");
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain("==> roadside is up: MainPID 1, active for 2s");
-    expect(calls()).toEqual(["is-active --quiet roadside -> roadside-3.0.0", "daemon-reload -> roadside-3.0.0", "enable roadside -> roadside-3.0.0", "restart roadside -> roadside-3.0.0", "show -p MainPID --value roadside -> roadside-3.0.0", "show -p NRestarts --value roadside -> roadside-3.0.0", "is-active --quiet roadside -> roadside-3.0.0", "show -p MainPID --value roadside -> roadside-3.0.0", "show -p NRestarts --value roadside -> roadside-3.0.0", "is-active --quiet roadside -> roadside-3.0.0", "show -p MainPID --value roadside -> roadside-3.0.0", "show -p NRestarts --value roadside -> roadside-3.0.0"]);
+    expect(calls()).toEqual([
+      "is-active --quiet roadside -> roadside-3.0.0",
+      "daemon-reload -> roadside-3.0.0",
+      "enable roadside -> roadside-3.0.0",
+      "restart roadside -> roadside-3.0.0",
+      "show -p MainPID --value roadside -> roadside-3.0.0",
+      "show -p NRestarts --value roadside -> roadside-3.0.0",
+      "is-active --quiet roadside -> roadside-3.0.0",
+      "show -p MainPID --value roadside -> roadside-3.0.0",
+      "show -p NRestarts --value roadside -> roadside-3.0.0",
+      "is-active --quiet roadside -> roadside-3.0.0",
+      "show -p MainPID --value roadside -> roadside-3.0.0",
+      "show -p NRestarts --value roadside -> roadside-3.0.0",
+    ]);
 
     // a good upgrade: the running service is restarted on the new release
     const up = go(tiny("3.1.0"));
@@ -127,15 +182,28 @@ esac
     expect(broken.stdout).toMatch(/==> rolling back: current -> releases\/roadside-3\.1\.0-/);
     expect(broken.stderr).toMatch(/rolled back to releases\/roadside-3\.1\.0-.*: roadside-3\.2\.0-.* did not become ready/);
     expect([link("current"), link("previous")]).toEqual(["releases/roadside-3.1.0", "releases/roadside-3.0.0"]);
-    expect(calls().slice(-4)).toEqual(["restart roadside -> roadside-3.2.0", "daemon-reload -> roadside-3.1.0", "restart roadside -> roadside-3.1.0", "show -p MainPID --value roadside -> roadside-3.1.0"]);
+    expect(calls().slice(-4)).toEqual([
+      "restart roadside -> roadside-3.2.0",
+      "daemon-reload -> roadside-3.1.0",
+      "restart roadside -> roadside-3.1.0",
+      "show -p MainPID --value roadside -> roadside-3.1.0",
+    ]);
     expect(broken.stdout).toContain("==> the previous release runs again: MainPID 4");
-    expect(readdirSync(join(root, "opt/roadside/releases")).map((n) => n.replace(/-linux-.*/, "")).sort()).toEqual(["roadside-3.0.0", "roadside-3.1.0"]);
-    expect(readFileSync(join(root, "etc/systemd/system/roadside.service"), "utf8")).toContain(`${root}/opt/roadside/current/bin/roadside.js run`);
+    expect(
+      readdirSync(join(root, "opt/roadside/releases"))
+        .map((n) => n.replace(/-linux-.*/, ""))
+        .sort(),
+    ).toEqual(["roadside-3.0.0", "roadside-3.1.0"]);
+    expect(readFileSync(join(root, "etc/systemd/system/roadside.service"), "utf8")).toContain(
+      `${root}/opt/roadside/current/bin/roadside.js run`,
+    );
 
     // a release that starts, then is restarted by systemd within --settle: rolled back too
     const flaky = go(tiny("3.3.0", {}, "FLAKY"));
     expect(flaky.status).toBe(1);
-    expect(flaky.stderr).toMatch(/rolled back to releases\/roadside-3\.1\.0-.*: roadside-3\.3\.0-.* was restarted within 2s of starting \(NRestarts rose from 0\)/);
+    expect(flaky.stderr).toMatch(
+      /rolled back to releases\/roadside-3\.1\.0-.*: roadside-3\.3\.0-.* was restarted within 2s of starting \(NRestarts rose from 0\)/,
+    );
     expect(link("current")).toBe("releases/roadside-3.1.0");
   });
 

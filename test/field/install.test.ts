@@ -12,7 +12,10 @@ const have = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}
 
 function config(name: string, board: string): string {
   const p = join(dir, name);
-  writeFileSync(p, `device: { id: ${name.replace(".yaml", "")}, board: ${board} }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n`);
+  writeFileSync(
+    p,
+    `device: { id: ${name.replace(".yaml", "")}, board: ${board} }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n`,
+  );
   return p;
 }
 
@@ -77,7 +80,10 @@ describe("roadside install", () => {
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
     const broken = join(dir, "broken.service");
-    writeFileSync(broken, readFileSync(out, "utf8").replace("Restart=always", "Restart=sometimes").replace("ProtectHome=yes", "ProtectHom=yes"));
+    writeFileSync(
+      broken,
+      readFileSync(out, "utf8").replace("Restart=always", "Restart=sometimes").replace("ProtectHome=yes", "ProtectHom=yes"),
+    );
     const bad = verify(broken);
     expect(bad.stderr).toMatch(/restart specifier[\s\S]*Unknown key 'ProtectHom'/);
   });
@@ -105,7 +111,9 @@ describe("scripts/install.sh and scripts/bundle.sh", () => {
   });
 
   it.skipIf(!have("shellcheck"))("are shellcheck-clean, the .deb's maintainer scripts too (the bundle itself: bundle.test.ts)", () => {
-    const r = spawnSync("shellcheck", [...scripts, ...["postinst", "prerm", "postrm"].map((s) => join(ROOT, "scripts/deb", s))], { encoding: "utf8" });
+    const r = spawnSync("shellcheck", [...scripts, ...["postinst", "prerm", "postrm"].map((s) => join(ROOT, "scripts/deb", s))], {
+      encoding: "utf8",
+    });
     expect(r.stdout + r.stderr).toBe("");
     expect(r.status).toBe(0);
   });

@@ -21,7 +21,9 @@ describe.skipIf(!hasScript())(`the live view of roadside run${hasScript() ? "" :
     expect(await run.exited, run.output()).toBe(0);
     const screen = lastScreen(run.output(), 120, 30);
     const text = screen.join("\n");
-    expect(screen[0]).toBe("roadside pole-0042 (Raspberry Pi 5)  07:01:12 UTC  broker disconnected for 0s → mqtts://broker.city.example:8883");
+    expect(screen[0]).toBe(
+      "roadside pole-0042 (Raspberry Pi 5)  07:01:12 UTC  broker disconnected for 0s → mqtts://broker.city.example:8883",
+    );
     expect(screen[1]).toBe("window 07:01:00 +1m, 12 s in · outbox 0 waiting, next seq 1189 · delivered 2 (last seq 1188, 12s ago)");
     expect(text).toMatch(/INPUT +LINE +STATE +EDGES +ON +LAST EDGE/);
     // counts restart with the window: lane1.up saw 3 vehicles (6 edges) since 07:01:00
@@ -32,7 +34,9 @@ describe.skipIf(!hasScript())(`the live view of roadside run${hasScript() ? "" :
     expect(text).toMatch(/traffic\/lane2 +07:00:00 1m +1188 +volume 12 +flow 720 veh\/h +occupancy 4\.1 %/);
     expect(text).toContain("07:01:12  broker disconnected");
     // log lines go into the view rather than over it
-    expect(text).toContain("07:01:12  WARN  lost the broker mqtts://broker.city.example:8883; summaries are kept in the outbox until it is back");
+    expect(text).toContain(
+      "07:01:12  WARN  lost the broker mqtts://broker.city.example:8883; summaries are kept in the outbox until it is back",
+    );
     // it leaves the terminal as it found it: main screen back, cursor shown
     expect(run.output().endsWith("\x1b[?25h\x1b[?1049l") || /\x1b\[\?25h\x1b\[\?1049l\s*$/.test(run.output())).toBe(true);
   });

@@ -28,10 +28,12 @@ export function fakeBundle(where: string, arch = "arm64", content = "v1"): strin
 export function imagerCard(where: string, userData = "user-data-2.0.3"): string {
   mkdirSync(where, { recursive: true });
   writeFileSync(join(where, "config.txt"), "dtparam=audio=on\ncamera_auto_detect=1\n");
-  writeFileSync(join(where, "cmdline.txt"), "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait ds=nocloud;i=rpi-imager-1764000000000\n");
+  writeFileSync(
+    join(where, "cmdline.txt"),
+    "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait ds=nocloud;i=rpi-imager-1764000000000\n",
+  );
   copyFileSync(join(IMAGER, userData), join(where, "user-data"));
   copyFileSync(join(IMAGER, "network-config"), join(where, "network-config"));
   copyFileSync(join(IMAGER, "meta-data"), join(where, "meta-data"));
   return where;
 }
-

@@ -43,7 +43,8 @@ for (const [f, text] of Object.entries({
   "cmd.pub": "-----BEGIN PUBLIC KEY-----\n",
   "pole-0042.crt": "-----BEGIN CERTIFICATE-----\n",
   "pole-0042.key": "-----BEGIN PRIVATE KEY-----\n",
-})) writeFileSync(join(cwd, f), text);
+}))
+  writeFileSync(join(cwd, f), text);
 const bundle = fakeBundle(join(dir, "bundle"));
 
 describe("docs/field-guide.md's provision examples", () => {
@@ -51,7 +52,20 @@ describe("docs/field-guide.md's provision examples", () => {
 
   it("cover every sensor kind, broker credentials and the first-boot seed", () => {
     const all = commands.join(" ");
-    for (const flag of ["--lane", "--manhole", "--bin", "--probe", "--rfid", "--username", "--password-file", "--ca", "--control-key", "--seed", "--bundle"]) expect(all, flag).toContain(` ${flag} `);
+    for (const flag of [
+      "--lane",
+      "--manhole",
+      "--bin",
+      "--probe",
+      "--rfid",
+      "--username",
+      "--password-file",
+      "--ca",
+      "--control-key",
+      "--seed",
+      "--bundle",
+    ])
+      expect(all, flag).toContain(` ${flag} `);
   });
 
   it.each(commands.map((c, i) => [i + 1, c]))("example %i runs as printed: %s", async (_n, cmd) => {

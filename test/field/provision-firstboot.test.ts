@@ -65,13 +65,18 @@ function firstboot(r: Rig, args: string[] = [], env: Record<string, string> = {}
     "set +e",
     `bash ${r.seed}/firstboot.sh ${args.join(" ")}`,
   ].join("\n");
-  const p = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], { encoding: "utf8", env: { ...process.env, ...env } });
+  const p = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
   if (p.error) throw new Error(`unshare (util-linux) is needed to run firstboot.sh in a private mount namespace: ${p.error.message}`);
   return { code: p.status, out: `${p.stdout}${p.stderr}` };
 }
 
 function account(r: Rig, file: "passwd" | "group", name: string): number {
-  const row = readFileSync(join(r.etc, file), "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+  const row = readFileSync(join(r.etc, file), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}:`));
   if (!row) throw new Error(`no ${name} in the overlay's /etc/${file}`);
   return Number(row.split(":")[2]);
 }
@@ -82,7 +87,8 @@ const own = (p: string): [number, number, string] => {
 };
 
 describe("scripts/firstboot.sh", () => {
-  if (process.getuid?.() !== 0) throw new Error("these tests run firstboot.sh as root (useradd, chown, mount namespaces): run them as root, as CI does");
+  if (process.getuid?.() !== 0)
+    throw new Error("these tests run firstboot.sh as root (useradd, chown, mount namespaces): run them as root, as CI does");
 
   it("is shellcheck-clean and parses", () => {
     const sc = spawnSync("shellcheck", [join(ROOT, "scripts", "firstboot.sh")], { encoding: "utf8" });
@@ -123,8 +129,12 @@ describe("scripts/firstboot.sh", () => {
     expect(existsSync(join(r.seed, "etc", "secrets"))).toBe(false);
     expect(existsSync(join(r.seed, "etc", "device.yaml"))).toBe(true);
     expect(readFileSync(join(r.seed, "firstboot.log"), "utf8")).toContain("done: roadside is installed and running");
-    expect(readFileSync(join(r.var, "log", "roadside-firstboot.log"), "utf8")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ roadside first boot from /);
-    expect(readFileSync(join(r.var, "lib", "roadside", "firstboot.done"), "utf8")).toMatch(new RegExp(`^done \\S+ with ${BUNDLE}\\.tar\\.gz\\n$`));
+    expect(readFileSync(join(r.var, "log", "roadside-firstboot.log"), "utf8")).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ roadside first boot from /,
+    );
+    expect(readFileSync(join(r.var, "lib", "roadside", "firstboot.done"), "utf8")).toMatch(
+      new RegExp(`^done \\S+ with ${BUNDLE}\\.tar\\.gz\\n$`),
+    );
 
     const again = firstboot(r);
     expect(again.code, again.out).toBe(0);
@@ -159,7 +169,30 @@ describe("scripts/firstboot.sh", () => {
     writeFileSync(`${bundle}.sha256`, sum.stdout);
     writeFileSync(join(r.root, "broker.pw"), "hunter2\n");
     writeFileSync(join(r.root, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
-    const p = spawnSync(process.execPath, [join(ROOT, "bin", "roadside.js"), "provision", "--id", "pole-1", "--board", "sim", "--broker", "mqtts://10.0.2.2:8883", "--username", "pole-1", "--password-file", join(r.root, "broker.pw"), "--ca", join(r.root, "ca.pem"), "--seed", card, "--bundle", bundle], { encoding: "utf8" });
+    const p = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, "bin", "roadside.js"),
+        "provision",
+        "--id",
+        "pole-1",
+        "--board",
+        "sim",
+        "--broker",
+        "mqtts://10.0.2.2:8883",
+        "--username",
+        "pole-1",
+        "--password-file",
+        join(r.root, "broker.pw"),
+        "--ca",
+        join(r.root, "ca.pem"),
+        "--seed",
+        card,
+        "--bundle",
+        bundle,
+      ],
+      { encoding: "utf8" },
+    );
     expect(p.status, p.stderr).toBe(0);
     const seeded: Rig = { ...r, seed: join(card, "roadside") };
     const check = [
@@ -168,15 +201,28 @@ describe("scripts/firstboot.sh", () => {
       "setpriv --reuid=roadside --regid=roadside --init-groups cat /etc/roadside/device.yaml /etc/roadside/ca.pem /etc/roadside/secrets/broker.pw >/dev/null && echo service-reads",
       "setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/roadside/secrets/broker.pw 2>/dev/null || echo others-cannot",
     ].join("\n");
-    const res = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", [
-      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${r.root}/eu,workdir=${r.root}/ew /etc`,
-      `mount -t overlay overlay -o lowerdir=/var,upperdir=${r.root}/vu,workdir=${r.root}/vw /var`,
-      check,
-    ].join("\n")], { encoding: "utf8" });
+    const res = spawnSync(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        [
+          `mount -t overlay overlay -o lowerdir=/etc,upperdir=${r.root}/eu,workdir=${r.root}/ew /etc`,
+          `mount -t overlay overlay -o lowerdir=/var,upperdir=${r.root}/vu,workdir=${r.root}/vw /var`,
+          check,
+        ].join("\n"),
+      ],
+      { encoding: "utf8" },
+    );
     expect(res.stdout + res.stderr).toContain("/etc/roadside/device.yaml: ok (device pole-1 on");
     expect(res.stdout).toContain("service-reads");
     expect(res.stdout).toContain("others-cannot");
-    expect(parse(readFileSync(join(r.etc, "roadside", "device.yaml"), "utf8"))).toMatchObject({ mqtt: { passwordFile: "/etc/roadside/secrets/broker.pw", tls: { ca: "/etc/roadside/ca.pem" } } });
+    expect(parse(readFileSync(join(r.etc, "roadside", "device.yaml"), "utf8"))).toMatchObject({
+      mqtt: { passwordFile: "/etc/roadside/secrets/broker.pw", tls: { ca: "/etc/roadside/ca.pem" } },
+    });
     expect(existsSync(join(card, "roadside", "etc", "secrets"))).toBe(false);
   });
 

@@ -36,8 +36,26 @@ function provision(args: string[]): ReturnType<typeof runCli> {
   return runCli(["provision", ...args], {}).then((r) => r);
 }
 
-const BASE = ["--id", "pole-0042", "--board", "raspberry-pi-4", "--manhole", "mh1=serial0,mount=2400,overflow=1500,cover=GPIO17", "--broker", "mqtts://broker.city.example:8883"];
-const CREDS = ["--username", "pole-0042", "--password-file", join(cwd, "broker.pw"), "--ca", join(cwd, "city-ca.pem"), "--control-key", join(cwd, "cmd.pub")];
+const BASE = [
+  "--id",
+  "pole-0042",
+  "--board",
+  "raspberry-pi-4",
+  "--manhole",
+  "mh1=serial0,mount=2400,overflow=1500,cover=GPIO17",
+  "--broker",
+  "mqtts://broker.city.example:8883",
+];
+const CREDS = [
+  "--username",
+  "pole-0042",
+  "--password-file",
+  join(cwd, "broker.pw"),
+  "--ca",
+  join(cwd, "city-ca.pem"),
+  "--control-key",
+  join(cwd, "cmd.pub"),
+];
 
 describe("roadside provision --seed", () => {
   it("writes the seed onto an Imager card, keeps Imager's files, and a re-run leaves every byte the same", async () => {
@@ -45,7 +63,9 @@ describe("roadside provision --seed", () => {
     const before = snapshot(card);
     const r = await provision([...BASE, ...CREDS, "--seed", card, "--bundle", bundle]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`wrote the first-boot seed to ${card}: device pole-0042 on Raspberry Pi 4 Model B; no lanes; manholes mh1; broker mqtts://broker.city.example:8883`);
+    expect(r.stdout).toContain(
+      `wrote the first-boot seed to ${card}: device pole-0042 on Raspberry Pi 4 Model B; no lanes; manholes mh1; broker mqtts://broker.city.example:8883`,
+    );
     expect(r.stdout).toContain("secrets/broker.pw (mqtt.passwordFile; a secret: deleted from the card on first boot)");
     const after = snapshot(card);
     expect([...after.keys()].sort()).toEqual(
@@ -69,8 +89,15 @@ describe("roadside provision --seed", () => {
     expect(readFileSync(join(card, "roadside", "etc", "secrets", "broker.pw"), "utf8")).toBe("hunter2\n");
 
     // the config names its files where firstboot.sh puts them
-    const config = parse(readFileSync(join(card, "roadside", "etc", "device.yaml"), "utf8")) as { mqtt: Record<string, unknown>; control: Record<string, unknown> };
-    expect(config.mqtt).toMatchObject({ username: "pole-0042", passwordFile: "/etc/roadside/secrets/broker.pw", tls: { ca: "/etc/roadside/city-ca.pem" } });
+    const config = parse(readFileSync(join(card, "roadside", "etc", "device.yaml"), "utf8")) as {
+      mqtt: Record<string, unknown>;
+      control: Record<string, unknown>;
+    };
+    expect(config.mqtt).toMatchObject({
+      username: "pole-0042",
+      passwordFile: "/etc/roadside/secrets/broker.pw",
+      tls: { ca: "/etc/roadside/city-ca.pem" },
+    });
     expect(config.control).toEqual({ publicKeyFile: "/etc/roadside/cmd.pub" });
     // valid for the device; on this machine the files it names are not there yet
     const v = await runCli(["validate", "--no-files", join(card, "roadside", "etc", "device.yaml")]);
@@ -105,7 +132,12 @@ describe("roadside provision --seed", () => {
     const other = fakeBundle(join(dir, "bundle-armhf"), "arm", "v2");
     const second = await provision([...BASE, "--seed", card, "--bundle", other]);
     expect(second.code, second.stderr).toBe(0);
-    expect(readdirSync(join(card, "roadside")).sort()).toEqual(["etc", "firstboot.sh", "roadside-0.1.0-linux-arm-node20.tar.gz", "roadside-0.1.0-linux-arm-node20.tar.gz.sha256"]);
+    expect(readdirSync(join(card, "roadside")).sort()).toEqual([
+      "etc",
+      "firstboot.sh",
+      "roadside-0.1.0-linux-arm-node20.tar.gz",
+      "roadside-0.1.0-linux-arm-node20.tar.gz.sha256",
+    ]);
     expect(existsSync(join(card, "roadside", "etc", "secrets", "broker.pw"))).toBe(false);
   });
 
@@ -114,7 +146,9 @@ describe("roadside provision --seed", () => {
     mkdirSync(empty);
     const r = await provision([...BASE, "--seed", empty, "--bundle", bundle]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--seed ${empty}: this does not look like a Raspberry Pi boot partition (no config.txt, cmdline.txt or user-data)`);
+    expect(r.stderr).toContain(
+      `--seed ${empty}: this does not look like a Raspberry Pi boot partition (no config.txt, cmdline.txt or user-data)`,
+    );
     expect(readdirSync(empty)).toEqual([]);
     const forced = await provision([...BASE, "--seed", empty, "--bundle", bundle, "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
@@ -123,12 +157,24 @@ describe("roadside provision --seed", () => {
     const damaged = join(dir, "damaged");
     mkdirSync(damaged);
     copyFileSync(bundle, join(damaged, "roadside-0.1.0-linux-arm64-node20.tar.gz"));
-    writeFileSync(join(damaged, "roadside-0.1.0-linux-arm64-node20.tar.gz.sha256"), `${"0".repeat(64)}  roadside-0.1.0-linux-arm64-node20.tar.gz\n`);
+    writeFileSync(
+      join(damaged, "roadside-0.1.0-linux-arm64-node20.tar.gz.sha256"),
+      `${"0".repeat(64)}  roadside-0.1.0-linux-arm64-node20.tar.gz\n`,
+    );
     const x64 = fakeBundle(join(dir, "bundle-x64"), "x64");
     const cases: [string[], RegExp][] = [
-      [["--bundle", join(damaged, "roadside-0.1.0-linux-arm64-node20.tar.gz")], /its sha256 does not match roadside-0\.1\.0-linux-arm64-node20\.tar\.gz\.sha256: the copy is damaged or incomplete/],
-      [["--bundle", x64], /roadside-0\.1\.0-linux-x64-node20\.tar\.gz is for x64, but raspberry-pi-4 runs arm64 or armhf; build one with scripts\/bundle\.sh --arch arm64/],
-      [["--bundle", join(dir, "nowhere.tar.gz")], /--bundle \S+nowhere\.tar\.gz: no such file; make one with scripts\/bundle\.sh --arch arm64/],
+      [
+        ["--bundle", join(damaged, "roadside-0.1.0-linux-arm64-node20.tar.gz")],
+        /its sha256 does not match roadside-0\.1\.0-linux-arm64-node20\.tar\.gz\.sha256: the copy is damaged or incomplete/,
+      ],
+      [
+        ["--bundle", x64],
+        /roadside-0\.1\.0-linux-x64-node20\.tar\.gz is for x64, but raspberry-pi-4 runs arm64 or armhf; build one with scripts\/bundle\.sh --arch arm64/,
+      ],
+      [
+        ["--bundle", join(dir, "nowhere.tar.gz")],
+        /--bundle \S+nowhere\.tar\.gz: no such file; make one with scripts\/bundle\.sh --arch arm64/,
+      ],
       [["--bundle", bundle, "--arch", "x64"], /--arch x64: raspberry-pi-4 runs arm64 or armhf/],
       [["--bundle", bundle, "-o", "x.yaml"], /--seed writes the config onto the card/],
     ];
@@ -152,7 +198,11 @@ describe("roadside provision --seed --interactive", () => {
   it("asks everything but where to write, and writes the seed", async () => {
     const card = imagerCard(join(dir, "card-asked"), "user-data-2.0.11");
     const answers = ["pole-5", "raspberry-pi-4", "", "0", "", "", "", "", "", "mqtt://10.0.2.2:1883", "", ""];
-    const child = spawn(process.execPath, [join(ROOT, "bin", "roadside.js"), "provision", "--interactive", "--seed", card, "--bundle", bundle], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "bin", "roadside.js"), "provision", "--interactive", "--seed", card, "--bundle", bundle],
+      { stdio: ["pipe", "pipe", "pipe"] },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -161,7 +211,10 @@ describe("roadside provision --seed --interactive", () => {
     expect(code, out).toBe(0);
     expect(out).not.toContain("Write the config to");
     expect(out).toContain(`wrote the first-boot seed to ${card}: device pole-5 on Raspberry Pi 4 Model B`);
-    expect(parse(readFileSync(join(card, "roadside", "etc", "device.yaml"), "utf8"))).toMatchObject({ device: { id: "pole-5" }, mqtt: { url: "mqtt://10.0.2.2:1883" } });
+    expect(parse(readFileSync(join(card, "roadside", "etc", "device.yaml"), "utf8"))).toMatchObject({
+      device: { id: "pole-5" },
+      mqtt: { url: "mqtt://10.0.2.2:1883" },
+    });
     expect(readFileSync(join(card, "user-data"), "utf8")).toContain("# added by hand after Imager: the city's NTP server");
   });
 });
@@ -174,15 +227,25 @@ describe("roadside provision -o: files the config names are copied beside it", (
     const d = join(dir, "etc-roadside");
     expect(r.stdout).toContain(`copied mqtt.passwordFile: ${join(d, "secrets", "broker.pw")} (secret: owner only)`);
     const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
-    expect([mode(out), mode(join(d, "city-ca.pem")), mode(join(d, "cmd.pub")), mode(join(d, "secrets")), mode(join(d, "secrets", "broker.pw"))]).toEqual(["640", "640", "640", "750", "600"]);
+    expect([
+      mode(out),
+      mode(join(d, "city-ca.pem")),
+      mode(join(d, "cmd.pub")),
+      mode(join(d, "secrets")),
+      mode(join(d, "secrets", "broker.pw")),
+    ]).toEqual(["640", "640", "640", "750", "600"]);
     const config = parse(readFileSync(out, "utf8")) as { mqtt: Record<string, unknown> };
     expect(config.mqtt).toMatchObject({ passwordFile: join(d, "secrets", "broker.pw"), tls: { ca: join(d, "city-ca.pem") } });
     if (process.getuid?.() === 0) {
       // this machine has no user roadside: say what to do rather than leave a config the service cannot read
-      expect(r.stderr).toMatch(/note: there is no group roadside on this machine yet, so the service could not read \S+device\.yaml: install roadside first/);
+      expect(r.stderr).toMatch(
+        /note: there is no group roadside on this machine yet, so the service could not read \S+device\.yaml: install roadside first/,
+      );
     }
     const missing = await provision([...BASE, "--ca", join(cwd, "nope.pem"), "-o", join(dir, "x.yaml")]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain(`--ca ${join(cwd, "nope.pem")} (mqtt.tls.ca): no such file; give the path of the broker's CA certificate (PEM)`);
+    expect(missing.stderr).toContain(
+      `--ca ${join(cwd, "nope.pem")} (mqtt.tls.ca): no such file; give the path of the broker's CA certificate (PEM)`,
+    );
   });
 });

@@ -48,7 +48,9 @@ describe("roadside provision", () => {
       file,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`wrote ${file}: device pole-0042 on Raspberry Pi 5; lanes lane1 (GPIO17/GPIO27, speed trap), lane2 (GPIO22); broker mqtts://broker.city.example:8883`);
+    expect(r.stdout).toContain(
+      `wrote ${file}: device pole-0042 on Raspberry Pi 5; lanes lane1 (GPIO17/GPIO27, speed trap), lane2 (GPIO22); broker mqtts://broker.city.example:8883`,
+    );
     expect(r.stdout).toContain(`next: roadside doctor --config ${file}`);
     const v = await runCli(["validate", file]);
     expect(v.code, v.stderr).toBe(0);
@@ -80,7 +82,19 @@ describe("roadside provision", () => {
 
   it("prints every problem as path: message, exits 2 and writes nothing", async () => {
     const file = join(dir, "bad.yaml");
-    const r = await runCli(["provision", "--id", "p 1", "--board", "raspberry-pi-4", "--lane", "l1=GPIO17,GPIO99", "--window", "7s", "-o", file]);
+    const r = await runCli([
+      "provision",
+      "--id",
+      "p 1",
+      "--board",
+      "raspberry-pi-4",
+      "--lane",
+      "l1=GPIO17,GPIO99",
+      "--window",
+      "7s",
+      "-o",
+      file,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n").filter(Boolean)).toEqual([
       "the config for p 1 has 3 problems; nothing written:",
@@ -98,31 +112,34 @@ describe("roadside provision", () => {
   });
 
   it("asks on piped input, asks again after a bad answer, and writes what was answered", async () => {
-    const r = await provisionPiped(["--interactive"], [
-      "bad id", // asked again
-      "pole-7",
-      "sim", // by name (numbers shift as boards are added)
-      "Corner of 5th",
-      "2",
-      "north",
-      "y",
-      "GPIO17",
-      "GPIO99", // not on the board: asked again
-      "GPIO27",
-      "south",
-      "n",
-      "pin:15",
-      "pulse",
-      "", // manholes: none
-      "", // bins
-      "", // probe scanners
-      "", // RFID readers
-      "30s",
-      "mqtt://127.0.0.1:1883",
-      "", // broker user name: none
-      "", // control key: none
-      "asked.yaml",
-    ]);
+    const r = await provisionPiped(
+      ["--interactive"],
+      [
+        "bad id", // asked again
+        "pole-7",
+        "sim", // by name (numbers shift as boards are added)
+        "Corner of 5th",
+        "2",
+        "north",
+        "y",
+        "GPIO17",
+        "GPIO99", // not on the board: asked again
+        "GPIO27",
+        "south",
+        "n",
+        "pin:15",
+        "pulse",
+        "", // manholes: none
+        "", // bins
+        "", // probe scanners
+        "", // RFID readers
+        "30s",
+        "mqtt://127.0.0.1:1883",
+        "", // broker user name: none
+        "", // control key: none
+        "asked.yaml",
+      ],
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('"bad id" cannot be used in MQTT topics');
     expect(r.stdout).toContain("GPIO99 is not a usable GPIO of sim");
@@ -130,7 +147,10 @@ describe("roadside provision", () => {
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
     const c = loaded.loaded.config;
     expect(c.device).toEqual({ id: "pole-7", board: "sim", site: "Corner of 5th" });
-    expect(c.detectors).toMatchObject({ north: { type: "loop", mode: "presence", loops: ["north.up", "north.down"] }, south: { type: "loop", mode: "pulse", loops: ["south.up"] } });
+    expect(c.detectors).toMatchObject({
+      north: { type: "loop", mode: "presence", loops: ["north.up", "north.down"] },
+      south: { type: "loop", mode: "pulse", loops: ["south.up"] },
+    });
     expect(c.inputs["north.down"]).toMatchObject({ line: "GPIO27" });
     expect(c.inputs["south.up"]).toMatchObject({ pin: 15 });
     expect(c.windows.default).toBe(30);
@@ -140,47 +160,50 @@ describe("roadside provision", () => {
   it("asks for sensors and credentials, and asks again for a line or port used twice and a file that is not there", async () => {
     writeFileSync(join(dir, "pw.txt"), "hunter2\n");
     writeFileSync(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\n");
-    const r = await provisionPiped(["--interactive"], [
-      "pole-8",
-      "raspberry-pi-4",
-      "",
-      "1", // lanes
-      "l1",
-      "n",
-      "GPIO17",
-      "presence",
-      "1", // manholes
-      "mh1",
-      "/dev/ttyUSB0",
-      "", // model: hrxl
-      "2400",
-      "1500",
-      "GPIO17", // the lane's line: asked again
-      "GPIO22",
-      "1", // bins
-      "bin1",
-      "/dev/ttyUSB0", // the manhole's port: asked again
-      "/dev/ttyUSB1",
-      "1100",
-      "", // full: needed, asked again
-      "350",
-      "", // no lid switch
-      "", // no tilt switch
-      "0", // probe scanners
-      "1", // RFID readers
-      "reader1",
-      "/dev/ttyUSB2",
-      "1m",
-      "mqtts://broker.city.example:8883",
-      "pole-8",
-      "missing.pw", // asked again
-      "pw.txt",
-      "nope.pem", // asked again
-      "ca.pem",
-      "", // no client certificate
-      "", // no control key
-      "sensors.yaml",
-    ]);
+    const r = await provisionPiped(
+      ["--interactive"],
+      [
+        "pole-8",
+        "raspberry-pi-4",
+        "",
+        "1", // lanes
+        "l1",
+        "n",
+        "GPIO17",
+        "presence",
+        "1", // manholes
+        "mh1",
+        "/dev/ttyUSB0",
+        "", // model: hrxl
+        "2400",
+        "1500",
+        "GPIO17", // the lane's line: asked again
+        "GPIO22",
+        "1", // bins
+        "bin1",
+        "/dev/ttyUSB0", // the manhole's port: asked again
+        "/dev/ttyUSB1",
+        "1100",
+        "", // full: needed, asked again
+        "350",
+        "", // no lid switch
+        "", // no tilt switch
+        "0", // probe scanners
+        "1", // RFID readers
+        "reader1",
+        "/dev/ttyUSB2",
+        "1m",
+        "mqtts://broker.city.example:8883",
+        "pole-8",
+        "missing.pw", // asked again
+        "pw.txt",
+        "nope.pem", // asked again
+        "ca.pem",
+        "", // no client certificate
+        "", // no control key
+        "sensors.yaml",
+      ],
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain("GPIO17 is already wired to lane l1; each line feeds one input");
     expect(r.stdout).toContain("/dev/ttyUSB0 is already used by manhole level sensor mh1; each sensor needs its own port");
@@ -190,7 +213,12 @@ describe("roadside provision", () => {
     const loaded = loadConfigFile(join(dir, "sensors.yaml"));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
     const c = loaded.loaded.config;
-    expect(c.manholes["mh1"]).toMatchObject({ sensor: { type: "maxbotix", port: { path: "/dev/ttyUSB0" } }, mountHeightMm: 2400, overflowHeightMm: 1500, cover: { input: "mh1.cover" } });
+    expect(c.manholes["mh1"]).toMatchObject({
+      sensor: { type: "maxbotix", port: { path: "/dev/ttyUSB0" } },
+      mountHeightMm: 2400,
+      overflowHeightMm: 1500,
+      cover: { input: "mh1.cover" },
+    });
     expect(c.inputs["mh1.cover"]).toMatchObject({ line: "GPIO22", activeLow: false });
     expect(c.bins["bin1"]).toMatchObject({ distance: { port: { path: "/dev/ttyUSB1" } }, emptyDistanceMm: 1100, fullDistanceMm: 350 });
     expect(c.identifiers.readers["reader1"]).toMatchObject({ port: { path: "/dev/ttyUSB2" } });

@@ -41,7 +41,10 @@ function runAsService(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ co
 describe("under systemd", () => {
   it("sends READY=1 once the device runs, pings the watchdog, says STOPPING=1, and every journal line has its priority", async () => {
     const cfg = join(dir, "svc.yaml");
-    writeFileSync(cfg, "device: { id: svc-1, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\nwindows: { default: 10s }\n");
+    writeFileSync(
+      cfg,
+      "device: { id: svc-1, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\nwindows: { default: 10s }\n",
+    );
     const r = await runAsService(["run", "-c", cfg, "--broker", broker.url, "--state-dir", join(dir, "state"), "-d", "3s"], {
       NOTIFY_SOCKET: "/run/systemd/notify",
       WATCHDOG_USEC: "400000", // a ping every 200 ms
@@ -64,7 +67,10 @@ describe("under systemd", () => {
     const r = await runAsService(["run", "-c", bad], {});
     expect(r.code).toBe(2);
     const lines = r.journal.split("\n").filter(Boolean);
-    expect(lines.some((l) => /^<3>device\.board: no board "nope"/.test(l)), r.journal).toBe(true);
+    expect(
+      lines.some((l) => /^<3>device\.board: no board "nope"/.test(l)),
+      r.journal,
+    ).toBe(true);
     for (const l of lines) expect(l).toMatch(/^<3>/);
   });
 
@@ -73,7 +79,10 @@ describe("under systemd", () => {
     writeFileSync(cfg, "device: { id: svc-2, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n");
     const marker = join(dir, "notified");
     const before = existsSync(marker) ? readFileSync(marker, "utf8") : "";
-    const r = await runAsService(["run", "-c", cfg, "--broker", broker.url, "--state-dir", join(dir, "state2"), "-d", "1s"], { NOTIFY_SOCKET: "", WATCHDOG_USEC: "400000" });
+    const r = await runAsService(["run", "-c", cfg, "--broker", broker.url, "--state-dir", join(dir, "state2"), "-d", "1s"], {
+      NOTIFY_SOCKET: "",
+      WATCHDOG_USEC: "400000",
+    });
     expect(r.code, r.journal).toBe(0);
     expect(existsSync(marker) ? readFileSync(marker, "utf8") : "").toBe(before);
   });

@@ -16,13 +16,17 @@ import { hasMosquitto, MOSQUITTO_MISSING, startMosquitto } from "../helpers/brok
 const SCRIPT = fileURLToPath(new URL("../../docs/examples/subscriber.py", import.meta.url));
 const PYTHON = "/usr/bin/python3";
 const pahoVersion = (pythonPath?: string): string | undefined => {
-  const r = spawnSync(PYTHON, ["-c", "import cbor2, paho.mqtt; print(paho.mqtt.__version__)"], { encoding: "utf8", env: { ...process.env, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) } });
+  const r = spawnSync(PYTHON, ["-c", "import cbor2, paho.mqtt; print(paho.mqtt.__version__)"], {
+    encoding: "utf8",
+    env: { ...process.env, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) },
+  });
   return r.status === 0 ? r.stdout.trim() : undefined;
 };
 const debianPaho = pahoVersion();
 const paho2Path = process.env["ROADSIDE_PAHO2_PATH"];
 const paho2 = paho2Path ? pahoVersion(paho2Path) : undefined;
-const MISSING = "python3-paho-mqtt and python3-cbor2 are not installed: `apt-get install -y python3-paho-mqtt python3-cbor2` (.ci/run does this)";
+const MISSING =
+  "python3-paho-mqtt and python3-cbor2 are not installed: `apt-get install -y python3-paho-mqtt python3-cbor2` (.ci/run does this)";
 
 function pack(device: string, seq: number, volume: number): SenmlRecord[] {
   return [
@@ -35,9 +39,15 @@ function pack(device: string, seq: number, volume: number): SenmlRecord[] {
   ];
 }
 
-async function runSubscriber(broker: Mosquitto, pythonPath: string | undefined): Promise<{ stdout: string; stderr: string; alive: boolean }> {
+async function runSubscriber(
+  broker: Mosquitto,
+  pythonPath: string | undefined,
+): Promise<{ stdout: string; stderr: string; alive: boolean }> {
   const port = new URL(broker.url).port;
-  const child = spawn(PYTHON, ["-u", "-B", SCRIPT, "127.0.0.1", port], { env: { ...process.env, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(PYTHON, ["-u", "-B", SCRIPT, "127.0.0.1", port], {
+    env: { ...process.env, ...(pythonPath ? { PYTHONPATH: pythonPath } : {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -60,7 +70,7 @@ async function runSubscriber(broker: Mosquitto, pythonPath: string | undefined):
     // anyone with write access may publish under the prefix: junk must not stop the subscriber
     await pub.publishAsync("roadside/p1/traffic/lane1", Buffer.from([0x9f, 0x01]), { qos: 1 }); // truncated CBOR (CBORDecodeEOF)
     await pub.publishAsync("roadside/other/traffic/x", "hello", { qos: 1 });
-    await pub.publishAsync("roadside/other/level/y", "[{\"n\": 1}]", { qos: 1 });
+    await pub.publishAsync("roadside/other/level/y", '[{"n": 1}]', { qos: 1 });
     await pub.publishAsync("roadside/other/bin/z", Buffer.from([0x18, 0x2a]), { qos: 1 }); // CBOR 42, not a pack
     await pub.publishAsync("roadside/p1/traffic/lane1", Buffer.from(encodePack(pack("p1", 1, 23), "cbor")), { qos: 1 });
     await pub.publishAsync("roadside/p1/traffic/lane1", Buffer.from(encodePack(pack("p1", 3, 20), "json")), { qos: 1 });
@@ -80,29 +90,42 @@ async function runSubscriber(broker: Mosquitto, pythonPath: string | undefined):
 
 const expectRun = (r: { stdout: string; stderr: string; alive: boolean }): void => {
   expect(r.alive, r.stderr).toBe(true);
-  expect(r.stdout.split("\n").filter(Boolean)).toEqual(["p1 is online", "p1 traffic/lane1 1 1767596460 {'volume': (23, 'count')}", "p1: gap, seq 2..2 missing", "p1 traffic/lane1 3 1767596580 {'volume': (20, 'count')}"]);
+  expect(r.stdout.split("\n").filter(Boolean)).toEqual([
+    "p1 is online",
+    "p1 traffic/lane1 1 1767596460 {'volume': (23, 'count')}",
+    "p1: gap, seq 2..2 missing",
+    "p1 traffic/lane1 3 1767596580 {'volume': (20, 'count')}",
+  ]);
   const ignored = r.stderr.split("\n").filter((l) => l.includes("ignored, not a roadside SenML pack"));
-  expect(ignored.map((l) => l.split(":")[0])).toEqual(["roadside/p1/traffic/lane1", "roadside/other/traffic/x", "roadside/other/level/y", "roadside/other/bin/z"]);
+  expect(ignored.map((l) => l.split(":")[0])).toEqual([
+    "roadside/p1/traffic/lane1",
+    "roadside/other/traffic/x",
+    "roadside/other/level/y",
+    "roadside/other/bin/z",
+  ]);
 };
 
 const can = hasMosquitto() && debianPaho !== undefined;
-describe.skipIf(!can)(`docs/examples/subscriber.py with a real paho-mqtt against Mosquitto${can ? "" : `: skipped, ${hasMosquitto() ? MISSING : MOSQUITTO_MISSING}`}`, () => {
-  let broker: Mosquitto;
-  beforeAll(async () => {
-    broker = await startMosquitto();
-  });
-  afterAll(async () => {
-    await broker?.stop();
-  });
+describe.skipIf(!can)(
+  `docs/examples/subscriber.py with a real paho-mqtt against Mosquitto${can ? "" : `: skipped, ${hasMosquitto() ? MISSING : MOSQUITTO_MISSING}`}`,
+  () => {
+    let broker: Mosquitto;
+    beforeAll(async () => {
+      broker = await startMosquitto();
+    });
+    afterAll(async () => {
+      await broker?.stop();
+    });
 
-  it(`runs with Debian's paho-mqtt ${debianPaho ?? ""} and survives junk payloads under the prefix`, async () => {
-    expectRun(await runSubscriber(broker, undefined));
-  });
+    it(`runs with Debian's paho-mqtt ${debianPaho ?? ""} and survives junk payloads under the prefix`, async () => {
+      expectRun(await runSubscriber(broker, undefined));
+    });
 
-  it.skipIf(paho2 === undefined || !paho2.startsWith("2."))(
-    `runs with paho-mqtt 2.x${paho2 ? ` (${paho2})` : ": skipped, set ROADSIDE_PAHO2_PATH to a folder holding paho-mqtt 2's paho package (PyPI is not reachable from CI)"}`,
-    async () => {
-      expectRun(await runSubscriber(broker, paho2Path));
-    },
-  );
-});
+    it.skipIf(paho2 === undefined || !paho2.startsWith("2."))(
+      `runs with paho-mqtt 2.x${paho2 ? ` (${paho2})` : ": skipped, set ROADSIDE_PAHO2_PATH to a folder holding paho-mqtt 2's paho package (PyPI is not reachable from CI)"}`,
+      async () => {
+        expectRun(await runSubscriber(broker, paho2Path));
+      },
+    );
+  },
+);

@@ -37,37 +37,68 @@ const pack = (device: string, seq: number, startMs: number, volume: number) =>
   );
 
 const canAuth = hasMosquitto() && hasPasswd;
-describe.skipIf(!canAuth)(`watch against a broker that refuses its credentials${canAuth ? "" : `: skipped, ${MOSQUITTO_MISSING} (with mosquitto_passwd)`}`, () => {
-  let broker: Mosquitto;
-  let dir: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "roadside-watch-auth-"));
-    const passwd = join(dir, "passwd");
-    spawnSync("mosquitto_passwd", ["-b", "-c", passwd, "platform", "right-password"]);
-    broker = await startMosquitto({ listenerLines: ["allow_anonymous false", `password_file ${passwd}`] });
-  });
-  afterAll(async () => {
-    await broker?.stop();
-  });
+describe.skipIf(!canAuth)(
+  `watch against a broker that refuses its credentials${canAuth ? "" : `: skipped, ${MOSQUITTO_MISSING} (with mosquitto_passwd)`}`,
+  () => {
+    let broker: Mosquitto;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "roadside-watch-auth-"));
+      const passwd = join(dir, "passwd");
+      spawnSync("mosquitto_passwd", ["-b", "-c", passwd, "platform", "right-password"]);
+      broker = await startMosquitto({ listenerLines: ["allow_anonymous false", `password_file ${passwd}`] });
+    });
+    afterAll(async () => {
+      await broker?.stop();
+    });
 
-  it("ends at once with exit 1 and a credentials hint, not a retry loop blaming the URL and firewall", async () => {
-    const pw = join(dir, "wrong");
-    writeFileSync(pw, "wrong-password\n");
-    // --duration 120s: before the fix watch retried until then; now it ends on the first refusal
-    const run = startCli(["watch", "--broker", broker.url, "--username", "platform", "--password-file", pw, "--json", "--duration", "120s"]);
-    const code = await run.exited;
-    expect(code).toBe(1);
-    expect(run.stderr()).toContain(`roadside watch: ${broker.url} refused the credentials (Connection refused: Not authorized); stopped instead of retrying. Check --username and --password-file`);
-    expect(run.stderr()).not.toContain("firewall");
-    const events = run.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; state?: string });
-    expect(events.filter((e) => e.type === "broker" && e.state === "error")).toHaveLength(1);
+    it("ends at once with exit 1 and a credentials hint, not a retry loop blaming the URL and firewall", async () => {
+      const pw = join(dir, "wrong");
+      writeFileSync(pw, "wrong-password\n");
+      // --duration 120s: before the fix watch retried until then; now it ends on the first refusal
+      const run = startCli([
+        "watch",
+        "--broker",
+        broker.url,
+        "--username",
+        "platform",
+        "--password-file",
+        pw,
+        "--json",
+        "--duration",
+        "120s",
+      ]);
+      const code = await run.exited;
+      expect(code).toBe(1);
+      expect(run.stderr()).toContain(
+        `roadside watch: ${broker.url} refused the credentials (Connection refused: Not authorized); stopped instead of retrying. Check --username and --password-file`,
+      );
+      expect(run.stderr()).not.toContain("firewall");
+      const events = run
+        .stdout()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; state?: string });
+      expect(events.filter((e) => e.type === "broker" && e.state === "error")).toHaveLength(1);
 
-    const right = join(dir, "right");
-    writeFileSync(right, "right-password\n");
-    const ok = await runCli(["watch", "--broker", broker.url, "--username", "platform", "--password-file", right, "--json", "--duration", "1s"]);
-    expect(ok.code, ok.stderr).toBe(0);
-  });
-});
+      const right = join(dir, "right");
+      writeFileSync(right, "right-password\n");
+      const ok = await runCli([
+        "watch",
+        "--broker",
+        broker.url,
+        "--username",
+        "platform",
+        "--password-file",
+        right,
+        "--json",
+        "--duration",
+        "1s",
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+    });
+  },
+);
 
 describe("watch flags conflicting payloads; colours obey NO_COLOR", () => {
   let broker: EmbeddedBroker;
@@ -98,10 +129,19 @@ describe("watch flags conflicting payloads; colours obey NO_COLOR", () => {
     await pub.endAsync();
     run.child.kill("SIGINT");
     await run.exited;
-    const lines = run.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run
+      .stdout()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const conflicts = lines.filter((l) => l["type"] === "conflict");
     expect(conflicts).toHaveLength(1);
-    expect(conflicts[0]).toMatchObject({ device: "twin-1", stream: "traffic/lane1", windowStart: new Date(T0).toISOString(), seqs: [10, 3] });
+    expect(conflicts[0]).toMatchObject({
+      device: "twin-1",
+      stream: "traffic/lane1",
+      windowStart: new Date(T0).toISOString(),
+      seqs: [10, 3],
+    });
     expect(validate(SCHEMA, conflicts[0])).toEqual([]);
     expect(run.stderr()).toMatch(/, conflicts 1\n/);
   });

@@ -12,7 +12,10 @@ import { startSimDevice } from "../helpers/sim-device.js";
 import { validate } from "../helpers/json-schema.js";
 import { hasScript, startInPty, TerminalScreen } from "../helpers/terminal.js";
 
-const MESSAGE_SCHEMA = JSON.parse(readFileSync(new URL("../../docs/message.schema.json", import.meta.url), "utf8")) as Record<string, unknown>;
+const MESSAGE_SCHEMA = JSON.parse(readFileSync(new URL("../../docs/message.schema.json", import.meta.url), "utf8")) as Record<
+  string,
+  unknown
+>;
 
 const SEED = 42;
 
@@ -29,7 +32,10 @@ function site(id: string, encoding: "cbor" | "json", vph: number): DeviceConfigI
 
 /** A hand-made device that loses seq 3 and 4, redelivers 5, then goes offline. */
 async function gappyDevice(url: string, id: string, startMs: number): Promise<void> {
-  const c = mqtt.connect(url, { clientId: `roadside-${id}`, will: { topic: `roadside/${id}/status`, payload: Buffer.from("offline"), qos: 1, retain: true } });
+  const c = mqtt.connect(url, {
+    clientId: `roadside-${id}`,
+    will: { topic: `roadside/${id}/status`, payload: Buffer.from("offline"), qos: 1, retain: true },
+  });
   await new Promise<void>((r) => c.once("connect", () => r()));
   const pub = (topic: string, payload: Buffer | string, retain = false): Promise<void> =>
     new Promise((r, j) => c.publish(topic, payload, { qos: 1, retain }, (e) => (e ? j(e) : r())));
@@ -82,10 +88,19 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     await gappyDevice(broker.url, "gappy-1", Date.UTC(2026, 0, 5, 7, 0, 0));
 
     const wantData = delivered.length + 4; // + gappy's 1, 2, 5, 6 (the repeat of 5 is flagged)
-    const lines = (): Line[] => watch.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const lines = (): Line[] =>
+      watch
+        .stdout()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line);
     const end = Date.now() + 15_000;
-    while (lines().filter((l) => l.type === "data" && l["seqCheck"] !== "duplicate").length < wantData || !lines().some((l) => l.type === "status" && l["device"] === "gappy-1" && l["status"] === "offline")) {
-      if (Date.now() > end) throw new Error(`watch saw ${lines().filter((l) => l.type === "data").length} of ${wantData} data messages:\n${watch.stdout()}`);
+    while (
+      lines().filter((l) => l.type === "data" && l["seqCheck"] !== "duplicate").length < wantData ||
+      !lines().some((l) => l.type === "status" && l["device"] === "gappy-1" && l["status"] === "offline")
+    ) {
+      if (Date.now() > end)
+        throw new Error(`watch saw ${lines().filter((l) => l.type === "data").length} of ${wantData} data messages:\n${watch.stdout()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     watch.child.kill("SIGINT");
@@ -111,24 +126,26 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
       expect(["first", "ok"]).toContain(got!["seqCheck"]);
     }
     for (const id of ["fleet-1", "fleet-2"]) {
-      expect(out.filter((l) => l.type === "gap" && l["device"] === id), id).toEqual([]);
+      expect(
+        out.filter((l) => l.type === "gap" && l["device"] === id),
+        id,
+      ).toEqual([]);
       expect(out.filter((l) => l.type === "status" && l["device"] === id).map((l) => l["status"])).toEqual(["online", "offline"]);
     }
 
     // (its windows are from 2026-01-05, far behind real time: also reported as a backlog, a "catchup" line)
     const gappy = out.filter((l) => l["device"] === "gappy-1" && l.type !== "catchup");
-    expect(gappy.map((l) => (l.type === "data" ? `${l.type}:${l["seq"]}:${l["seqCheck"]}` : l.type === "status" ? `status:${l["status"]}` : `${l.type}`))).toEqual([
-      "status:online",
-      "data:1:first",
-      "data:2:ok",
-      "gap",
-      "data:5:gap",
-      "data:5:duplicate",
-      "data:6:ok",
-      "status:offline",
-    ]);
+    expect(
+      gappy.map((l) =>
+        l.type === "data" ? `${l.type}:${l["seq"]}:${l["seqCheck"]}` : l.type === "status" ? `status:${l["status"]}` : `${l.type}`,
+      ),
+    ).toEqual(["status:online", "data:1:first", "data:2:ok", "gap", "data:5:gap", "data:5:duplicate", "data:6:ok", "status:offline"]);
     expect(gappy.find((l) => l.type === "gap")).toMatchObject({ from: 3, to: 4, missing: 2 });
-    expect(gappy.find((l) => l.type === "data" && l["seq"] === 6)).toMatchObject({ kind: "level", stream: "manhole1", measures: { depth: { u: "m", v: 0.6 } } });
+    expect(gappy.find((l) => l.type === "data" && l["seq"] === 6)).toMatchObject({
+      kind: "level",
+      stream: "manhole1",
+      measures: { depth: { u: "m", v: 0.6 } },
+    });
     expect(watch.stderr()).toMatch(/gaps 1 \(2 still missing\), duplicates 1/);
   });
 
@@ -160,10 +177,16 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     }
     await new Promise<void>((r) => c.end(false, {}, () => r()));
     const second = startCli(args);
-    const lines = (): Line[] => second.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const lines = (): Line[] =>
+      second
+        .stdout()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line);
     const end = Date.now() + 15_000;
     while (lines().filter((l) => l.type === "data").length < 180) {
-      if (Date.now() > end) throw new Error(`only ${lines().filter((l) => l.type === "data").length} of 180 queued messages:\n${second.stderr()}`);
+      if (Date.now() > end)
+        throw new Error(`only ${lines().filter((l) => l.type === "data").length} of 180 queued messages:\n${second.stderr()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     second.child.kill("SIGINT");
@@ -214,7 +237,9 @@ describe.skipIf(!hasMosquitto())(`roadside watch against Mosquitto${hasMosquitto
     }
     await fleet.stop();
     const text = screen.join("\n");
-    expect(screen[0]).toMatch(new RegExp(`^roadside watch  ${broker.url.replace(/[.]/g, "\\.")}  roadside/\\+/#  connected  \\d\\d:\\d\\d:\\d\\d UTC$`));
+    expect(screen[0]).toMatch(
+      new RegExp(`^roadside watch  ${broker.url.replace(/[.]/g, "\\.")}  roadside/\\+/#  connected  \\d\\d:\\d\\d:\\d\\d UTC$`),
+    );
     expect(screen[1]).toMatch(/^\d+ devices: \d+ online, \d+ offline · \d+ messages · gaps 1 \(2 missing\) · duplicates 1$/);
     expect(text).toMatch(/DEVICE +STATUS +STREAM +WINDOW +SEQ +VALUES/);
     expect(text).toMatch(fleetRow);

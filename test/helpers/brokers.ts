@@ -42,7 +42,9 @@ export interface Mosquitto {
  * A real Mosquitto 2 (MQTT 5) as a child process on a free port, with its own config in a temp
  * folder. `extraConfig` lines are appended to the listener (TLS settings, for example).
  */
-export async function startMosquitto(opts: { port?: number; extraConfig?: string[]; listenerLines?: string[]; scheme?: string } = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  opts: { port?: number; extraConfig?: string[]; listenerLines?: string[]; scheme?: string } = {},
+): Promise<Mosquitto> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "roadside-mosq-"));
   const conf = join(dir, "mosquitto.conf");
@@ -104,7 +106,16 @@ export interface Received {
 }
 
 /** A subscriber that records everything on `filter`. */
-export async function subscribe(url: string, filter: string, options: IClientOptions = {}): Promise<{ client: MqttClient; messages: Received[]; close(): Promise<void>; waitFor(pred: (m: Received[]) => boolean, timeoutMs?: number): Promise<void> }> {
+export async function subscribe(
+  url: string,
+  filter: string,
+  options: IClientOptions = {},
+): Promise<{
+  client: MqttClient;
+  messages: Received[];
+  close(): Promise<void>;
+  waitFor(pred: (m: Received[]) => boolean, timeoutMs?: number): Promise<void>;
+}> {
   const client = mqtt.connect(url, { reconnectPeriod: 200, ...options });
   const messages: Received[] = [];
   client.on("message", (topic, payload, packet) => {

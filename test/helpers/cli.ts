@@ -25,7 +25,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
 }
 
 /** Run `roadside <args>` to the end. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const r = startCli(args, env);
   const code = await r.exited;
   return { code, stdout: r.stdout(), stderr: r.stderr() };

@@ -11,13 +11,18 @@ export interface Seen {
 /** Decode every roadside SenML message (status and manifest are skipped). */
 export function decodeAll(messages: readonly Received[]): Seen[] {
   // data topics only: status, manifest, health and command replies are not SenML
-  return messages.filter((m) => /\/(traffic|level|bin|presence|alarm)\/[^/]+$/.test(m.topic)).map((m) => ({ topic: m.topic, msg: decodeMessage(m.payload) }));
+  return messages
+    .filter((m) => /\/(traffic|level|bin|presence|alarm)\/[^/]+$/.test(m.topic))
+    .map((m) => ({ topic: m.topic, msg: decodeMessage(m.payload) }));
 }
 
 /** Alarms of one kind (and state) from one source, in time order. */
 export function alarms(seen: readonly Seen[], kind: string, state?: string): DecodedMessage[] {
   return seen
-    .filter((s) => s.msg.kind === "alarm" && s.msg.measures["alarm"]?.vs === kind && (state === undefined || s.msg.measures["state"]?.vs === state))
+    .filter(
+      (s) =>
+        s.msg.kind === "alarm" && s.msg.measures["alarm"]?.vs === kind && (state === undefined || s.msg.measures["state"]?.vs === state),
+    )
     .map((s) => s.msg)
     .sort((a, b) => a.windowStartMs - b.windowStartMs);
 }

@@ -124,7 +124,13 @@ export function fakeGpiod(): FakeGpiod {
     terminated: (n) => existsSync(join(dir, `gpiomon-${n}.term`)),
     calls: (tool) => {
       const p = join(dir, `${tool}.calls`);
-      return existsSync(p) ? readFileSync(p, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
+      return existsSync(p)
+        ? readFileSync(p, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [];
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

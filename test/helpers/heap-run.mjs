@@ -12,7 +12,9 @@ import { FEATURES } from "../../dist/features/index.js";
 import { silentLogger } from "../../dist/log/logger.js";
 import { simulate } from "../../dist/sim/session.js";
 
-const { values } = parseArgs({ options: { config: { type: "string" }, broker: { type: "string" }, hours: { type: "string" }, leak: { type: "string", default: "0" } } });
+const { values } = parseArgs({
+  options: { config: { type: "string" }, broker: { type: "string" }, hours: { type: "string" }, leak: { type: "string", default: "0" } },
+});
 const r = loadConfigFile(values.config);
 if (!r.ok) {
   process.stderr.write(formatIssues(r.issues).join("\n"));
@@ -42,7 +44,10 @@ function census() {
   let c;
   while ((c = fd.read()) !== null) chunks.push(c);
   const snap = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  const { node_fields: f, node_types: [types] } = snap.snapshot.meta;
+  const {
+    node_fields: f,
+    node_types: [types],
+  } = snap.snapshot.meta;
   const N = f.length;
   const iType = f.indexOf("type");
   const iName = f.indexOf("name");
@@ -73,7 +78,8 @@ const res = await simulate({
   // measured while the device runs: state a stopped device drops would hide a leak
   onProgress: (p) => {
     if (warm === undefined && p.doneS >= durationS / 4) warm = { atS: p.doneS, ...census() };
-    else if (warm !== undefined && late === undefined && p.doneS >= durationS * 0.9 && p.doneS < durationS) late = { atS: p.doneS, ...census() };
+    else if (warm !== undefined && late === undefined && p.doneS >= durationS * 0.9 && p.doneS < durationS)
+      late = { atS: p.doneS, ...census() };
   },
 });
 if (!warm || !late) throw new Error("the run ended before both measurements; run longer");
@@ -83,4 +89,13 @@ const grown = [...late.counts]
   .sort((a, b) => b.more - a.more)
   .slice(0, 15);
 const windows = Math.floor(late.atS / r.loaded.config.windows.default) - Math.floor(warm.atS / r.loaded.config.windows.default);
-process.stdout.write(JSON.stringify({ windows, heapGrowth: late.heapUsed - warm.heapUsed, grown, committed: res.committed, undelivered: res.undelivered, windowsKept: kept.length }) + "\n");
+process.stdout.write(
+  JSON.stringify({
+    windows,
+    heapGrowth: late.heapUsed - warm.heapUsed,
+    grown,
+    committed: res.committed,
+    undelivered: res.undelivered,
+    windowsKept: kept.length,
+  }) + "\n",
+);

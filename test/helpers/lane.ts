@@ -32,11 +32,28 @@ export function laneRig(detector: Record<string, unknown>, opts: { windowS?: num
     alarm: (a) => alarms.push(a),
     onPassage: (t, v, L) => passages.push({ t, v, L }),
   });
-  const driver = new LoopDriver(names.map(() => opts.glitchMs ?? 10), names.map(() => 0 as Level), agg);
+  const driver = new LoopDriver(
+    names.map(() => opts.glitchMs ?? 10),
+    names.map(() => 0 as Level),
+    agg,
+  );
   agg.attach(driver);
-  agg.start(0, names.map(() => 0));
+  agg.start(
+    0,
+    names.map(() => 0),
+  );
   const L = (opts.windowS ?? 60) * S;
-  const mk = (i: number): Window => ({ lengthS: L / S, startNs: i * L, endNs: (i + 1) * L, startWallMs: (i * L) / 1e6, endWallMs: ((i + 1) * L) / 1e6, index: i, partial: false, clockJump: false, synced: true });
+  const mk = (i: number): Window => ({
+    lengthS: L / S,
+    startNs: i * L,
+    endNs: (i + 1) * L,
+    startWallMs: (i * L) / 1e6,
+    endWallMs: ((i + 1) * L) / 1e6,
+    index: i,
+    partial: false,
+    clockJump: false,
+    synced: true,
+  });
   let cur = mk(0);
   let prev: Window | undefined;
   let nextTick = SAMPLE_NS;

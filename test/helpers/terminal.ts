@@ -109,7 +109,10 @@ export interface PtyRun {
  */
 export function startInPty(command: string, opts: { columns: number; rows: number; env?: NodeJS.ProcessEnv }): PtyRun {
   const inner = `stty cols ${opts.columns} rows ${opts.rows}; exec ${command}`;
-  const child = spawn("script", ["-q", "-e", "-c", inner, "/dev/null"], { env: { ...process.env, ...opts.env, TERM: "xterm-256color" }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("script", ["-q", "-e", "-c", inner, "/dev/null"], {
+    env: { ...process.env, ...opts.env, TERM: "xterm-256color" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString("utf8")));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString("utf8")));

@@ -14,7 +14,10 @@ const detectors = { lane: { loops: ["a"] } };
 
 describe("hardware by board io", () => {
   it("sim: the simulated site, read through johnny-five with virtual stamps", () => {
-    const hw = createHardware(mustLoad({ device: { id: "s", board: "sim" }, inputs, detectors }), { clock: new VirtualClock(), logger: silentLogger });
+    const hw = createHardware(mustLoad({ device: { id: "s", board: "sim" }, inputs, detectors }), {
+      clock: new VirtualClock(),
+      logger: silentLogger,
+    });
     expect(hw.site).toBeDefined();
     expect(hw.inputs).toBeInstanceOf(JohnnyFiveInputs);
     expect(hw.inputs.timestampSource).toBe("virtual");
@@ -22,7 +25,10 @@ describe("hardware by board io", () => {
   });
 
   it("gpiochip: the GPIO character device with hardware stamps, serialport's binding for serial", () => {
-    const hw = createHardware(mustLoad({ device: { id: "p", board: "raspberry-pi-5" }, inputs, detectors }), { clock: new RealClock(), logger: silentLogger });
+    const hw = createHardware(mustLoad({ device: { id: "p", board: "raspberry-pi-5" }, inputs, detectors }), {
+      clock: new RealClock(),
+      logger: silentLogger,
+    });
     expect(hw.inputs).toBeInstanceOf(GpioChipInputs);
     expect(hw.inputs.timestampSource).toBe("hardware");
     expect(hw.site).toBeUndefined();
@@ -36,11 +42,26 @@ describe("hardware by board io", () => {
     expect(hw.inputs).toBeInstanceOf(JohnnyFiveInputs);
     expect(hw.inputs.timestampSource).toBe("callback");
     expect(hw.ioPlugin).toBeUndefined(); // until the inputs open the board
-    const custom = mustLoad({ device: { id: "f", board: "arduino-firmata" }, inputs: { a: { line: "D2" } }, detectors, io: { firmata: { port: "/dev/serial/by-id/usb-Arduino_Uno-if00", baudRate: 115200 } } });
+    const custom = mustLoad({
+      device: { id: "f", board: "arduino-firmata" },
+      inputs: { a: { line: "D2" } },
+      detectors,
+      io: { firmata: { port: "/dev/serial/by-id/usb-Arduino_Uno-if00", baudRate: 115200 } },
+    });
     expect(firmataPort(custom)).toEqual({ path: "/dev/serial/by-id/usb-Arduino_Uno-if00", baudRate: 115200 });
-    const byName = mustLoad({ device: { id: "f", board: "arduino-firmata" }, inputs: { a: { line: "D2" } }, detectors, io: { firmata: { port: "usb0" } } });
+    const byName = mustLoad({
+      device: { id: "f", board: "arduino-firmata" },
+      inputs: { a: { line: "D2" } },
+      detectors,
+      io: { firmata: { port: "usb0" } },
+    });
     expect(firmataPort(byName).path).toBe("/dev/ttyUSB0");
-    const nowhere = mustLoad({ device: { id: "f", board: "arduino-firmata" }, inputs: { a: { line: "D2" } }, detectors, io: { firmata: { port: "nowhere" } } });
+    const nowhere = mustLoad({
+      device: { id: "f", board: "arduino-firmata" },
+      inputs: { a: { line: "D2" } },
+      detectors,
+      io: { firmata: { port: "nowhere" } },
+    });
     expect(() => firmataPort(nowhere)).toThrow(/set io.firmata.port \(e.g. \/dev\/ttyACM0/);
   });
 });
@@ -50,6 +71,8 @@ describe("io section", () => {
     const { validateConfig, formatIssues } = await import("../../src/config/load.js");
     const r = validateConfig({ device: { id: "p", board: "raspberry-pi-4" }, io: { firmata: { port: "/dev/ttyACM0" } } });
     expect(r.ok).toBe(false);
-    expect(formatIssues(r.issues)).toEqual(["io.firmata: board raspberry-pi-4 reads its inputs through gpiochip, not a Firmata board; remove io.firmata (it is for boards like arduino-firmata)"]);
+    expect(formatIssues(r.issues)).toEqual([
+      "io.firmata: board raspberry-pi-4 reads its inputs through gpiochip, not a Firmata board; remove io.firmata (it is for boards like arduino-firmata)",
+    ]);
   });
 });

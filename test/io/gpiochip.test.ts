@@ -61,7 +61,17 @@ describe("GPIO character device backend over a fake gpiomon", () => {
   });
 
   const make = (over: Partial<ConstructorParameters<typeof GpioChipInputs>[0]> = {}): GpioChipInputs =>
-    (inputs = new GpioChipInputs({ chipLabel: "pinctrl-rp1", clock: new RealClock(), logger: silentLogger, commands: fake.commands, env: fake.env, startupMs: 300, restartMinMs: 20, restartMaxMs: 200, ...over }));
+    (inputs = new GpioChipInputs({
+      chipLabel: "pinctrl-rp1",
+      clock: new RealClock(),
+      logger: silentLogger,
+      commands: fake.commands,
+      env: fake.env,
+      startupMs: 300,
+      restartMinMs: 20,
+      restartMaxMs: 200,
+      ...over,
+    }));
 
   it("finds the chip by label, reads initial levels with bias, and delivers kernel-stamped edges", async () => {
     fake.setLevels({ 17: 1, 27: 0 }); // pull-up idle: active-low input reads inactive
@@ -73,7 +83,13 @@ describe("GPIO character device backend over a fake gpiomon", () => {
     expect(gpio.level(1)).toBe(0);
     expect(fake.calls("gpioget")).toEqual([["-B", "pull-up", "gpiochip4", "17", "27"]]);
     expect(fake.calls("gpiomon")).toEqual([["-b", "-F", "%o %e %s %n", "-B", "pull-up", "gpiochip4", "17", "27"]]);
-    fake.feed(1, v1Line(17, false, 5_000_000_123), v1Line(27, true, 5_240_000_000), v1Line(17, true, 5_252_000_000), v1Line(27, false, 5_492_000_007));
+    fake.feed(
+      1,
+      v1Line(17, false, 5_000_000_123),
+      v1Line(27, true, 5_240_000_000),
+      v1Line(17, true, 5_252_000_000),
+      v1Line(27, false, 5_492_000_007),
+    );
     await r.until((c) => c.length === 4);
     expect(r.calls).toEqual([
       ["edge", 0, 1, 5_000_000_123],
@@ -90,7 +106,20 @@ describe("GPIO character device backend over a fake gpiomon", () => {
     const r = recorder();
     const gpio = make({ startupMs: 5000 }); // v2 must not wait for the v1 settle time: the banner says it is up
     await gpio.open([{ ...SPECS[0]!, debounceUs: 250 }], r.handlers);
-    expect(fake.calls("gpiomon")[0]).toEqual(["--banner", "-c", "gpiochip4", "-C", "roadside", "-F", "%o %e %S", "-b", "pull-up", "-p", "250us", "17"]);
+    expect(fake.calls("gpiomon")[0]).toEqual([
+      "--banner",
+      "-c",
+      "gpiochip4",
+      "-C",
+      "roadside",
+      "-F",
+      "%o %e %S",
+      "-b",
+      "pull-up",
+      "-p",
+      "250us",
+      "17",
+    ]);
     fake.feed(1, v2Line(17, false, 12_000_250_000), v2Line(17, true, 12_252_250_000));
     await r.until((c) => c.length === 2);
     expect(r.calls).toEqual([
@@ -103,19 +132,27 @@ describe("GPIO character device backend over a fake gpiomon", () => {
     const gpio = make({ chipLabel: "pinctrl-bcm2711" });
     await expect(gpio.open(SPECS, recorder().handlers)).rejects.toMatchObject({
       code: "ENODEV",
-      message: expect.stringMatching(/no GPIO chip labelled pinctrl-bcm2711 \(found: gpiochip0 \[gpio-brcmstb@107d508500\], gpiochip4 \[pinctrl-rp1\]\); check gpio.chipLabel/),
+      message: expect.stringMatching(
+        /no GPIO chip labelled pinctrl-bcm2711 \(found: gpiochip0 \[gpio-brcmstb@107d508500\], gpiochip4 \[pinctrl-rp1\]\); check gpio.chipLabel/,
+      ),
     });
     expect(fake.monitors()).toBe(0);
   });
 
   it("says to install gpiod when gpiomon is missing", async () => {
     const gpio = make({ commands: { ...fake.commands, gpiomon: `${fake.dir}/nope/gpiomon` } });
-    await expect(gpio.open(SPECS, recorder().handlers)).rejects.toMatchObject({ code: "ENOENT", message: expect.stringContaining("sudo apt install gpiod") });
+    await expect(gpio.open(SPECS, recorder().handlers)).rejects.toMatchObject({
+      code: "ENOENT",
+      message: expect.stringContaining("sudo apt install gpiod"),
+    });
   });
 
   it("rejects a line the chip does not have, naming the input, and starts nothing", async () => {
     const gpio = make();
-    await expect(gpio.open([{ ...SPECS[0]!, line: 60 }], recorder().handlers)).rejects.toMatchObject({ code: "BAD_LINE", subject: "lane1.up" });
+    await expect(gpio.open([{ ...SPECS[0]!, line: 60 }], recorder().handlers)).rejects.toMatchObject({
+      code: "BAD_LINE",
+      subject: "lane1.up",
+    });
     expect(fake.monitors()).toBe(0);
     // the bank can be opened again after a failed open
     await gpio.open(SPECS, recorder().handlers);
@@ -124,12 +161,18 @@ describe("GPIO character device backend over a fake gpiomon", () => {
   it("reports a busy line from gpioget and from gpiomon with a hint", async () => {
     fake.failGpioget("unable to request lines: Device or resource busy");
     const gpio = make();
-    await expect(gpio.open(SPECS, recorder().handlers)).rejects.toMatchObject({ code: "EBUSY", message: expect.stringContaining("gpioinfo") });
+    await expect(gpio.open(SPECS, recorder().handlers)).rejects.toMatchObject({
+      code: "EBUSY",
+      message: expect.stringContaining("gpioinfo"),
+    });
     fake.failGpioget(undefined);
     fake.failGpiomon("error requesting GPIO lines: Device or resource busy");
     // the fake is a node script: give it time to start and fail (a real gpiomon fails in a few ms)
     const slow = make({ startupMs: 3000 });
-    await expect(slow.open(SPECS, recorder().handlers)).rejects.toMatchObject({ code: "EBUSY", message: expect.stringContaining("lane1.up, lane1.down") });
+    await expect(slow.open(SPECS, recorder().handlers)).rejects.toMatchObject({
+      code: "EBUSY",
+      message: expect.stringContaining("lane1.up, lane1.down"),
+    });
   });
 
   it("counts garbage, survives it, and reports two same-direction edges as a dropped edge", async () => {
@@ -137,7 +180,17 @@ describe("GPIO character device backend over a fake gpiomon", () => {
     const r = recorder();
     const gpio = make({ logger });
     await gpio.open(SPECS, r.handlers);
-    fake.feed(1, "gpiomon: something odd", "\u0000\u00ff\u0013 17", v1Line(27, true, 1_000), "!raw 27 0 0", " 2000", v1Line(99, true, 1), v1Line(27, false, 3_000), v1Line(27, false, 4_000));
+    fake.feed(
+      1,
+      "gpiomon: something odd",
+      "\u0000\u00ff\u0013 17",
+      v1Line(27, true, 1_000),
+      "!raw 27 0 0",
+      " 2000",
+      v1Line(99, true, 1),
+      v1Line(27, false, 3_000),
+      v1Line(27, false, 4_000),
+    );
     await r.until((c) => c.length === 4);
     expect(r.calls).toEqual([
       ["edge", 1, 1, 1_000],
@@ -168,7 +221,14 @@ describe("GPIO character device backend over a fake gpiomon", () => {
     const after = r.calls.slice(1);
     expect(after.filter((c) => c[0] === "fault")).toEqual([["fault", "HELPER_EXIT"]]);
     const edges = after.filter((c) => c[0] === "edge" || c[0] === "dropped").map((c) => c.slice(0, 3));
-    expect(edges).toEqual(expect.arrayContaining([["dropped", 0, 1], ["edge", 0, 1], ["dropped", 1, 1], ["edge", 1, 0]]));
+    expect(edges).toEqual(
+      expect.arrayContaining([
+        ["dropped", 0, 1],
+        ["edge", 0, 1],
+        ["dropped", 1, 1],
+        ["edge", 1, 0],
+      ]),
+    );
     expect(after.at(-1)).toEqual(["restored"]);
     expect(gpio.restarts).toBe(1);
     // events flow from the new gpiomon

@@ -74,7 +74,15 @@ digitalInputsContract("GPIO character device over a fake gpiomon (libgpiod v1 ou
   const raw: Record<number, 0 | 1> = {};
   let tNs = 5_000_000_000;
   return {
-    inputs: new GpioChipInputs({ chipLabel: "pinctrl-rp1", clock: new RealClock(), logger: silentLogger, commands: fake.commands, env: fake.env, startupMs: 300, restartMinMs: 5000 }),
+    inputs: new GpioChipInputs({
+      chipLabel: "pinctrl-rp1",
+      clock: new RealClock(),
+      logger: silentLogger,
+      commands: fake.commands,
+      env: fake.env,
+      startupMs: 300,
+      restartMinMs: 5000,
+    }),
     specs,
     preset: async (i, level) => {
       raw[specs[i]!.line] = electrical(specs, i, level);

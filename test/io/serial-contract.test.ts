@@ -19,7 +19,14 @@ serialLinkContract("serialport over the simulated serial bus (virtual time)", as
   const dev = bus.createDevice("/dev/ttySIM0", 9600);
   const settle = () => clock.runUntil(clock.monoNs() + 2 * NS_PER_S, { yieldEvery: 1 });
   return {
-    link: new SerialLink({ binding: bus.binding, clock, logger: silentLogger, reopenMinMs: 100, reopenMaxMs: 400, settle: () => clock.yieldSoon() }),
+    link: new SerialLink({
+      binding: bus.binding,
+      clock,
+      logger: silentLogger,
+      reopenMinMs: 100,
+      reopenMaxMs: 400,
+      settle: () => clock.yieldSoon(),
+    }),
     spec: spec("/dev/ttySIM0"),
     send: async (d) => {
       clock.setTimer(clock.monoNs() + 1_000_000, () => dev.emit(d));
@@ -42,7 +49,13 @@ serialLinkContract(
     ? async (): Promise<SerialRig> => {
         const peer = await startPtyPeer();
         return {
-          link: new SerialLink({ binding: hardwareSerialBinding, clock: new RealClock(), logger: silentLogger, reopenMinMs: 50, reopenMaxMs: 200 }),
+          link: new SerialLink({
+            binding: hardwareSerialBinding,
+            clock: new RealClock(),
+            logger: silentLogger,
+            reopenMinMs: 50,
+            reopenMaxMs: 200,
+          }),
           spec: spec(peer.path),
           send: (d) => peer.send(d),
           received: () => peer.received(),

@@ -71,7 +71,8 @@ function audit(run: AuditRun, ids: Buffer[]): { hits: Hit[]; searched: Record<st
   for (const m of run.payloads) {
     look("payload", Buffer.concat([Buffer.from(m.topic), m.payload]));
     // numbers inside CBOR are binary: decode and search their text too
-    if (m.payload[0] !== 0x5b && m.topic.includes("/presence/")) look("payload (decoded)", Buffer.from(JSON.stringify(decodeSenmlCbor(m.payload))));
+    if (m.payload[0] !== 0x5b && m.topic.includes("/presence/"))
+      look("payload (decoded)", Buffer.from(JSON.stringify(decodeSenmlCbor(m.payload))));
   }
   for (const f of run.disk) look(`disk ${f.name}`, f.bytes);
   look("logs", Buffer.from(run.logs.join(""), "utf8"));
@@ -84,7 +85,9 @@ function audit(run: AuditRun, ids: Buffer[]): { hits: Hit[]; searched: Record<st
 
 function summary(hits: Hit[]): Record<string, number> {
   const by: Record<string, number> = {};
-  for (const h of hits) by[h.channel.replace(/ \(.*\)$/, "").replace(/^disk .*/, "disk")] = (by[h.channel.replace(/ \(.*\)$/, "").replace(/^disk .*/, "disk")] ?? 0) + 1;
+  for (const h of hits)
+    by[h.channel.replace(/ \(.*\)$/, "").replace(/^disk .*/, "disk")] =
+      (by[h.channel.replace(/ \(.*\)$/, "").replace(/^disk .*/, "disk")] ?? 0) + 1;
   return by;
 }
 
@@ -144,7 +147,10 @@ describe(`leak audit: a simulated day with known MACs and RFID tags (seed ${SEED
       const parser = new ProbeScannerParser({ sink });
       ctx.windows(900).add(gate);
       // and a port that hands the parser a copy, leaving the received bytes in the read pool
-      const port = new IdentifierPort(ctx, serialSpec(ctx, "ped1", sc.port), "probe scanner", { feed: (c, t) => parser.feed(Buffer.from(c), t), reset: () => parser.reset() });
+      const port = new IdentifierPort(ctx, serialSpec(ctx, "ped1", sc.port), "probe scanner", {
+        feed: (c, t) => parser.feed(Buffer.from(c), t),
+        reset: () => parser.reset(),
+      });
       return { name: "leaky-presence", start: () => port.start(), stop: () => port.stop() };
     };
     const features = [...FEATURES.filter((f) => f !== presenceFeature && f !== binAccessFeature), leaky];

@@ -47,7 +47,10 @@ export interface AuditRun {
  * Nothing here builds an identifier: the simulator derives them from the seed when it emits bytes,
  * and truth records hold numbers. The caller derives the identifiers after the snapshot.
  */
-export async function auditRun(config: DeviceConfigInput, opts: { brokerUrl: string; hours: number; features?: readonly FeatureFactory[]; windowS: number }): Promise<AuditRun> {
+export async function auditRun(
+  config: DeviceConfigInput,
+  opts: { brokerUrl: string; hours: number; features?: readonly FeatureFactory[]; windowS: number },
+): Promise<AuditRun> {
   const loaded = mustLoad(config);
   const id = loaded.config.device.id;
   const dir = mkdtempSync(join(tmpdir(), `roadside-leak-${id}-`));
@@ -109,8 +112,17 @@ export async function auditRun(config: DeviceConfigInput, opts: { brokerUrl: str
     const snapshotPath = v8.writeHeapSnapshot(join(dir, "heap.heapsnapshot"), { exposeNumericValues: true } as unknown as undefined);
     await device.stop(5_000);
     outbox.close();
-    for (const name of readdirSync(dir)) if (!name.endsWith(".heapsnapshot")) disk.push({ name: `${name} (stopped)`, bytes: readFileSync(join(dir, name)) });
-    return { truth, payloads: sub.messages, disk, logs, pools, snapshotPath, presenceMessages: sub.messages.filter((m) => m.topic.includes("/presence/")).length };
+    for (const name of readdirSync(dir))
+      if (!name.endsWith(".heapsnapshot")) disk.push({ name: `${name} (stopped)`, bytes: readFileSync(join(dir, name)) });
+    return {
+      truth,
+      payloads: sub.messages,
+      disk,
+      logs,
+      pools,
+      snapshotPath,
+      presenceMessages: sub.messages.filter((m) => m.topic.includes("/presence/")).length,
+    };
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;

@@ -22,6 +22,7 @@ describe("docs/payloads.md presence section", () => {
   });
 
   it("documents every measure the presence features publish", () => {
-    for (const n of ["{r}.devices", "{r}.sightings", "{r}.random", "distinct", "rse", "keys", "errors", "deposits", "users"]) expect(section).toContain(`| \`${n}\``);
+    for (const n of ["{r}.devices", "{r}.sightings", "{r}.random", "distinct", "rse", "keys", "errors", "deposits", "users"])
+      expect(section).toContain(`| \`${n}\``);
   });
 });

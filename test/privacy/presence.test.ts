@@ -12,7 +12,16 @@ import { startAedes, subscribe } from "../helpers/brokers.js";
 import { startSimDevice } from "../helpers/sim-device.js";
 import { readerTruth, scannerTruth, span } from "./truth.js";
 
-function site(id: string, seed: number, extra: { identifiers?: Record<string, unknown>; sim?: Record<string, unknown>; scanner?: Record<string, unknown>; reader?: Record<string, unknown> } = {}): DeviceConfigInput {
+function site(
+  id: string,
+  seed: number,
+  extra: {
+    identifiers?: Record<string, unknown>;
+    sim?: Record<string, unknown>;
+    scanner?: Record<string, unknown>;
+    reader?: Record<string, unknown>;
+  } = {},
+): DeviceConfigInput {
   return {
     device: { id, board: "sim" },
     identifiers: {
@@ -49,7 +58,10 @@ describe("identifier counts against the simulator's ground truth", () => {
     const sub = await subscribe(broker.url, "roadside/id-1/#");
     // a burst of line noise on the scanner, 12 min in, for 60 s
     // few Bluetooth devices (5 % of 600 passers-by an hour, ~2.5 a window), so some windows fall below k
-    const dev = await startSimDevice(site("id-1", SEED, { scanner: { bleShare: 0.05 }, sim: { faults: [{ at: "12m", for: "60s", kind: "garbage", target: "ped1" }] } }), { brokerUrl: broker.url });
+    const dev = await startSimDevice(
+      site("id-1", SEED, { scanner: { bleShare: 0.05 }, sim: { faults: [{ at: "12m", for: "60s", kind: "garbage", target: "ped1" }] } }),
+      { brokerUrl: broker.url },
+    );
     await dev.run(2 * 3600);
     await dev.stop();
     // two hours of 5-min windows: 24 per stream (a run ending on a boundary publishes no empty 25th)
@@ -141,7 +153,10 @@ describe("identifier counts against the simulator's ground truth", () => {
         const published = msg.measures[`${radio}.devices`]?.v ?? NaN;
         // each cell above the limit has error rse·n; 5σ of the sum fails with probability < 10⁻⁶
         const sigma = rse * Math.sqrt(c.random ** 2 + c.global ** 2);
-        expect(Math.abs(published - (c.random + c.global)), `${radio} at ${new Date(msg.windowStartMs).toISOString()}: ${published} vs ${c.random + c.global}`).toBeLessThanOrEqual(Math.max(1, 5 * sigma));
+        expect(
+          Math.abs(published - (c.random + c.global)),
+          `${radio} at ${new Date(msg.windowStartMs).toISOString()}: ${published} vs ${c.random + c.global}`,
+        ).toBeLessThanOrEqual(Math.max(1, 5 * sigma));
         expect(msg.measures[`${radio}.sightings`]?.v).toBe(c.sightings);
       }
       estimated++;
@@ -154,8 +169,15 @@ describe("identifier counts against the simulator's ground truth", () => {
     const sub = await subscribe(broker.url, "roadside/id-3/#");
     const rng = new Rng(NOISE_SEED);
     const uniform = () => (rng.next() * 4294967295 + 0.5) / 4294967296;
-    const features = FEATURES.filter((f) => f !== presenceFeature && f !== binAccessFeature).concat([createPresenceFeature({ uniform }), createBinAccessFeature({ uniform })]);
-    const cfg = site("id-3", NOISE_SEED, { identifiers: { window: "1m", noise: { mechanism: "geometric", epsilon: 1 } }, scanner: { devicesPerHour: 3000 }, reader: { depositsPerHour: 600, users: 200 } });
+    const features = FEATURES.filter((f) => f !== presenceFeature && f !== binAccessFeature).concat([
+      createPresenceFeature({ uniform }),
+      createBinAccessFeature({ uniform }),
+    ]);
+    const cfg = site("id-3", NOISE_SEED, {
+      identifiers: { window: "1m", noise: { mechanism: "geometric", epsilon: 1 } },
+      scanner: { devicesPerHour: 3000 },
+      reader: { depositsPerHour: 600, users: 200 },
+    });
     const dev = await startSimDevice(cfg, { brokerUrl: broker.url, deps: { features } });
     await dev.run(3 * 3600);
     await dev.stop();
@@ -196,7 +218,10 @@ describe("identifier counts against the simulator's ground truth", () => {
 
   it("a scanner missing at start is retried while the device runs, and counts once it appears", async () => {
     const sub = await subscribe(broker.url, "roadside/id-5/presence/#");
-    const cfg = { device: { id: "id-5", board: "sim" }, identifiers: { window: "1m", k: 2, scanners: { ped1: { port: { path: "sim3" } } } } } as DeviceConfigInput;
+    const cfg = {
+      device: { id: "id-5", board: "sim" },
+      identifiers: { window: "1m", k: 2, scanners: { ped1: { port: { path: "sim3" } } } },
+    } as DeviceConfigInput;
     const dev = await startSimDevice(cfg, { brokerUrl: broker.url });
     expect(dev.device.health.snapshot()["sensor.ped1"]?.["port"]).toBe("missing");
     // the technician plugs the scanner in
@@ -221,7 +246,9 @@ describe("identifier counts against the simulator's ground truth", () => {
   });
 
   it("publishes a retained manifest with the privacy parameters a city can audit", async () => {
-    const cfg = site("id-4", 1, { identifiers: { k: 7, noise: { mechanism: "laplace", epsilon: 0.5 }, exactLimit: 5000, hllPrecision: 12, maxKeyLifetime: "10m" } });
+    const cfg = site("id-4", 1, {
+      identifiers: { k: 7, noise: { mechanism: "laplace", epsilon: 0.5 }, exactLimit: 5000, hllPrecision: 12, maxKeyLifetime: "10m" },
+    });
     const dev = await startSimDevice(cfg, { brokerUrl: broker.url, deps: { version: "9.9.9" } });
     await dev.run(60);
     await dev.stop();

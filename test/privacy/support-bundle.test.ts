@@ -87,7 +87,12 @@ sim:
   }, 120_000);
 
   it("redacts secrets in a config as written, even one that does not validate", async () => {
-    expect(redactConfig({ mqtt: { url: "mqtts://dev:hunter2@broker:8883", password: "hunter2", passwordFile: "/etc/roadside/pw" }, x: [{ apiKey: "k", token: 5 }] })).toEqual({
+    expect(
+      redactConfig({
+        mqtt: { url: "mqtts://dev:hunter2@broker:8883", password: "hunter2", passwordFile: "/etc/roadside/pw" },
+        x: [{ apiKey: "k", token: 5 }],
+      }),
+    ).toEqual({
       mqtt: { url: "mqtts://***@broker:8883", password: "[redacted]", passwordFile: "/etc/roadside/pw" },
       x: [{ apiKey: "[redacted]", token: "[redacted]" }],
     });

@@ -34,7 +34,10 @@ describe(`recording a trace never records identifier ports (seed ${SEED})`, () =
     let err = "";
     const code = await main(["sim", "-c", config, "-d", "30m", "--record", trace], { out: () => {}, err: (t) => (err += t), isTTY: false });
     expect(code, err).toBe(0);
-    const lines = readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(trace, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const ports = new Set(lines.map((l) => l["port"]).filter((p) => p !== undefined));
     expect(ports.has("mh1")).toBe(true); // serial data is recorded…
     expect(ports.has("ped1")).toBe(false); // …but never an identifier port

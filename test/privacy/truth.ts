@@ -15,8 +15,17 @@ export interface ScannerTruth {
 }
 
 /** True distinct addresses (by address id) and sightings of one scanner in [startNs, endNs). */
-export function scannerTruth(truth: readonly TruthRecord[], scanner: string, startNs: number, endNs: number, minRssi?: number): ScannerTruth {
-  const sets = { wifi: { random: new Set<number>(), global: new Set<number>() }, ble: { random: new Set<number>(), global: new Set<number>() } };
+export function scannerTruth(
+  truth: readonly TruthRecord[],
+  scanner: string,
+  startNs: number,
+  endNs: number,
+  minRssi?: number,
+): ScannerTruth {
+  const sets = {
+    wifi: { random: new Set<number>(), global: new Set<number>() },
+    ble: { random: new Set<number>(), global: new Set<number>() },
+  };
   const sightings = { wifi: 0, ble: 0 };
   for (const r of truth) {
     if (r.kind !== "sighting") continue;
@@ -33,7 +42,12 @@ export function scannerTruth(truth: readonly TruthRecord[], scanner: string, sta
 }
 
 /** True deposits, distinct users and corrupted frames of one reader in [startNs, endNs). */
-export function readerTruth(truth: readonly TruthRecord[], reader: string, startNs: number, endNs: number): { deposits: number; users: number; badFrames: number } {
+export function readerTruth(
+  truth: readonly TruthRecord[],
+  reader: string,
+  startNs: number,
+  endNs: number,
+): { deposits: number; users: number; badFrames: number } {
   const users = new Set<number>();
   let deposits = 0;
   let badFrames = 0;

@@ -11,7 +11,13 @@ function site(id: string, faults: { at: string; for: string; kind: string; targe
   return {
     device: { id, board: "sim" },
     manholes: {
-      mh1: { sensor: { type: "maxbotix" as const, port: { path: "sim0", baudRate } }, mountHeightMm: 2400, overflowHeightMm: 1500, staleAfter: "2m", window: "5m" },
+      mh1: {
+        sensor: { type: "maxbotix" as const, port: { path: "sim0", baudRate } },
+        mountHeightMm: 2400,
+        overflowHeightMm: 1500,
+        staleAfter: "2m",
+        window: "5m",
+      },
     },
     sim: { seed: SEED, sewer: { mh1: {} }, faults },
   };
@@ -37,7 +43,11 @@ describe(`serial faults on a manhole sensor are counted, reported in health and 
       { at: "30m", for: "5m", kind: "garbage", target: "mh1" },
       { at: "40m", for: "10m", kind: "partial-frames", target: "mh1" },
     ];
-    const dev = await startSimDevice(site("mh-f", faults), { brokerUrl: broker.url, seed: SEED, deps: { onCommitted: (m) => (committed += m.length) } });
+    const dev = await startSimDevice(site("mh-f", faults), {
+      brokerUrl: broker.url,
+      seed: SEED,
+      deps: { onCommitted: (m) => (committed += m.length) },
+    });
     await dev.run(20 * 60);
     expect(health(dev).state).toBe("unplugged");
     // the serial link reopens on its own (real-time backoff): let it, while the sensor keeps sending
@@ -59,14 +69,21 @@ describe(`serial faults on a manhole sensor are counted, reported in health and 
     expect(h["partialFrames"]).toBeGreaterThan(100);
     expect(h["faults"]).toBe(2);
     // garbage between good frames raised nothing: levels kept flowing through it
-    const level = seen.filter((s) => s.msg.kind === "level" && s.msg.windowStartMs >= Date.UTC(2026, 0, 5, 7, 30) && s.msg.windowStartMs < Date.UTC(2026, 0, 5, 7, 35));
+    const level = seen.filter(
+      (s) =>
+        s.msg.kind === "level" && s.msg.windowStartMs >= Date.UTC(2026, 0, 5, 7, 30) && s.msg.windowStartMs < Date.UTC(2026, 0, 5, 7, 35),
+    );
     expect(level[0]?.msg.measures["samples"]?.v).toBeGreaterThan(3);
   });
 
   it("a port opened at the wrong baud rate is reported as garbled, naming the baud rate", async () => {
     const sub = await subscribe(broker.url, "roadside/mh-b/#");
     let committed = 0;
-    const dev = await startSimDevice(site("mh-b", [], 19200), { brokerUrl: broker.url, seed: SEED, deps: { onCommitted: (m) => (committed += m.length) } });
+    const dev = await startSimDevice(site("mh-b", [], 19200), {
+      brokerUrl: broker.url,
+      seed: SEED,
+      deps: { onCommitted: (m) => (committed += m.length) },
+    });
     await dev.run(5 * 60);
     expect(health(dev).state).toBe("garbled");
     expect(health(dev).ranges).toBe(0);

@@ -24,7 +24,18 @@ function manhole(id: string, storms: { at: string; for: string; intensityMmH: nu
         ...extra,
       },
     },
-    sim: { seed: SEED, sewer: { mh1: { storms, coverOpenings: [{ at: "30m", for: "5m" }, { at: "38m", for: "1m" }] } } },
+    sim: {
+      seed: SEED,
+      sewer: {
+        mh1: {
+          storms,
+          coverOpenings: [
+            { at: "30m", for: "5m" },
+            { at: "38m", for: "1m" },
+          ],
+        },
+      },
+    },
   };
 }
 
@@ -46,18 +57,34 @@ describe(`manhole in a simulated storm, checked against the simulator's ground t
       { at: "69h", for: "80m", intensityMmH: 40 },
     ];
     let committed = 0;
-    const dev = await startSimDevice(manhole("mh-storm", storms), { brokerUrl: broker.url, seed: SEED, deps: { onCommitted: (m) => (committed += m.length) } });
+    const dev = await startSimDevice(manhole("mh-storm", storms), {
+      brokerUrl: broker.url,
+      seed: SEED,
+      deps: { onCommitted: (m) => (committed += m.length) },
+    });
     await dev.run(110 * 3600); // the second sequence ends with the empty 24 h block after 82 h
     await dev.stop();
-    const truthOverflows = dev.truth.filter((r) => r.kind === "overflow") as unknown as { startNs: number; endNs: number; peakMm: number }[];
+    const truthOverflows = dev.truth.filter((r) => r.kind === "overflow") as unknown as {
+      startNs: number;
+      endNs: number;
+      peakMm: number;
+    }[];
     await sub.waitFor((m) => decodeAll(m).length >= committed);
     await sub.close();
     const seen = decodeAll(sub.messages);
 
-    const spillAlarms = alarms(seen, "spill").map((m) => `${m.measures["state"]?.vs}@${(dev.clock.toMonoNs(m.windowStartMs) / NS_PER_S).toFixed(0)}`);
-    expect(truthOverflows.length, `the storms must overflow the weir; truth ${JSON.stringify(truthOverflows)}, alarms ${spillAlarms.join(" ")}`).toBe(3);
+    const spillAlarms = alarms(seen, "spill").map(
+      (m) => `${m.measures["state"]?.vs}@${(dev.clock.toMonoNs(m.windowStartMs) / NS_PER_S).toFixed(0)}`,
+    );
+    expect(
+      truthOverflows.length,
+      `the storms must overflow the weir; truth ${JSON.stringify(truthOverflows)}, alarms ${spillAlarms.join(" ")}`,
+    ).toBe(3);
     const kinds = seen.map((x) => `${x.msg.kind}:${x.msg.measures["alarm"]?.vs ?? ""}`);
-    expect(kinds.filter((k) => k === "alarm:spill").length, `published: ${[...new Set(kinds)].join(" ")}; ${sub.messages.length} messages, ${committed} committed`).toBe(6);
+    expect(
+      kinds.filter((k) => k === "alarm:spill").length,
+      `published: ${[...new Set(kinds)].join(" ")}; ${sub.messages.length} messages, ${committed} committed`,
+    ).toBe(6);
     const starts = alarms(seen, "spill", "start");
     const ends = alarms(seen, "spill", "end");
     expect(starts.length).toBe(truthOverflows.length);

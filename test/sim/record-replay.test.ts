@@ -60,12 +60,27 @@ describe(`record a simulated run with faults, replay its trace: the same summari
   });
 
   it("publishes byte-identical summaries from the live run and from its replayed trace", async () => {
-    const common = { brokerUrl: broker.url, speed: "max" as const, logger: silentLogger, features: [...FEATURES, gaugeFeature], mqtt: { backoffMinMs: 50, backoffMaxMs: 500 }, drainTimeoutMs: 30_000 };
+    const common = {
+      brokerUrl: broker.url,
+      speed: "max" as const,
+      logger: silentLogger,
+      features: [...FEATURES, gaugeFeature],
+      mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+      drainTimeoutMs: 30_000,
+    };
     const tracePath = join(dir, "trace.jsonl");
     const truthPath = join(dir, "truth.jsonl");
 
     const liveSub = await subscribe(broker.url, "roadside/rr-1/#");
-    const live = await simulate({ ...common, loaded: site(), startWallMs: START, durationS: HOURS * 3600, recordPath: tracePath, truthPath, scenarios: [...SCENARIOS, gaugeScenario] });
+    const live = await simulate({
+      ...common,
+      loaded: site(),
+      startWallMs: START,
+      durationS: HOURS * 3600,
+      recordPath: tracePath,
+      truthPath,
+      scenarios: [...SCENARIOS, gaugeScenario],
+    });
     expect(live.undelivered).toBe(0);
     await liveSub.waitFor((m) => data(m).length >= live.committed);
     await liveSub.close();
@@ -103,7 +118,10 @@ describe(`record a simulated run with faults, replay its trace: the same summari
     expect(trace.lines.at(-1)).toEqual({ t: HOURS * 3600, kind: "end" });
 
     // ground truth: every vehicle and fault; the published volumes count exactly the vehicles
-    const truth = readFileSync(truthPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const truth = readFileSync(truthPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(truth[0]).toMatchObject({ truth: 1, seed: SEED, start: new Date(START).toISOString() });
     const vehicles = truth.filter((r) => r["kind"] === "vehicle");
     const faults = truth.filter((r) => r["kind"] === "fault").map((r) => r["fault"]);

@@ -92,7 +92,14 @@ describe(`streaming replay (seed ${SEED})`, () => {
     writeTrace(path, 1500, 0, true);
     const whole = parseTrace(readFileSync(path, "utf8"));
     expect(whole.issues.at(-1)).toMatch(/out of time order and have been sorted/);
-    const common = { loaded: mustLoad(CONFIG), brokerUrl: broker.url, speed: "max" as const, logger: silentLogger, mqtt: { backoffMinMs: 50, backoffMaxMs: 500 }, drainTimeoutMs: 30_000 };
+    const common = {
+      loaded: mustLoad(CONFIG),
+      brokerUrl: broker.url,
+      speed: "max" as const,
+      logger: silentLogger,
+      mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+      drainTimeoutMs: 30_000,
+    };
 
     const subA = await subscribe(broker.url, "roadside/stream-1/#");
     const a = await replay({ ...common, trace: whole });
@@ -126,12 +133,23 @@ describe(`streaming replay (seed ${SEED})`, () => {
 
     // the old `roadside replay` read the file into one string and parsed it whole: past the limit
     const trace = fileURLToPath(new URL("../../dist/sim/trace.js", import.meta.url));
-    const old = spawnSync(process.execPath, [HEAP, "--input-type=module", "-e", `import { readFileSync } from "node:fs"; import { parseTrace } from ${JSON.stringify(trace)}; const t = parseTrace(readFileSync(${JSON.stringify(path)}, "utf8")); console.log(t.lines.length);`], { encoding: "utf8" });
+    const old = spawnSync(
+      process.execPath,
+      [
+        HEAP,
+        "--input-type=module",
+        "-e",
+        `import { readFileSync } from "node:fs"; import { parseTrace } from ${JSON.stringify(trace)}; const t = parseTrace(readFileSync(${JSON.stringify(path)}, "utf8")); console.log(t.lines.length);`,
+      ],
+      { encoding: "utf8" },
+    );
     expect(old.status, `the whole-file path should not fit in 48 MB of heap: ${old.stdout}`).not.toBe(0);
     expect(old.stderr).toMatch(/heap out of memory|Invalid string length/);
 
     // the streamed one, through the real command, under the same limit
-    const res = spawnSync(process.execPath, [HEAP, ROADSIDE, "replay", path, "--config", config, "--log-level", "error"], { encoding: "utf8" });
+    const res = spawnSync(process.execPath, [HEAP, ROADSIDE, "replay", path, "--config", config, "--log-level", "error"], {
+      encoding: "utf8",
+    });
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     expect(res.stdout).toContain(`(${lines} lines from 2026-01-05T06:00:00.000Z)`);

@@ -23,7 +23,15 @@ const CONFIG = {
     "bin1.lid": { line: 16, activeLow: false },
   },
   detectors: { lane1: { loops: ["l1.up", "l1.down"] }, lane2: { loops: ["l2.up", "l2.down"] } },
-  manholes: { mh1: { sensor: { type: "maxbotix", model: "hrxl", port: { path: "sim0" } }, mountHeightMm: 2400, overflowHeightMm: 1500, cover: { input: "mh1.cover" }, window: "1m" } },
+  manholes: {
+    mh1: {
+      sensor: { type: "maxbotix", model: "hrxl", port: { path: "sim0" } },
+      mountHeightMm: 2400,
+      overflowHeightMm: 1500,
+      cover: { input: "mh1.cover" },
+      window: "1m",
+    },
+  },
   bins: {
     bin1: {
       distance: { type: "maxbotix", model: "hrxl", port: { path: "sim1" } },
@@ -55,7 +63,11 @@ interface Census {
 async function census(dir: string, brokerUrl: string, leakBytes: number): Promise<Census> {
   const config = join(dir, "device.json");
   writeFileSync(config, JSON.stringify(CONFIG));
-  const child = spawn(process.execPath, ["--expose-gc", HEAP_RUN, "--config", config, "--broker", brokerUrl, "--hours", "1", "--leak", String(leakBytes)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--expose-gc", HEAP_RUN, "--config", config, "--broker", brokerUrl, "--hours", "1", "--leak", String(leakBytes)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -65,10 +65,24 @@ describe(`a simulated day against ground truth (seed ${SEED})`, () => {
 
   it("every injected detector fault is detected, and nothing else", () => {
     for (const r of reports) {
-      for (const f of r.faults) expect(f.detected, `${r.detector}: ${f.fault} on ${f.inputs.join("+")} (expected ${f.expected.join(", ") || "no alarm"})`).toBe(true);
-      expect(r.unexpected.map((a) => a.message), r.detector).toEqual([]);
+      for (const f of r.faults)
+        expect(f.detected, `${r.detector}: ${f.fault} on ${f.inputs.join("+")} (expected ${f.expected.join(", ") || "no alarm"})`).toBe(
+          true,
+        );
+      expect(
+        r.unexpected.map((a) => a.message),
+        r.detector,
+      ).toEqual([]);
     }
-    expect(report("lane2").faults.map((f) => f.fault)).toEqual(["stuck-on", "chatter", "drop-edges", "drop-edges", "bounce", "intermittent", "stuck-off"]);
+    expect(report("lane2").faults.map((f) => f.fault)).toEqual([
+      "stuck-on",
+      "chatter",
+      "drop-edges",
+      "drop-edges",
+      "bounce",
+      "intermittent",
+      "stuck-off",
+    ]);
   });
 
   it("no fault is raised on a healthy lane", () => {

@@ -49,7 +49,9 @@ describe(`traffic summaries and alarms through the device to a broker (seed ${SE
     await sub.waitFor((m) => m.filter((x) => x.topic.includes("/traffic/lane1")).length >= 30);
     await sub.close();
 
-    const traffic = sub.messages.filter((m) => m.topic.startsWith("roadside/tr-1/traffic/")).map((m) => ({ lane: m.topic.split("/").pop()!, msg: decodeMessage(m.payload) }));
+    const traffic = sub.messages
+      .filter((m) => m.topic.startsWith("roadside/tr-1/traffic/"))
+      .map((m) => ({ lane: m.topic.split("/").pop()!, msg: decodeMessage(m.payload) }));
     const lane1 = traffic.filter((t) => t.lane === "lane1").map((t) => t.msg);
     const lane2 = traffic.filter((t) => t.lane === "lane2").map((t) => t.msg);
     expect(lane1.length).toBeGreaterThanOrEqual(30);
@@ -98,7 +100,9 @@ describe(`traffic summaries and alarms through the device to a broker (seed ${SE
         const truth = dev.vehicles.filter((v) => v.detector === lane && v.countNs >= startNs && v.countNs < endNs - 1e3);
         expect(m.measures["volume"]?.v, `${lane} at ${new Date(m.windowStartMs).toISOString()}`).toBe(truth.length);
         if (lane !== "lane1" || (m.measures["speed.n"]?.v ?? 0) < 5) continue;
-        const speeds = dev.vehicles.filter((v) => v.detector === lane && !v.wrongWay && v.card[1] && v.card[1].offNs >= startNs && v.card[1].offNs < endNs).map((v) => v.speedMs * 3.6);
+        const speeds = dev.vehicles
+          .filter((v) => v.detector === lane && !v.wrongWay && v.card[1] && v.card[1].offNs >= startNs && v.card[1].offNs < endNs)
+          .map((v) => v.speedMs * 3.6);
         expect(Math.abs(m.measures["speed.p85"]!.v! - percentile(speeds, speeds.length, 0.85))).toBeLessThanOrEqual(1);
       }
     }
@@ -111,7 +115,9 @@ describe(`traffic summaries and alarms through the device to a broker (seed ${SE
     ]);
     expect(lane1.every((m) => (m.measures["occupancy"]?.v ?? 0) < 0.5)).toBe(true);
     expect(lane1.some((m) => m.measures["occupancy.loop"]?.vs === "downstream")).toBe(true);
-    const truthWw = dev.vehicles.filter((v) => v.detector === "lane1" && v.wrongWay && (v.countNs < faultFrom || v.countNs > faultTo)).length;
+    const truthWw = dev.vehicles.filter(
+      (v) => v.detector === "lane1" && v.wrongWay && (v.countNs < faultFrom || v.countNs > faultTo),
+    ).length;
     expect(alarms.filter((a) => a.measures["alarm"]?.vs === "wrong-way").length).toBe(truthWw);
 
     // the retained manifest lists the measures

@@ -7,14 +7,23 @@ export const checkDelivery: Check = ({ config, failed }) => {
   if (failed.has("mqtt")) return out;
   const m = config.mqtt;
   if (m.backoffMax < m.backoffMin) {
-    out.push({ path: ["mqtt", "backoffMax"], message: `backoffMax (${m.backoffMax}s) is below backoffMin (${m.backoffMin}s); make it at least as long` });
+    out.push({
+      path: ["mqtt", "backoffMax"],
+      message: `backoffMax (${m.backoffMax}s) is below backoffMin (${m.backoffMin}s); make it at least as long`,
+    });
   }
   if (m.tls) {
     if (m.url !== undefined && !/^(mqtts|wss|ssl):/i.test(m.url)) {
-      out.push({ path: ["mqtt", "tls"], message: `TLS settings need an mqtts:// (or wss://) broker URL, but mqtt.url is ${JSON.stringify(m.url)}; use e.g. mqtts://broker.example:8883` });
+      out.push({
+        path: ["mqtt", "tls"],
+        message: `TLS settings need an mqtts:// (or wss://) broker URL, but mqtt.url is ${JSON.stringify(m.url)}; use e.g. mqtts://broker.example:8883`,
+      });
     }
     if ((m.tls.cert === undefined) !== (m.tls.key === undefined)) {
-      out.push({ path: ["mqtt", "tls", m.tls.cert === undefined ? "cert" : "key"], message: "mutual TLS needs both cert and key (the client certificate and its private key)" });
+      out.push({
+        path: ["mqtt", "tls", m.tls.cert === undefined ? "cert" : "key"],
+        message: "mutual TLS needs both cert and key (the client certificate and its private key)",
+      });
     }
   }
   if (m.passwordFile !== undefined && m.username === undefined) {

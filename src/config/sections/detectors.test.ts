@@ -9,7 +9,9 @@ function check(detector: Record<string, unknown>, extra: Record<string, unknown>
     detectors: { lane1: { loops: ["up", "down"], ...detector } },
     ...extra,
   });
-  return r.ok ? { ok: true as const, det: r.loaded.config.detectors["lane1"]!, lines: [] as string[] } : { ok: false as const, lines: formatIssues(r.issues) };
+  return r.ok
+    ? { ok: true as const, det: r.loaded.config.detectors["lane1"]!, lines: [] as string[] }
+    : { ok: false as const, lines: formatIssues(r.issues) };
 }
 
 describe("detectors config", () => {
@@ -17,7 +19,14 @@ describe("detectors config", () => {
     const r = check({});
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.det).toMatchObject({ mode: "presence", laneType: "mainline", loopLengthM: 6 * M_PER_FT, spacingM: 6, gFactorM: 22 * M_PER_FT, speedUnit: "km/h" });
+    expect(r.det).toMatchObject({
+      mode: "presence",
+      laneType: "mainline",
+      loopLengthM: 6 * M_PER_FT,
+      spacingM: 6,
+      gFactorM: 22 * M_PER_FT,
+      speedUnit: "km/h",
+    });
     expect(r.det.lengthClasses.map((c) => [c.name, Math.round((c.maxM / M_PER_FT) * 1000) / 1000])).toEqual([
       ["motorcycle", 7],
       ["short", 20],
@@ -25,7 +34,13 @@ describe("detectors config", () => {
       ["long", 255],
     ]);
     expect(IRIS_LENGTH_CLASSES).toHaveLength(4);
-    expect(r.det.diagnostics).toMatchObject({ enabled: true, chatterVehicles: 38, chatterClearS: 86400, noChangeS: 86400, spikeJump: 0.25 });
+    expect(r.det.diagnostics).toMatchObject({
+      enabled: true,
+      chatterVehicles: 38,
+      chatterClearS: 86400,
+      noChangeS: 86400,
+      spikeJump: 0.25,
+    });
   });
 
   it("accepts the standard windows 20 s, 30 s, 1 min, 5 min, 15 min per detector", () => {
@@ -35,7 +50,11 @@ describe("detectors config", () => {
 
   it("rejects a trap spacing under 6 ft with the reason and the fix", () => {
     const r = check({ spacingM: 1.5 });
-    expect(r.lines).toEqual([expect.stringMatching(/^detectors\.lane1\.spacingM: spacingM must be at least 1\.83 m \(6 ft\).*measure the distance between the loops' leading edges/)]);
+    expect(r.lines).toEqual([
+      expect.stringMatching(
+        /^detectors\.lane1\.spacingM: spacingM must be at least 1\.83 m \(6 ft\).*measure the distance between the loops' leading edges/,
+      ),
+    ]);
   });
 
   it("rejects loops that would overlap", () => {
@@ -52,7 +71,9 @@ describe("detectors config", () => {
       ],
     });
     expect(r.lines).toEqual([
-      expect.stringMatching(/^detectors\.lane1\.lengthClasses\[0\]\.name: class name "small car" is published as class\.small car; use letters, digits, _ and - only, e\.g\. "small-car"/),
+      expect.stringMatching(
+        /^detectors\.lane1\.lengthClasses\[0\]\.name: class name "small car" is published as class\.small car; use letters, digits, _ and - only, e\.g\. "small-car"/,
+      ),
       expect.stringMatching(/^detectors\.lane1\.lengthClasses\[1\]\.maxM: maxM 4 must be above the previous class's 5/),
       expect.stringMatching(/^detectors\.lane1\.lengthClasses\[2\]\.name: class "truck" is listed twice/),
     ]);
@@ -63,7 +84,9 @@ describe("detectors config", () => {
   });
 
   it("heldPresenceS cannot exceed the locked-on time", () => {
-    expect(check({ diagnostics: { heldPresenceS: "5m" } }).lines).toEqual([expect.stringMatching(/^detectors\.lane1\.diagnostics\.heldPresenceS: heldPresenceS 300 s is longer than lockedOnS 120 s/)]);
+    expect(check({ diagnostics: { heldPresenceS: "5m" } }).lines).toEqual([
+      expect.stringMatching(/^detectors\.lane1\.diagnostics\.heldPresenceS: heldPresenceS 300 s is longer than lockedOnS 120 s/),
+    ]);
     expect(check({ laneType: "queue", diagnostics: { heldPresenceS: "5m" } }).ok).toBe(true);
   });
 
@@ -78,7 +101,9 @@ describe("sim.traffic config", () => {
       device: { id: "cfg-test", board: "sim" },
       inputs: { up: { line: 5 }, down: { line: 6 } },
       detectors: { lane1: { loops: ["up", "down"] } },
-      sim: { traffic: { lane1: { profile: "commuter", stopAndGo: [{ from: "07:30", to: "08:15" }], card: { latencyMs: [5, 30], jitterMs: 1 } } } },
+      sim: {
+        traffic: { lane1: { profile: "commuter", stopAndGo: [{ from: "07:30", to: "08:15" }], card: { latencyMs: [5, 30], jitterMs: 1 } } },
+      },
     });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -10,7 +10,9 @@ export const healthSection = z
     cpuTempFile: z
       .string()
       .default("/sys/class/thermal/thermal_zone0/temp")
-      .describe("Where the CPU temperature is read (millidegrees Celsius). Default the Raspberry Pi SoC's thermal zone; if missing, the heartbeat says null."),
+      .describe(
+        "Where the CPU temperature is read (millidegrees Celsius). Default the Raspberry Pi SoC's thermal zone; if missing, the heartbeat says null.",
+      ),
   })
   .default({ interval: 60, cpuTempFile: "/sys/class/thermal/thermal_zone0/temp" })
   .describe("The health heartbeat.");

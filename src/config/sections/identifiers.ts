@@ -18,7 +18,9 @@ export const probeScannerSchema = z
       .min(-127)
       .max(20)
       .optional()
-      .describe("Drop sightings weaker than this, dBm, before they reach the privacy gate (e.g. -80 to count only devices near the scanner). Default: keep all."),
+      .describe(
+        "Drop sightings weaker than this, dBm, before they reach the privacy gate (e.g. -80 to count only devices near the scanner). Default: keep all.",
+      ),
     window: windowOverride,
   })
   .describe("A Wi-Fi/Bluetooth probe scanner printing `<kind>,<MAC>,<RSSI>` lines (docs/privacy.md).");
@@ -27,7 +29,12 @@ export const rfidReaderSchema = z
   .strictObject({
     port: serialPortSchema(9600).describe("Serial port of the reader (RDM6300: 9600 8N1)."),
     repeat: duration("repeat interval")
-      .pipe(z.number().min(0.1, { error: "repeat must be at least 100ms: the reader repeats its frame about every 100 ms" }).max(60, { error: "repeat must be at most 60s" }))
+      .pipe(
+        z
+          .number()
+          .min(0.1, { error: "repeat must be at least 100ms: the reader repeats its frame about every 100 ms" })
+          .max(60, { error: "repeat must be at most 60s" }),
+      )
       .default(2)
       .describe("Reads of one card closer than this are one presentation (the reader repeats its frame while a card is held). Default 2s."),
     window: windowOverride,
@@ -54,9 +61,16 @@ export const identifiersSection = z
   .strictObject({
     window: windowLength()
       .default(900)
-      .describe("Summary window of identifier counts, and so the life of each window key. Default 15m: BLE private addresses rotate about every 15 min, so longer windows over-count."),
+      .describe(
+        "Summary window of identifier counts, and so the life of each window key. Default 15m: BLE private addresses rotate about every 15 min, so longer windows over-count.",
+      ),
     maxKeyLifetime: duration("maximum key lifetime")
-      .pipe(z.number().positive().max(KEY_LIFETIME_CEILING_S, { error: `maxKeyLifetime can be at most 1h (${KEY_LIFETIME_CEILING_S}s)` }))
+      .pipe(
+        z
+          .number()
+          .positive()
+          .max(KEY_LIFETIME_CEILING_S, { error: `maxKeyLifetime can be at most 1h (${KEY_LIFETIME_CEILING_S}s)` }),
+      )
       .default(900)
       .describe("No window key lives longer than this; every window must be at most this long. Default 15m, at most 1h."),
     k: z
@@ -73,7 +87,9 @@ export const identifiersSection = z
       .min(0)
       .max(1_000_000)
       .default(10_000)
-      .describe("Distinct tokens counted exactly per window and counter; above this the count switches to HyperLogLog. Default 10000 (about 0.5 MB of RAM per counter when full; 4 counters per scanner)."),
+      .describe(
+        "Distinct tokens counted exactly per window and counter; above this the count switches to HyperLogLog. Default 10000 (about 0.5 MB of RAM per counter when full; 4 counters per scanner).",
+      ),
     hllPrecision: z
       .number()
       .int()
@@ -81,11 +97,19 @@ export const identifiersSection = z
       .max(18)
       .default(14)
       .describe("HyperLogLog precision p: 2^p one-byte registers, relative error 1.04/√(2^p). Default 14 (16 KiB, 0.8125 %)."),
-    scanners: z.record(z.string(), probeScannerSchema).default({}).describe("Wi-Fi/Bluetooth probe scanners by name; counts on {prefix}/{device}/presence/{name}."),
-    readers: z.record(z.string(), rfidReaderSchema).default({}).describe("RFID readers at access-controlled bins by name; counts on {prefix}/{device}/presence/{name}."),
+    scanners: z
+      .record(z.string(), probeScannerSchema)
+      .default({})
+      .describe("Wi-Fi/Bluetooth probe scanners by name; counts on {prefix}/{device}/presence/{name}."),
+    readers: z
+      .record(z.string(), rfidReaderSchema)
+      .default({})
+      .describe("RFID readers at access-controlled bins by name; counts on {prefix}/{device}/presence/{name}."),
   })
   .prefault({})
-  .describe("Identifier sources (probe scanners, RFID readers) and how their identifiers become counts. Raw identifiers never leave RAM (docs/privacy.md).");
+  .describe(
+    "Identifier sources (probe scanners, RFID readers) and how their identifiers become counts. Raw identifiers never leave RAM (docs/privacy.md).",
+  );
 
 export type IdentifiersConfig = z.output<typeof identifiersSection>;
 export type ProbeScannerConfig = z.output<typeof probeScannerSchema>;

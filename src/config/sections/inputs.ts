@@ -4,9 +4,11 @@ import { show } from "../types.js";
 export const inputSchema = z
   .strictObject({
     line: z
-      .union([z.number().int().min(0), z.string()], { error: (i) => `line must be a GPIO number (17) or name ("GPIO17"); got ${show(i.input)}` })
+      .union([z.number().int().min(0), z.string()], {
+        error: (i) => `line must be a GPIO number (17) or name ("GPIO17"); got ${show(i.input)}`,
+      })
       .optional()
-      .describe("GPIO line: BCM number (17) or name (\"GPIO17\"). Give either line or pin."),
+      .describe('GPIO line: BCM number (17) or name ("GPIO17"). Give either line or pin.'),
     pin: z.number().int().min(1).max(40).optional().describe("Physical header pin (1–40). Give either line or pin."),
     activeLow: z
       .boolean()
@@ -22,7 +24,9 @@ export const inputSchema = z
       .min(0)
       .max(1_000_000)
       .default(0)
-      .describe("Kernel debounce in µs where the backend supports it. Default 0: the software glitch filter (glitchMs) does the job with exact timestamps."),
+      .describe(
+        "Kernel debounce in µs where the backend supports it. Default 0: the software glitch filter (glitchMs) does the job with exact timestamps.",
+      ),
     glitchMs: z
       .number()
       .min(0)

@@ -54,23 +54,34 @@ export const checkLevelSensors: Check = (ctx) => {
     if (resolved === undefined) {
       const names = board.serial.map((p) => p.name);
       const hint = closest(ref, names);
-      out.push({ path, message: `${JSON.stringify(ref)} is not a serial port of ${board.id}; ${hint ? `did you mean ${hint}? ` : ""}use a device path (/dev/ttyUSB0, /dev/serial/by-id/…) or one of ${names.join(", ") || "none"}` });
+      out.push({
+        path,
+        message: `${JSON.stringify(ref)} is not a serial port of ${board.id}; ${hint ? `did you mean ${hint}? ` : ""}use a device path (/dev/ttyUSB0, /dev/serial/by-id/…) or one of ${names.join(", ") || "none"}`,
+      });
       continue;
     }
     // one device under two names (uart0 and /dev/ttyAMA0, a symlink) is one port
     const key = serialDeviceKey(board, ref);
     const other = byPath.get(key);
-    if (other !== undefined) out.push({ path, message: `serial port ${resolved} is already used by ${other}; each sensor needs its own port` });
+    if (other !== undefined)
+      out.push({ path, message: `serial port ${resolved} is already used by ${other}; each sensor needs its own port` });
     else byPath.set(key, path.slice(0, 2).join("."));
   }
   const byAdc = new Map<number, string>();
   for (const [addr, path] of adcs) {
     if (board && board.io === "gpiochip" && board.i2c.length === 0) {
-      out.push({ path, message: `${board.id} has no I²C bus in its board file, and reads GPIO through the character device (no johnny-five IO plugin): the ADS1115 cannot be read; use a Raspberry Pi board (I²C on /dev/i2c-1) or a Firmata board on USB` });
+      out.push({
+        path,
+        message: `${board.id} has no I²C bus in its board file, and reads GPIO through the character device (no johnny-five IO plugin): the ADS1115 cannot be read; use a Raspberry Pi board (I²C on /dev/i2c-1) or a Firmata board on USB`,
+      });
       continue;
     }
     const other = byAdc.get(addr);
-    if (other !== undefined) out.push({ path, message: `ADS1115 at 0x${addr.toString(16)} is already used by ${other}; give each sensor its own ADC (set its ADDR pin for 0x48–0x4b)` });
+    if (other !== undefined)
+      out.push({
+        path,
+        message: `ADS1115 at 0x${addr.toString(16)} is already used by ${other}; give each sensor its own ADC (set its ADDR pin for 0x48–0x4b)`,
+      });
     else byAdc.set(addr, path.slice(0, 2).join("."));
   }
   if (!failed.has("inputs")) {
@@ -80,11 +91,15 @@ export const checkLevelSensors: Check = (ctx) => {
     for (const [input, path] of inputs) {
       if (!(input in config.inputs)) {
         const hint = closest(input, known);
-        out.push({ path, message: `no input named ${JSON.stringify(input)}; ${hint ? `did you mean ${hint}?` : `define it under inputs: (known: ${known.join(", ") || "none"})`}` });
+        out.push({
+          path,
+          message: `no input named ${JSON.stringify(input)}; ${hint ? `did you mean ${hint}?` : `define it under inputs: (known: ${known.join(", ") || "none"})`}`,
+        });
         continue;
       }
       const other = used.get(input);
-      if (other !== undefined) out.push({ path, message: `input ${JSON.stringify(input)} already feeds ${other}; give each switch its own input` });
+      if (other !== undefined)
+        out.push({ path, message: `input ${JSON.stringify(input)} already feeds ${other}; give each switch its own input` });
       else used.set(input, path.slice(0, 2).join("."));
     }
   }
@@ -95,32 +110,62 @@ export const checkManholes: Check = ({ config }) => {
   const out: ConfigIssue[] = [];
   for (const [name, m] of Object.entries(config.manholes)) {
     const p = ["manholes", name];
-    if (!TOPIC_SAFE.test(name)) out.push({ path: p, message: `manhole name ${JSON.stringify(name)} appears in topics; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(name))}` });
+    if (!TOPIC_SAFE.test(name))
+      out.push({
+        path: p,
+        message: `manhole name ${JSON.stringify(name)} appears in topics; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(name))}`,
+      });
     const s = m.sensor;
     if (s.type === "maxbotix") {
       const mount = m.mountHeightMm;
       if (mount === undefined) {
-        out.push({ path: [...p, "mountHeightMm"], message: "an ultrasonic sensor needs mountHeightMm: the height of its face above the channel invert (depth = mountHeightMm − range)" });
+        out.push({
+          path: [...p, "mountHeightMm"],
+          message:
+            "an ultrasonic sensor needs mountHeightMm: the height of its face above the channel invert (depth = mountHeightMm − range)",
+        });
       } else {
         const minR = minRangeMm(s.model);
         if (m.overflowHeightMm >= mount) {
-          out.push({ path: [...p, "overflowHeightMm"], message: `overflow height ${m.overflowHeightMm} mm is at or above the sensor (mountHeightMm ${mount}); measure both from the channel invert` });
+          out.push({
+            path: [...p, "overflowHeightMm"],
+            message: `overflow height ${m.overflowHeightMm} mm is at or above the sensor (mountHeightMm ${mount}); measure both from the channel invert`,
+          });
         } else if (mount - m.overflowHeightMm < minR) {
           out.push({
             path: [...p, "overflowHeightMm"],
             message: `the overflow is ${mount - m.overflowHeightMm} mm below the sensor, inside its ${minR} mm minimum range, so a spill cannot be measured; mount the sensor at least ${minR} mm above the crest`,
           });
         }
-        if (mount > maxRangeMm(s.model)) out.push({ path: [...p, "mountHeightMm"], message: `${mount} mm is beyond the ${MAXBOTIX_MODELS[s.model].name}'s range (${maxRangeMm(s.model)} mm); use a longer-range model (hrxl-10m)` });
+        if (mount > maxRangeMm(s.model))
+          out.push({
+            path: [...p, "mountHeightMm"],
+            message: `${mount} mm is beyond the ${MAXBOTIX_MODELS[s.model].name}'s range (${maxRangeMm(s.model)} mm); use a longer-range model (hrxl-10m)`,
+          });
       }
     } else {
-      if (m.mountHeightMm !== undefined) out.push({ path: [...p, "mountHeightMm"], message: "mountHeightMm is for ultrasonic sensors; a current-loop transducer uses sensor.offsetMm (its height above the invert)" });
+      if (m.mountHeightMm !== undefined)
+        out.push({
+          path: [...p, "mountHeightMm"],
+          message: "mountHeightMm is for ultrasonic sensors; a current-loop transducer uses sensor.offsetMm (its height above the invert)",
+        });
       if (m.overflowHeightMm > s.offsetMm + s.spanMm) {
-        out.push({ path: [...p, "overflowHeightMm"], message: `the transducer measures up to ${s.offsetMm + s.spanMm} mm (offsetMm + spanMm), below the overflow at ${m.overflowHeightMm} mm; use a transducer with a larger span` });
+        out.push({
+          path: [...p, "overflowHeightMm"],
+          message: `the transducer measures up to ${s.offsetMm + s.spanMm} mm (offsetMm + spanMm), below the overflow at ${m.overflowHeightMm} mm; use a transducer with a larger span`,
+        });
       }
     }
-    if (m.sampling.fast > m.sampling.dry) out.push({ path: [...p, "sampling", "fast"], message: `the fast interval (${m.sampling.fast} s) must not be longer than the dry-weather one (${m.sampling.dry} s)` });
-    if (m.staleAfter < m.sampling.dry * 2) out.push({ path: [...p, "staleAfter"], message: `staleAfter (${m.staleAfter} s) must be at least two dry-weather samples (${m.sampling.dry * 2} s), or every quiet spell raises a fault` });
+    if (m.sampling.fast > m.sampling.dry)
+      out.push({
+        path: [...p, "sampling", "fast"],
+        message: `the fast interval (${m.sampling.fast} s) must not be longer than the dry-weather one (${m.sampling.dry} s)`,
+      });
+    if (m.staleAfter < m.sampling.dry * 2)
+      out.push({
+        path: [...p, "staleAfter"],
+        message: `staleAfter (${m.staleAfter} s) must be at least two dry-weather samples (${m.sampling.dry * 2} s), or every quiet spell raises a fault`,
+      });
   }
   return out;
 };
@@ -129,15 +174,32 @@ export const checkBins: Check = ({ config }) => {
   const out: ConfigIssue[] = [];
   for (const [name, b] of Object.entries(config.bins)) {
     const p = ["bins", name];
-    if (!TOPIC_SAFE.test(name)) out.push({ path: p, message: `bin name ${JSON.stringify(name)} appears in topics; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(name))}` });
+    if (!TOPIC_SAFE.test(name))
+      out.push({
+        path: p,
+        message: `bin name ${JSON.stringify(name)} appears in topics; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(name))}`,
+      });
     if (b.fullDistanceMm >= b.emptyDistanceMm) {
-      out.push({ path: [...p, "fullDistanceMm"], message: `fullDistanceMm (${b.fullDistanceMm}) must be less than emptyDistanceMm (${b.emptyDistanceMm}): the sensor looks down, so a fuller bin reads closer` });
+      out.push({
+        path: [...p, "fullDistanceMm"],
+        message: `fullDistanceMm (${b.fullDistanceMm}) must be less than emptyDistanceMm (${b.emptyDistanceMm}): the sensor looks down, so a fuller bin reads closer`,
+      });
     } else if (b.fullDistanceMm < minRangeMm(b.distance.model)) {
-      out.push({ path: [...p, "fullDistanceMm"], message: `${b.fullDistanceMm} mm is inside the sensor's ${minRangeMm(b.distance.model)} mm minimum range; set fullDistanceMm to at least that (mount the sensor higher)` });
+      out.push({
+        path: [...p, "fullDistanceMm"],
+        message: `${b.fullDistanceMm} mm is inside the sensor's ${minRangeMm(b.distance.model)} mm minimum range; set fullDistanceMm to at least that (mount the sensor higher)`,
+      });
     }
-    if (b.lowThreshold >= b.highThreshold) out.push({ path: [...p, "lowThreshold"], message: `lowThreshold (${b.lowThreshold} %) must be below highThreshold (${b.highThreshold} %)` });
+    if (b.lowThreshold >= b.highThreshold)
+      out.push({
+        path: [...p, "lowThreshold"],
+        message: `lowThreshold (${b.lowThreshold} %) must be below highThreshold (${b.highThreshold} %)`,
+      });
     if (b.temperature && b.temperature.every > 30) {
-      out.push({ path: [...p, "temperature", "every"], message: `${b.temperature.every} s is too slow to see a fire's rate of rise within a minute; sample at most every 30 s` });
+      out.push({
+        path: [...p, "temperature", "every"],
+        message: `${b.temperature.every} s is too slow to see a fire's rate of rise within a minute; sample at most every 30 s`,
+      });
     }
   }
   return out;
@@ -153,7 +215,10 @@ export const checkSimSewerBins: Check = ({ config, failed }) => {
     for (const name of Object.keys(sims)) {
       if (known.includes(name)) continue;
       const hint = closest(name, known);
-      out.push({ path: ["sim", section, name], message: `no ${section === "sewer" ? "manhole" : "bin"} named ${JSON.stringify(name)} to simulate; ${hint ? `did you mean ${hint}?` : `known: ${known.join(", ") || "none"}`}` });
+      out.push({
+        path: ["sim", section, name],
+        message: `no ${section === "sewer" ? "manhole" : "bin"} named ${JSON.stringify(name)} to simulate; ${hint ? `did you mean ${hint}?` : `known: ${known.join(", ") || "none"}`}`,
+      });
     }
   }
   return out;

@@ -3,14 +3,24 @@ import { duration, show } from "../types.js";
 
 export const tlsSection = z
   .strictObject({
-    ca: z.string().optional().describe("CA certificate(s) (PEM) the broker's certificate must chain to. Default: the system's CAs. Relative paths are relative to the config file."),
+    ca: z
+      .string()
+      .optional()
+      .describe(
+        "CA certificate(s) (PEM) the broker's certificate must chain to. Default: the system's CAs. Relative paths are relative to the config file.",
+      ),
     cert: z.string().optional().describe("Client certificate (PEM) for mutual TLS; needs key."),
     key: z.string().optional().describe("Client private key (PEM) for mutual TLS; must not be readable by group or others (chmod 600)."),
-    servername: z.string().optional().describe("Name to check the broker's certificate against (SNI), when it differs from the URL's host."),
+    servername: z
+      .string()
+      .optional()
+      .describe("Name to check the broker's certificate against (SNI), when it differs from the URL's host."),
     verify: z
       .boolean()
       .default(true)
-      .describe("Verify the broker's certificate. Default true. false is for a lab only: anyone on the path can then read and forge the device's traffic; it is logged as a warning at every connect."),
+      .describe(
+        "Verify the broker's certificate. Default true. false is for a lab only: anyone on the path can then read and forge the device's traffic; it is logged as a warning at every connect.",
+      ),
   })
   .describe("TLS settings for mqtts:// URLs.");
 
@@ -18,35 +28,59 @@ export const mqttSection = z
   .strictObject({
     url: z
       .string()
-      .refine((u) => /^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(u), { error: (i) => `${show(i.input)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883` })
-      .refine((u) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), { error: "do not put a password in the URL (it ends up in logs and backups); use mqtt.username and mqtt.passwordFile" })
+      .refine((u) => /^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(u), {
+        error: (i) => `${show(i.input)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883`,
+      })
+      .refine((u) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), {
+        error: "do not put a password in the URL (it ends up in logs and backups); use mqtt.username and mqtt.passwordFile",
+      })
       .optional()
-      .describe("Broker URL (mqtt://, mqtts://). Omitted: roadside starts an embedded broker on 127.0.0.1 (for trying it out, not for production)."),
+      .describe(
+        "Broker URL (mqtt://, mqtts://). Omitted: roadside starts an embedded broker on 127.0.0.1 (for trying it out, not for production).",
+      ),
     prefix: z.string().default("roadside").describe("Topic prefix; topics are {prefix}/{device}/…. Default roadside."),
     protocol: z
       .enum(["auto", "5", "3.1.1"])
       .default("auto")
       .describe("MQTT version. auto (default): try 5, fall back to 3.1.1 if the broker refuses it."),
     clientId: z.string().optional().describe("Client id; default roadside-{device id}."),
-    keepaliveS: z.number().int().min(5).max(3600).default(30).describe("Keep-alive in seconds. Default 30: the LWT fires within ~45 s of a dead link."),
+    keepaliveS: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .default(30)
+      .describe("Keep-alive in seconds. Default 30: the LWT fires within ~45 s of a dead link."),
     embeddedPort: z
       .number()
       .int()
       .min(0)
       .max(65535)
       .default(1883)
-      .describe("Port of the embedded broker when url is omitted (0 = any free port). Default 1883; if taken, a free port is used and printed."),
+      .describe(
+        "Port of the embedded broker when url is omitted (0 = any free port). Default 1883; if taken, a free port is used and printed.",
+      ),
     username: z.string().optional().describe("User name for the broker."),
     passwordFile: z
       .string()
       .optional()
-      .describe("File holding the broker password (one line). Must not be readable by group or others (chmod 600); the password is never logged. Relative paths are relative to the config file."),
+      .describe(
+        "File holding the broker password (one line). Must not be readable by group or others (chmod 600); the password is never logged. Relative paths are relative to the config file.",
+      ),
     tls: tlsSection.optional(),
     backoffMin: duration("reconnect delay")
       .default(2)
-      .describe("First reconnect delay ceiling; each failed attempt doubles it, and the actual wait is random below it (full jitter), so a fleet does not reconnect at once after a broker restart. Default 2s."),
+      .describe(
+        "First reconnect delay ceiling; each failed attempt doubles it, and the actual wait is random below it (full jitter), so a fleet does not reconnect at once after a broker restart. Default 2s.",
+      ),
     backoffMax: duration("reconnect delay").default(300).describe("Largest reconnect delay ceiling. Default 5m."),
-    maxInFlight: z.number().int().min(1).max(1000).default(16).describe("Messages published and not yet acknowledged, at most (lowered to the broker's receive maximum). Default 16."),
+    maxInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(16)
+      .describe("Messages published and not yet acknowledged, at most (lowered to the broker's receive maximum). Default 16."),
   })
   .default({ prefix: "roadside", protocol: "auto", keepaliveS: 30, embeddedPort: 1883, backoffMin: 2, backoffMax: 300, maxInFlight: 16 })
   .describe("Where and how summaries are published.");

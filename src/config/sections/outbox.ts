@@ -15,7 +15,9 @@ export function parseBytes(value: unknown): number | undefined {
 /** A byte size field: number of bytes or "64MiB" / "500MB". Parsed to bytes. */
 export function byteSize(what: string, min: number) {
   return z
-    .union([z.number(), z.string()], { error: (iss) => `${what} must be a number of bytes or a text like "64MiB" or "500MB"; got ${show(iss.input)}` })
+    .union([z.number(), z.string()], {
+      error: (iss) => `${what} must be a number of bytes or a text like "64MiB" or "500MB"; got ${show(iss.input)}`,
+    })
     .transform((v, ctx) => {
       const b = parseBytes(v);
       if (b === undefined) {
@@ -39,14 +41,20 @@ export const outboxSection = z
       ),
     minFreeDisk: byteSize("outbox.minFreeDisk", 0)
       .default(50 * 1000 * 1000)
-      .describe("Free space to leave on the state folder's disk. Below it the outbox stops growing (new messages replace the oldest), whatever maxBytes says. Default 50MB, so logs and the OS keep room."),
+      .describe(
+        "Free space to leave on the state folder's disk. Below it the outbox stops growing (new messages replace the oldest), whatever maxBytes says. Default 50MB, so logs and the OS keep room.",
+      ),
     expireAfter: duration("time to expiry")
       .optional()
-      .describe("Discard routine summaries not delivered within this time (e.g. 7d); they are counted as lost. MQTT 5 brokers also get it as message expiry. Default: never (summaries wait until delivered or dropped for space). Alarms never expire."),
+      .describe(
+        "Discard routine summaries not delivered within this time (e.g. 7d); they are counted as lost. MQTT 5 brokers also get it as message expiry. Default: never (summaries wait until delivered or dropped for space). Alarms never expire.",
+      ),
     onCorrupt: z
       .enum(["recover", "stop"])
       .default("recover")
-      .describe("A damaged outbox file (failing SD card): recover (default) moves it aside and starts a new one, numbering above the old messages; stop refuses to start so a person decides."),
+      .describe(
+        "A damaged outbox file (failing SD card): recover (default) moves it aside and starts a new one, numbering above the old messages; stop refuses to start so a person decides.",
+      ),
   })
   .default({ maxBytes: 64 * 1024 * 1024, minFreeDisk: 50 * 1000 * 1000, onCorrupt: "recover" })
   .describe("Store-and-forward: every summary is kept on disk until the broker has it.");

@@ -3,17 +3,38 @@ import { duration } from "../types.js";
 
 export const simScannerSchema = z
   .strictObject({
-    devicesPerHour: z.number().min(0).max(100_000).default(600).describe("Passers-by per hour (at the peak of a diurnal profile). Default 600."),
-    profile: z.enum(["flat", "diurnal"]).default("flat").describe("flat (default): the same rate all day; diurnal: quiet nights, morning and evening peaks."),
+    devicesPerHour: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .default(600)
+      .describe("Passers-by per hour (at the peak of a diurnal profile). Default 600."),
+    profile: z
+      .enum(["flat", "diurnal"])
+      .default("flat")
+      .describe("flat (default): the same rate all day; diurnal: quiet nights, morning and evening peaks."),
     dwell: duration("dwell time").default(90).describe("Mean time a passer-by stays in range. Default 90s."),
     wifiShare: z.number().min(0).max(1).default(0.8).describe("Share of passers-by whose phone sends Wi-Fi probes. Default 0.8."),
     bleShare: z.number().min(0).max(1).default(0.6).describe("Share of passers-by with a Bluetooth LE device advertising. Default 0.6."),
     randomShare: z.number().min(0).max(1).default(0.85).describe("Share of Wi-Fi devices probing with a randomised address. Default 0.85."),
-    bleRandomShare: z.number().min(0).max(1).default(0.9).describe("Share of BLE devices using random private addresses (rotated). Default 0.9."),
+    bleRandomShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .describe("Share of BLE devices using random private addresses (rotated). Default 0.9."),
     probeInterval: duration("probe interval").default(20).describe("Mean time between Wi-Fi probe bursts of one device. Default 20s."),
     advInterval: duration("advertising report interval").default(10).describe("Mean time between reports of one BLE device. Default 10s."),
-    bleRotation: duration("BLE address rotation").default(900).describe("BLE private address lifetime. Default 15m (Bluetooth Core spec recommendation)."),
-    regulars: z.number().int().min(0).max(100_000).default(200).describe("People who pass again and again (same global addresses on every visit). Default 200."),
+    bleRotation: duration("BLE address rotation")
+      .default(900)
+      .describe("BLE private address lifetime. Default 15m (Bluetooth Core spec recommendation)."),
+    regulars: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(200)
+      .describe("People who pass again and again (same global addresses on every visit). Default 200."),
     regularShare: z.number().min(0).max(1).default(0.3).describe("Share of visits made by regulars. Default 0.3."),
   })
   .describe("Simulated passers-by seen by one probe scanner.");

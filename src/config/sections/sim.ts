@@ -13,8 +13,14 @@ import { simTrafficSchema } from "./sim-traffic.js";
 export const simFaultSchema = z
   .strictObject({
     at: duration("fault start").describe("When the fault starts, from the start of the run (e.g. 2h, 90m)."),
-    for: duration("fault duration").optional().describe("How long it lasts; omitted: until the end of the run (or instantaneous for one-off faults)."),
-    kind: z.string().describe("Fault kind: clock-jump, unplug, garbage, partial-frames, wrong-baud, and the kinds scenarios add (traffic: stuck-on, stuck-off, chatter, bounce…). See docs/simulator.md."),
+    for: duration("fault duration")
+      .optional()
+      .describe("How long it lasts; omitted: until the end of the run (or instantaneous for one-off faults)."),
+    kind: z
+      .string()
+      .describe(
+        "Fault kind: clock-jump, unplug, garbage, partial-frames, wrong-baud, and the kinds scenarios add (traffic: stuck-on, stuck-off, chatter, bounce…). See docs/simulator.md.",
+      ),
     target: z.string().optional().describe("Input, port, detector or sensor name the fault applies to (not needed for clock-jump)."),
     params: z.record(z.string(), z.number()).optional().describe("Kind-specific numbers, e.g. { deltaS: 3600 } for clock-jump."),
   })
