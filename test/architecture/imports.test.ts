@@ -1,0 +1,171 @@
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { cycles, type Edge, graph, importsOf, readTree } from "./import-graph.js";
+
+/**
+ * The layers of DESIGN.md "The flow", bottom first: a module may import its own layer and the
+ * layers in rows below it, never a row above it nor a peer in its own row. docs/architecture.md
+ * draws the same table; change both together.
+ *
+ * Where the drawing alone does not say which way an arrow goes, the rows say it:
+ * - outbox and mqtt are infrastructure: they store and carry opaque bytes for a topic they are
+ *   given, and know nothing of topics, SenML or summaries (publish/ builds those and hands them down).
+ * - `privacy/raw.ts` is the contract between the identifier parsers and the gate (DESIGN.md
+ *   "Privacy boundary"), so it sits below sensors; the gates themselves emit summaries, above aggregate.
+ * - control (health, heartbeat, commands, manifest) observes the pipeline; the pipeline reports
+ *   into it through interfaces it defines itself, never by importing control.
+ * - features wire one feature's sensors, aggregators and gates; runtime.ts wires a device.
+ * - The tools (provision, install, watch, doctor, sim) sit on top; the simulator's hardware is an io
+ *   backend by contract (it implements src/io/contract.ts), and the CLI injects it.
+ * - The CLI is the composition root and may import anything.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ["types", "log"],
+  ["clock"],
+  ["config"],
+  ["io"],
+  ["outbox"],
+  ["mqtt"],
+  ["privacy/raw.ts"],
+  ["sensors"],
+  ["aggregate"],
+  ["privacy"],
+  ["publish"],
+  ["control"],
+  ["features"],
+  ["runtime.ts"],
+  ["provision", "install", "watch"],
+  ["doctor", "sim", "web"],
+  ["cli"],
+];
+const COMPOSITION_ROOT = "cli";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The layer of a repository path (the longest matching entry), or undefined outside src/. */
+function layerOf(path: string): string | undefined {
+  if (!path.startsWith("src/")) return undefined;
+  const rest = path.slice("src/".length);
+  let best: string | undefined;
+  for (const row of LAYERS)
+    for (const name of row)
+      if ((rest === name || rest.startsWith(`${name}/`)) && (best === undefined || name.length > best.length)) best = name;
+  return best ?? `unlisted:${rest.split("/")[0]}`;
+}
+
+function rowOf(layer: string): number {
+  return LAYERS.findIndex((row) => row.includes(layer));
+}
+
+/** An edge against the flow, as a line a reader can act on; undefined when the edge is fine. */
+function against(e: Edge): string | undefined {
+  const a = layerOf(e.from);
+  const b = e.to === undefined ? undefined : layerOf(e.to);
+  if (a === undefined || b === undefined || a === b || a === COMPOSITION_ROOT) return undefined;
+  const where = `${e.from}:${e.line} imports ${e.spec}`;
+  if (a.startsWith("unlisted:")) return `${where}: ${a.slice(9)} is in no layer; add it to LAYERS in test/architecture/imports.test.ts`;
+  if (b.startsWith("unlisted:")) return `${where}: ${b.slice(9)} is in no layer; add it to LAYERS in test/architecture/imports.test.ts`;
+  const ra = rowOf(a);
+  const rb = rowOf(b);
+  if (rb < ra) return undefined;
+  return rb === ra ? `${where}: ${a} and ${b} are peers; neither may import the other` : `${where}: ${a} reaches up into ${b}`;
+}
+
+/** Production modules: colocated tests may reach wherever their fixtures are. */
+const production = (f: string) => !f.endsWith(".test.ts");
+
+describe("import graph of src/ (DESIGN.md: nothing reaches back up)", () => {
+  const files = readTree(ROOT, "src");
+  const edges = graph(files);
+
+  it("reads the real tree", () => {
+    expect(files.size).toBeGreaterThan(150);
+    // the composition root's lazy command table is dynamic imports: the scan must see them
+    expect(edges.some((e) => e.from === "src/cli/main.ts" && e.dynamic && e.to === "src/cli/run.ts")).toBe(true);
+    expect(edges.some((e) => e.from === "src/sensors/rdm6300.ts" && e.to === "src/privacy/raw.ts")).toBe(true);
+  });
+
+  it("has no import cycle", () => {
+    const found = cycles(edges.filter((e) => production(e.from)));
+    expect(found.map((c) => `${c.cycle.join(" → ")} (the knot: ${c.component.join(", ")})`)).toEqual([]);
+  });
+
+  it("has no import against the flow", () => {
+    const bad = edges.filter((e) => production(e.from)).flatMap((e) => against(e) ?? []);
+    expect(bad).toEqual([]);
+  });
+
+  it("has no dynamic import it cannot read", () => {
+    const unreadable = edges.filter((e) => e.dynamic && e.spec === "").map((e) => `${e.from}:${e.line}`);
+    expect(unreadable).toEqual([]);
+  });
+
+  it("puts every folder of src/ in a layer", () => {
+    const unlisted = [...new Set([...files.keys()].map(layerOf).filter((l) => l?.startsWith("unlisted:")))];
+    expect(unlisted).toEqual([]);
+  });
+});
+
+describe("the checker itself (so a green run means something)", () => {
+  const tree = (entries: Record<string, string>) => new Map(Object.entries(entries));
+
+  it("finds static, re-export, side-effect, type and dynamic imports, and skips comments", () => {
+    const src = [
+      'import { a } from "./a.js";',
+      'import type { B } from "../b/b.js";',
+      "export {",
+      "  c,",
+      '} from "./c.js";',
+      'import "./d.js";',
+      'const e = await import("./e.js");',
+      'type F = import("./f.js").F;',
+      '// import { z } from "./z.js";',
+      ' * const y = await import("./y.js");',
+      'const g = await import(name + ".js");',
+      'import { readFileSync } from "node:fs";',
+    ].join("\n");
+    const edges = importsOf("src/x/x.ts", src, () => false);
+    expect(edges.map((e) => e.spec).sort()).toEqual(["", "../b/b.js", "./a.js", "./c.js", "./d.js", "./e.js", "./f.js", "node:fs"]);
+    expect(edges.find((e) => e.spec === "../b/b.js")!.to).toBe("src/b/b.ts");
+    expect(edges.find((e) => e.spec === "./c.js")!.line).toBe(3);
+  });
+
+  it("prints a cycle as a path back to its start", () => {
+    const edges = graph(
+      tree({
+        "src/a/one.ts": 'import { two } from "./two.js";',
+        "src/a/two.ts": 'import { three } from "../b/three.js";',
+        "src/b/three.ts": 'export { one } from "../a/one.js";',
+        "src/b/four.ts": 'import { one } from "../a/one.js";',
+      }),
+    );
+    expect(cycles(edges)).toEqual([
+      {
+        cycle: ["src/a/one.ts", "src/a/two.ts", "src/b/three.ts", "src/a/one.ts"],
+        component: ["src/a/one.ts", "src/a/two.ts", "src/b/three.ts"],
+      },
+    ]);
+  });
+
+  it("flags an upward arrow and a peer arrow, lets the CLI import anything", () => {
+    const edges = graph(
+      tree({
+        "src/io/factory.ts": 'import { SimSite } from "../sim/site.js";',
+        "src/sim/site.ts": 'import type { Edge } from "../io/contract.js";',
+        "src/io/contract.ts": "export interface Edge {}",
+        "src/doctor/x.ts": 'import { y } from "../sim/site.js";',
+        "src/cli/run.ts": 'import { SimSite } from "../sim/site.js";',
+        "src/aggregate/traffic.ts": 'import { raw } from "../privacy/raw.js";',
+        "src/privacy/raw.ts": "",
+      }),
+    );
+    expect(edges.flatMap((e) => against(e) ?? [])).toEqual([
+      "src/io/factory.ts:1 imports ../sim/site.js: io reaches up into sim",
+      "src/doctor/x.ts:1 imports ../sim/site.js: doctor and sim are peers; neither may import the other",
+    ]);
+    expect(layerOf("src/privacy/raw.ts")).toBe("privacy/raw.ts");
+    expect(layerOf("src/privacy/gate-base.ts")).toBe("privacy");
+    expect(layerOf("src/newthing/x.ts")).toBe("unlisted:newthing");
+  });
+});
