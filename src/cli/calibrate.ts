@@ -9,7 +9,7 @@ import { parseDuration } from "../config/duration.js";
 import type { LoadedConfig } from "../config/load.js";
 import { formatIssues, loadConfigFile } from "../config/load.js";
 import type { DigitalInputSpec } from "../io/contract.js";
-import { createHardware } from "../io/factory.js";
+import { boardHardware } from "./hardware.js";
 import type { Hardware } from "../io/factory.js";
 import { silentLogger } from "../log/logger.js";
 import { laneAggregator } from "../features/traffic.js";
@@ -183,7 +183,7 @@ async function watchTrap(
   });
   let hw: Hardware;
   try {
-    hw = createHardware(loaded, { clock, logger: silentLogger });
+    hw = boardHardware(loaded, { clock, logger: silentLogger });
   } catch (err) {
     o.io.err(`cannot open the board's inputs: ${(err as Error).message}\n`);
     return EXIT.failure;

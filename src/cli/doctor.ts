@@ -3,6 +3,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { loadConfigFile } from "../config/load.js";
 import type { CheckResult } from "../doctor/index.js";
 import { DOCTOR_CHECKS, runDoctor } from "../doctor/index.js";
+import { boardHardware } from "./hardware.js";
 import { systemEnv } from "../doctor/check.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
@@ -116,6 +117,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
     loaded,
     issues: result.ok ? [] : result.issues,
     boards: loadBoards(),
+    hardware: boardHardware,
     env: systemEnv,
     options: {
       seconds,

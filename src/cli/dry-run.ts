@@ -6,7 +6,7 @@ import { CronTicker } from "../clock/cron.js";
 import { RealClock } from "../clock/real.js";
 import { VirtualClock } from "../clock/virtual.js";
 import type { LoadedConfig } from "../config/load.js";
-import { createHardware } from "../io/factory.js";
+import { boardHardware } from "./hardware.js";
 import type { Logger } from "../log/logger.js";
 import { SqliteOutbox } from "../outbox/sqlite.js";
 import type { DecodedMessage } from "../publish/envelope.js";
@@ -68,8 +68,8 @@ export async function dryRun(loaded: LoadedConfig, opts: DryRunOptions): Promise
   const virtual = loaded.board.io === "sim" && !opts.realTime;
   const clock: Clock = virtual ? new VirtualClock({ startWallMs: Date.now() }) : new RealClock();
   const logger = opts.logger(clock);
-  const hw = createHardware(loaded, { clock, logger });
-  const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
+  const hw = boardHardware(loaded, { clock, logger });
+  const outbox = SqliteOutbox.open({ path: ":memory:", now: () => clock.wallMs() });
   const link = await silentEndpoint();
   const result: DryRunResult = {
     summaries: 0,

@@ -12,7 +12,7 @@ import type { Generation, SupervisorHooks } from "../control/supervisor.js";
 import { RESTART_EXIT_CODE, Supervisor } from "../control/supervisor.js";
 import { linuxSystemProbe } from "../control/system.js";
 import type { Hardware } from "../io/factory.js";
-import { createHardware } from "../io/factory.js";
+import { boardHardware } from "./hardware.js";
 import { createLogger } from "../log/logger.js";
 import { isJournalStream } from "../log/journal.js";
 import { ServiceNotifier } from "../control/notify.js";
@@ -232,7 +232,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
           replay,
         })
       : undefined;
-    const hw: Hardware & { close?: () => Promise<void> } = createHardware(l, { clock, logger });
+    const hw: Hardware & { close?: () => Promise<void> } = boardHardware(l, { clock, logger });
     // a new generation (config applied) gets a view of its own inputs and streams
     live?.stop();
     live = useLive

@@ -4,6 +4,7 @@ import { formatIssue } from "../config/issues.js";
 import { loadConfigFile } from "../config/load.js";
 import { systemEnv } from "../doctor/check.js";
 import { runDoctor } from "../doctor/index.js";
+import { boardHardware } from "./hardware.js";
 import { configAsWritten, journalSinceBoot, lastHealth, outboxStatistics, SUPPORT_BUNDLE_VERSION, versions } from "../doctor/support.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
@@ -68,6 +69,7 @@ export async function supportCommand(argv: string[], io: Io): Promise<number> {
     loaded,
     issues: result.ok ? [] : result.issues,
     boards: loadBoards(),
+    hardware: boardHardware,
     env: systemEnv,
     options: { seconds, realTime: false, brokerUrl: undefined, stateDir: state ?? ".", version: version(), checkDelivery },
     progress: () => {},

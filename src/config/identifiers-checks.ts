@@ -3,7 +3,7 @@ import { serialDeviceKey } from "./serial-device.js";
 import { formatDuration } from "./duration.js";
 import type { ConfigIssue } from "./issues.js";
 import { closest } from "./issues.js";
-import type { Check } from "./semantic.js";
+import type { Check } from "./check.js";
 import { TOPIC_SAFE, topicSafeSuggestion } from "./types.js";
 
 /**

@@ -9,23 +9,11 @@ import { checkIo } from "./sections/io.js";
 import { checkSimFaults } from "./sim-faults.js";
 import { checkDelivery } from "./sections/delivery-checks.js";
 import { LANE_TYPES } from "./sections/detectors.js";
+import type { Check } from "./check.js";
 import { SIGNAL_NAME, TOPIC_SAFE, topicSafeSuggestion } from "./types.js";
 
-/** What semantic checks get: the parsed config, its board (if it exists) and every known board. */
-export interface CheckContext {
-  config: DeviceConfig;
-  board: Board | undefined;
-  boards: ReadonlyMap<string, Board>;
-  /** Input name → resolved board line, filled by the input check. */
-  lines: Map<string, BoardLine>;
-  /** Top-level sections that failed the schema: checks skip cross-references into them. */
-  failed: ReadonlySet<string>;
-  /** True when the schema already reported a problem at or below `path` (the bad value was set aside). */
-  touched(path: readonly (string | number)[]): boolean;
-}
-
-/** A semantic check: looks at the whole config and reports every problem it finds. */
-export type Check = (ctx: CheckContext) => ConfigIssue[];
+// the check contract lives in ./check.js so the section checks need not import this file (a cycle)
+export type { Check, CheckContext } from "./check.js";
 
 export const checkDevice: Check = ({ config, board, boards }) => {
   const out: ConfigIssue[] = [];

@@ -3,8 +3,8 @@ import { closest } from "./issues.js";
 import type { DeviceConfig } from "./schema.js";
 import { configSchema } from "./schema.js";
 import { forEachRecordEntry } from "./schema-walk.js";
-import { TRAFFIC_FAULT_KINDS } from "../sim/traffic-faults.js";
-import type { Check } from "./semantic.js";
+import { TRAFFIC_FAULT_KINDS } from "./traffic-fault-kinds.js";
+import type { Check } from "./check.js";
 
 /** What a fault's `target` names. */
 export type FaultTarget =
@@ -68,7 +68,7 @@ export const GENERIC_FAULT_KINDS: readonly FaultKind[] = [
 
 /** Every fault kind a config may use. Scenarios append theirs here (one line each). */
 export const FAULT_KINDS: FaultKind[] = [...GENERIC_FAULT_KINDS];
-FAULT_KINDS.push(...TRAFFIC_FAULT_KINDS); // loop detector cards (src/sim/traffic-faults.ts)
+FAULT_KINDS.push(...TRAFFIC_FAULT_KINDS); // loop detector cards, injected by src/sim/traffic-faults.ts
 FAULT_KINDS.push({
   kind: "silent",
   targets: ["port"],

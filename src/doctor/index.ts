@@ -6,6 +6,7 @@ import { brokerCheck } from "./broker.js";
 import type { CheckResult, DoctorCheck, DoctorContext, DoctorEnv, DoctorOptions } from "./check.js";
 import type { LiveReport } from "./live.js";
 import { watchLive } from "./live.js";
+import type { HardwareBackend } from "../io/factory.js";
 import { boardCheck, clockCheck, diskCheck, gpioCheck, outboxCheck, serialCheck } from "./system.js";
 import { inputsCheck } from "./wiring.js";
 import { filesCheck } from "./files.js";
@@ -46,6 +47,8 @@ export interface DoctorRun {
   skip?: ReadonlySet<string>;
   /** Each result as soon as it is known. */
   onResult?: (r: CheckResult) => void;
+  /** The board's IO backends, chosen by the composition root (src/cli/hardware.ts). */
+  hardware: HardwareBackend;
 }
 
 /**
@@ -62,7 +65,13 @@ export async function runDoctor(run: DoctorRun): Promise<CheckResult[]> {
     env: run.env,
     options: run.options,
     progress: run.progress,
-    live: () => (live ??= watchLive(run.loaded!, { seconds: run.options.seconds, realTime: run.options.realTime, progress: run.progress })),
+    live: () =>
+      (live ??= watchLive(run.loaded!, {
+        seconds: run.options.seconds,
+        realTime: run.options.realTime,
+        progress: run.progress,
+        hardware: run.hardware,
+      })),
   };
   const results: CheckResult[] = [];
   const add = (r: CheckResult): void => {

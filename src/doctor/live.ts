@@ -7,8 +7,7 @@ import { hardwareSerialPaths, resolveSerialPath } from "../config/boards.js";
 import { formatPath } from "../config/issues.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { DigitalInputSpec, Level, SerialPortLink, SerialSpec } from "../io/contract.js";
-import { createHardware } from "../io/factory.js";
-import type { Hardware } from "../io/factory.js";
+import type { Hardware, HardwareBackend } from "../io/factory.js";
 import { silentLogger } from "../log/logger.js";
 
 export interface InputStat {
@@ -64,6 +63,8 @@ export interface LiveOptions {
   seconds: number;
   realTime: boolean;
   progress: (text: string) => void;
+  /** The board's IO backends, chosen by the composition root (src/cli/hardware.ts). */
+  hardware: HardwareBackend;
 }
 
 const KEEP_BYTES = 65_536;
@@ -82,8 +83,8 @@ export function findSerialPorts(
 }
 
 /**
- * Open the device's inputs and serial ports through the same hardware factory `roadside run`
- * uses, watch them for `seconds`, and close them. On the simulated board the simulated site drives
+ * Open the device's inputs and serial ports through the same hardware backends `roadside run`
+ * uses (given by the CLI), watch them for `seconds`, and close them. On the simulated board the simulated site drives
  * them, in virtual time unless `realTime`.
  */
 export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promise<LiveReport> {
@@ -119,7 +120,7 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
 
   let hw: Hardware;
   try {
-    hw = createHardware(loaded, { clock, logger: silentLogger });
+    hw = opts.hardware(loaded, { clock, logger: silentLogger });
   } catch (err) {
     report.inputsError = (err as Error).message;
     report.inputsErrorCode = (err as { code?: string }).code;

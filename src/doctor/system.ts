@@ -1,5 +1,5 @@
-import type { DeviceConfig } from "../config/schema.js";
 import { SENSOR_PROBES } from "./probes.js";
+import type { SerialProbe } from "./serial-probe.js";
 import type { LiveReport } from "./live.js";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -107,21 +107,8 @@ export const gpioCheck: DoctorCheck = {
   },
 };
 
-/** Frames parsed from the bytes a port sent; `sample` is a readable decoded value. */
-export interface ProbeResult {
-  frames: number;
-  bad: number;
-  sample?: string;
-}
-
-/** A serial sensor's frame check, contributed by the code that owns the sensor. */
-export interface SerialProbe {
-  /**
-   * A frame parser for the sensor whose port sits at `configPath` (e.g. ["manholes", "m1", "sensor",
-   * "port"]) in `config`, or undefined when this probe does not know that sensor.
-   */
-  forPort(configPath: readonly (string | number)[], config: DeviceConfig): ((data: Buffer) => ProbeResult) | undefined;
-}
+// the probe contract lives in ./serial-probe.js so ./probes.js need not import this file (a cycle)
+export type { ProbeResult, SerialProbe } from "./serial-probe.js";
 
 /** Frame parsers by sensor (src/doctor/probes.ts). Serial ports without one get a byte count only. */
 export const SERIAL_PROBES: SerialProbe[] = [...SENSOR_PROBES];

@@ -1,9 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
-import { createSimHardware } from "../sim/hardware.js";
-import type { SimSite } from "../sim/site.js";
-import type { TruthRecord } from "../sim/scenario.js";
 import type { DigitalInputs, SerialPortLink } from "./contract.js";
 import { firmataPort, FirmataBoard } from "./firmata.js";
 import { GpioChipInputs } from "./gpiochip.js";
@@ -16,19 +13,45 @@ export interface Hardware {
   inputs: DigitalInputs;
   /** Makes serial links over the board's serial binding. */
   serial: () => SerialPortLink;
-  /** The simulated site, when the board is the simulator (start it after the device). */
-  site?: SimSite;
+  /** What drives the inputs from outside the device, when the board is the simulator: start it after the device. */
+  site?: SiteDriver;
   /** The board's johnny-five IO plugin, when it has one (I²C devices such as an ADS1115 go through it). */
   ioPlugin?: IoPlugin;
   /** Release what the hardware holds beyond the inputs and links (a Firmata board's serial port). */
   close?: () => Promise<void>;
 }
 
+/** The simulated site as the device's owner sees it: it plays its scenarios between start and stop. */
+export interface SiteDriver {
+  start(): void;
+  stop(): void;
+}
+
+/** Builds the hardware of a board whose backend lives outside src/io (the simulator's, src/sim/hardware.ts). */
+export type HardwareBackend = (loaded: LoadedConfig, opts: { clock: Clock; logger: Logger }) => Hardware;
+
 export interface HardwareOptions {
   clock: Clock;
   logger: Logger;
-  /** Simulated boards: ground truth as it happens. */
-  onTruth?: (record: TruthRecord) => void;
+  /**
+   * Backends the composition root (src/cli/hardware.ts) injects, so that io/ never imports the
+   * simulator and a production build can run without it. Default none: a `sim` board then throws.
+   */
+  backends?: { sim?: HardwareBackend };
+}
+
+/** A board names a backend nobody supplied: a wiring fault in the program, not in the config. */
+export class MissingBackendError extends Error {
+  readonly code = "ENOBACKEND";
+  constructor(
+    readonly board: string,
+    readonly io: string,
+  ) {
+    super(
+      `board ${board} reads its IO through the ${io} backend, which this command was not given (pass backends.${io} to createHardware)`,
+    );
+    this.name = "MissingBackendError";
+  }
 }
 
 /**
@@ -39,15 +62,19 @@ export interface HardwareOptions {
  * - `johnny-five`: a Firmata board on a USB serial port (`io.firmata.port`) as a johnny-five IO
  *   plugin; edges are stamped in JavaScript (docs/hardware.md "Accuracy"). Serial sensors through
  *   serialport as above.
- * - `sim`: the simulator's IO plugin and serial bus, driven by the config's `sim` section.
+ * - `sim`: the simulator's IO plugin and serial bus, driven by the config's `sim` section, through
+ *   the injected `backends.sim`.
  * Nothing is opened here; the device opens.
  */
 export function createHardware(loaded: LoadedConfig, opts: HardwareOptions): Hardware {
   const { clock, logger } = opts;
   const serial = (): SerialPortLink => new SerialLink({ binding: hardwareSerialBinding, clock, logger });
   switch (loaded.board.io) {
-    case "sim":
-      return createSimHardware(loaded, { clock, logger, ...(opts.onTruth ? { onTruth: opts.onTruth } : {}) });
+    case "sim": {
+      const sim = opts.backends?.sim;
+      if (!sim) throw new MissingBackendError(loaded.board.id, "sim");
+      return sim(loaded, { clock, logger });
+    }
     case "gpiochip":
       return { inputs: new GpioChipInputs({ chipLabel: loaded.board.gpio.chipLabel, clock, logger }), serial };
     case "johnny-five": {

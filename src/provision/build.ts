@@ -3,28 +3,15 @@ import { keysAt } from "../config/schema-walk.js";
 import { configSchema } from "../config/schema.js";
 import type { SensorAnswer, SensorKind } from "./sensors.js";
 import { SENSOR_KINDS } from "./sensors.js";
+import { type LineRef, parseLineRef } from "./line-ref.js";
 
 /**
  * Turning a technician's answers (flags or prompts) into a device config object. Pure: no files,
  * no prompts; `roadside provision` validates the result with `validateConfig` before writing it.
  */
 
-/** A GPIO line as a technician names it: `GPIO17`, `17` (BCM number) or a header pin `pin:11`. */
-export type LineRef = { line: string | number } | { pin: number };
-
-export function parseLineRef(text: string): LineRef | undefined {
-  const t = text.trim();
-  let m = /^(?:pin|p)[:=]?(\d{1,2})$/i.exec(t);
-  if (m) return { pin: Number(m[1]) };
-  m = /^gpio[_-]?(\d{1,3})$/i.exec(t);
-  if (m) return { line: `GPIO${Number(m[1])}` };
-  if (/^\d{1,3}$/.test(t)) return { line: Number(t) };
-  return undefined;
-}
-
-export function showLineRef(ref: LineRef): string {
-  return "pin" in ref ? `pin ${ref.pin}` : typeof ref.line === "number" ? `GPIO${ref.line}` : ref.line;
-}
+// line references have a file of their own so ./sensors.js can parse them without importing this file (a cycle)
+export { type LineRef, parseLineRef, showLineRef } from "./line-ref.js";
 
 export interface LaneAnswer {
   name: string;

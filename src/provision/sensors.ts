@@ -1,5 +1,5 @@
-import type { LineRef } from "./build.js";
-import { parseLineRef } from "./build.js";
+import type { LineRef } from "./line-ref.js";
+import { parseLineRef } from "./line-ref.js";
 
 /**
  * Sensors other than loops, given the way `--lane` is: `NAME=PORT[,key=value…]`. One definition per

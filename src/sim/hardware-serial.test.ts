@@ -4,8 +4,8 @@ import type { Board } from "../config/boards.js";
 import { hardwareSerialPaths, loadBoards } from "../config/boards.js";
 import { validateConfig } from "../config/load.js";
 import type { SerialSpec } from "../io/contract.js";
-import { createHardware } from "../io/factory.js";
 import { silentLogger } from "../log/logger.js";
+import { createSimHardware } from "./hardware.js";
 import { hasPython, startPtyPeer } from "../../test/helpers/pty-peer.js";
 
 // The virtual device's board (boards/virtual-device.json): GPIO simulated, but a serial port marked
@@ -48,7 +48,7 @@ describe("board virtual-device: simulated GPIO, a real serial port", () => {
     try {
       const r = validateConfig(config("virtual-device"), { boards: boardsWith(peer.path) });
       if (!r.ok) throw new Error(JSON.stringify(r.issues));
-      const hw = createHardware(r.loaded, { clock: new RealClock(), logger: silentLogger });
+      const hw = createSimHardware(r.loaded, { clock: new RealClock(), logger: silentLogger });
       const link = hw.serial();
       const chunks: Buffer[] = [];
       await link.open(spec("mh1", peer.path), { data: (c) => chunks.push(Buffer.from(c)), state: () => {} });

@@ -16,7 +16,7 @@ import { cycles, type Edge, graph, importsOf, readTree } from "./import-graph.js
  * - control (health, heartbeat, commands, manifest) observes the pipeline; the pipeline reports
  *   into it through interfaces it defines itself, never by importing control.
  * - features wire one feature's sensors, aggregators and gates; runtime.ts wires a device.
- * - The tools (provision, install, watch, doctor, sim) sit on top; the simulator's hardware is an io
+ * - The tools (provision, install, watch; doctor, sim, web, ingest) sit on top; the simulator's hardware is an io
  *   backend by contract (it implements src/io/contract.ts), and the CLI injects it.
  * - The CLI is the composition root and may import anything.
  */
@@ -36,7 +36,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["features"],
   ["runtime.ts"],
   ["provision", "install", "watch"],
-  ["doctor", "sim", "web"],
+  ["doctor", "sim", "web", "ingest"],
   ["cli"],
 ];
 const COMPOSITION_ROOT = "cli";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RealClock } from "../../src/clock/real.js";
 import { VirtualClock } from "../../src/clock/virtual.js";
+import { boardHardware } from "../../src/cli/hardware.js";
 import { createHardware } from "../../src/io/factory.js";
 import { firmataPort } from "../../src/io/firmata.js";
 import { GpioChipInputs } from "../../src/io/gpiochip.js";
@@ -14,10 +15,12 @@ const detectors = { lane: { loops: ["a"] } };
 
 describe("hardware by board io", () => {
   it("sim: the simulated site, read through johnny-five with virtual stamps", () => {
-    const hw = createHardware(mustLoad({ device: { id: "s", board: "sim" }, inputs, detectors }), {
-      clock: new VirtualClock(),
-      logger: silentLogger,
-    });
+    const loaded = mustLoad({ device: { id: "s", board: "sim" }, inputs, detectors });
+    // io/ does not know the simulator: the composition root injects it (src/cli/hardware.ts)
+    expect(() => createHardware(loaded, { clock: new VirtualClock(), logger: silentLogger })).toThrow(
+      /board sim reads its IO through the sim backend, which this command was not given/,
+    );
+    const hw = boardHardware(loaded, { clock: new VirtualClock(), logger: silentLogger });
     expect(hw.site).toBeDefined();
     expect(hw.inputs).toBeInstanceOf(JohnnyFiveInputs);
     expect(hw.inputs.timestampSource).toBe("virtual");

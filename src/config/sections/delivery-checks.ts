@@ -1,5 +1,5 @@
 import type { ConfigIssue } from "../issues.js";
-import type { Check } from "../semantic.js";
+import type { Check } from "../check.js";
 
 /** Cross-field checks of the delivery sections (mqtt, outbox, health, control). */
 export const checkDelivery: Check = ({ config, failed }) => {
