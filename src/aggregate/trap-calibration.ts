@@ -28,14 +28,16 @@ export interface TrapCalibrationOptions {
  * more than the bound after every correction.
  */
 export class TrapCalibration {
-  readonly estimator = new TrapLatencyEstimator();
+  readonly estimator: TrapLatencyEstimator;
   /** Correction applied on top of the configured latencies, ns (auto only). */
   appliedNs = 0;
   private baseNs = 0;
   private alarmed = false;
   private driver: LoopDriver | undefined;
 
-  constructor(private readonly o: TrapCalibrationOptions) {}
+  constructor(private readonly o: TrapCalibrationOptions) {
+    this.estimator = new TrapLatencyEstimator({ spacingM: o.spacingM, loopLengthM: o.loopLengthM });
+  }
 
   attach(driver: LoopDriver): void {
     this.driver = driver;
@@ -44,16 +46,16 @@ export class TrapCalibration {
 
   /** A measured trap vehicle (speed after every correction in force, m/s; length, m). */
   vehicle(speedMs: number, lengthM: number): void {
-    if (!(speedMs > 0) || lengthM !== lengthM) return;
+    if (!(speedMs > 0) || Number.isNaN(lengthM)) return;
     const transitNs = (this.o.spacingM / speedMs) * 1e9 + this.appliedNs;
     const onNs = ((lengthM + this.o.loopLengthM) / speedMs) * 1e9;
-    this.estimator.add(transitNs, onNs, lengthM);
+    this.estimator.add(transitNs, onNs);
   }
 
   /** At a window's end: apply (auto) and judge the alarm. `idle`: no loop holds a presence now. */
   review(tNs: number, idle: boolean): void {
     const e = this.estimator.estimate();
-    if (!(e.seMs === e.seMs)) return;
+    if (Number.isNaN(e.seMs)) return;
     const enough = e.n >= APPLY_MIN_CARS;
     const sure = enough && e.seMs <= APPLY_MAX_SE_MS;
     // not yet sure but clearly not zero: apply the estimate shrunk towards 0 by its uncertainty
@@ -93,7 +95,7 @@ export class TrapCalibration {
   measures(): Measure[] {
     const e = this.estimator.estimate();
     const out: Measure[] = [];
-    if (e.deltaMs === e.deltaMs) {
+    if (!Number.isNaN(e.deltaMs)) {
       out.push(
         { n: "quality.latencyDiff", u: "s", v: Math.round(e.deltaMs * 100) / 1e5 },
         { n: "quality.latencySe", u: "s", v: Math.round(e.seMs * 100) / 1e5 },
@@ -105,7 +107,7 @@ export class TrapCalibration {
 
   health(): Record<string, number | string | null> {
     const e = this.estimator.estimate();
-    const r = (x: number) => (x === x ? Math.round(x * 100) / 100 : null);
+    const r = (x: number) => (!Number.isNaN(x) ? Math.round(x * 100) / 100 : null);
     return {
       calibration: this.o.mode,
       latencyDiffMs: r(e.deltaMs),

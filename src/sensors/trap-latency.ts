@@ -3,85 +3,185 @@
  * upstream card) from the traffic itself.
  *
  * Why it works: a vehicle of length L at speed v has a true transit D / v and an on-time
- * t_on = (L + L_loop) / v; the device measures the transit as D / v + δ (equal latencies cancel,
+ * t_on = (L + L_loop) / v; the device measures the transit as T = D / v + δ (equal latencies cancel,
  * different ones do not) while the on-time is unbiased (a card delays both edges of its loop alike).
- * So t_on = c · (transit − δ) with c = (L + L_loop) / D, and for passenger cars c does not depend
- * on speed. A least-squares line of t_on over the measured transit crosses t_on = 0 at δ. With
- * δ wrong, computed car lengths grow (or shrink) with speed; the estimate is the δ that makes them
- * independent of it.
+ * So t_on / T = c · (1 − δ / T) with c = (L + L_loop) / D, and within a band of similar vehicles c
+ * does not depend on speed. Every other edge difference a dual loop gives (rise-to-rise and
+ * fall-to-fall transits, up and down on-times, headways) carries δ either not at all or the same
+ * way, so this is the only handle on δ: it is the δ that makes lengths independent of speed.
  *
- * How well: the information comes from the spread of speeds only (c and δ trade off around the
- * mean transit), so the standard error is about (σ_c / c) · t̄ · (t̄ / σ_t) / √n: with car lengths
- * spread ±9 % and speeds ±10 %, 1,000 cars give ±6–8 ms; ±20 % speeds halve it. `seMs` reports it,
- * and the device applies an estimate only once it is small (docs/traffic.md "Calibration").
+ * The fit: per band (motorcycles, passenger cars), a line of y = t_on / T over x = 1 / T, whose
+ * errors (the spread of lengths within the band) are then of one size at every speed; the bands
+ * share δ and keep their own c, each weighted by its own residual variance. For a given δ the
+ * best c and the residual sum come in closed form from six running sums per band, so δ is the
+ * minimum of a 1-D function (golden section) and its standard error comes from the curvature.
  *
- * O(1) memory: five running sums, halved when they grow past `maxN` so a replaced card shows.
+ * How well (the Fisher bound for this model): SE(δ) = s · (D / σ_v) / √n, s the relative spread
+ * of L + L_loop within a band, σ_v the spread of speeds. With cars ±8.7 % (4.5 ± 0.55 m over a
+ * 1.83 m loop), motorcycles ±3 %, and speeds 90 ± 9 km/h over 6 m: 211 ms / √vehicles, so ±6.1 ms
+ * from an hour at 1,200 veh/h and ±2.4 ms (1 % of speed) only from 7,800 vehicles. No estimator
+ * does better from these observables; only wider speed spreads or more vehicles narrow it. `seMs`
+ * reports it and the device applies an estimate only once it is small (docs/traffic.md
+ * "Calibration"). Trucks are left out: their lengths vary so much that they would add 5 % of the
+ * information, and a fleet whose heavy vehicles are both longer and slower would bias it.
+ *
+ * O(1) memory: six running sums per band, halved when a band passes `maxN` so a replaced card shows.
  */
 export class TrapLatencyEstimator {
-  private n = 0;
-  /** Σ over cars of the raw transit y (s), the on-time x (s), y², x·y, x². */
-  private sy = 0;
-  private sx = 0;
-  private syy = 0;
-  private sxy = 0;
-  private sxx = 0;
+  private readonly bands: Band[];
+  /** δ (s) the lengths that pick a vehicle's band are computed with: the latest estimate. */
+  private selDelta = 0;
+  private sinceSel = 0;
 
   constructor(
-    private readonly opts: { minLengthM: number; maxLengthM: number; maxN: number } = { minLengthM: 3, maxLengthM: 6.5, maxN: 50_000 },
-  ) {}
+    private readonly trap: { spacingM: number; loopLengthM: number },
+    private readonly opts: { bandsM: readonly (readonly [number, number])[]; maxN: number } = {
+      // motorcycles (IRIS < 7 ft) and passenger cars (IRIS short, < 20 ft), true lengths, with a gap
+      // between them so a few per cent of length error moves no vehicle from one band into the other
+      bandsM: [
+        [1.0, 2.5],
+        [3.0, 6.1],
+      ],
+      maxN: 50_000,
+    },
+  ) {
+    this.bands = opts.bandsM.map(([lo, hi]) => ({ lo, hi, n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, syy: 0 }));
+  }
 
-  /** Cars used so far (after halving, the effective number). */
+  /** Vehicles used so far (after halving, the effective number). */
   get count(): number {
-    return this.n;
+    let n = 0;
+    for (const b of this.bands) n += b.n;
+    return n;
   }
 
   /**
-   * One measured vehicle: its transit as the cards showed it (before any automatic correction), its
-   * mean on-time, and its length as published (only passenger cars are used).
+   * One measured vehicle: its transit as the cards showed it (before any automatic correction) and
+   * its mean on-time. Its band is picked by its length computed with the latest estimate of δ, not
+   * with the published one: a length computed with the wrong δ is off by a speed-dependent factor,
+   * and a band picked with it would keep more long cars at one end of the speed range than at the
+   * other (measured: +1.4 ms at 20 ms uncorrected).
    */
-  add(rawTransitNs: number, onTimeNs: number, lengthM: number): void {
-    if (!(lengthM >= this.opts.minLengthM && lengthM <= this.opts.maxLengthM)) return;
-    const y = rawTransitNs * 1e-9;
-    const x = onTimeNs * 1e-9;
-    if (!(y > 0 && x > 0)) return;
-    if (this.n >= this.opts.maxN) {
-      this.n /= 2;
-      this.sy /= 2;
-      this.sx /= 2;
-      this.syy /= 2;
-      this.sxy /= 2;
-      this.sxx /= 2;
+  add(rawTransitNs: number, onTimeNs: number): void {
+    const t = rawTransitNs * 1e-9;
+    const on = onTimeNs * 1e-9;
+    if (!(t > 0 && on > 0)) return;
+    if (++this.sinceSel >= 256) {
+      this.sinceSel = 0;
+      const e = this.estimate();
+      if (!Number.isNaN(e.deltaMs)) this.selDelta = Math.max(-0.06, Math.min(0.06, e.deltaMs / 1e3));
     }
-    this.n++;
-    this.sy += y;
-    this.sx += x;
-    this.syy += y * y;
-    this.sxy += x * y;
-    this.sxx += x * x;
+    const trueT = t - this.selDelta;
+    if (!(trueT > 0)) return;
+    const lengthM = (this.trap.spacingM / trueT) * on - this.trap.loopLengthM;
+    const b = this.bands.find((k) => lengthM >= k.lo && lengthM <= k.hi);
+    if (!b) return;
+    if (b.n >= this.opts.maxN) {
+      b.n /= 2;
+      b.sx /= 2;
+      b.sy /= 2;
+      b.sxx /= 2;
+      b.sxy /= 2;
+      b.syy /= 2;
+    }
+    const x = 1 / t;
+    const y = on / t;
+    b.n++;
+    b.sx += x;
+    b.sy += y;
+    b.sxx += x * x;
+    b.sxy += x * y;
+    b.syy += y * y;
   }
 
-  /** δ in ms with its standard error; NaN for both with fewer than 30 cars or no spread of speeds. */
+  /** δ in ms with its standard error; NaN for both with fewer than 30 vehicles in every band or no spread of speeds. */
   estimate(): { deltaMs: number; seMs: number; n: number } {
-    const n = this.n;
-    if (n < 30) return { deltaMs: NaN, seMs: NaN, n };
-    const my = this.sy / n;
-    const mx = this.sx / n;
-    const Syy = this.syy - n * my * my;
-    const Sxy = this.sxy - n * mx * my;
-    const Sxx = this.sxx - n * mx * mx;
-    if (!(Syy > 0) || !(Sxy > 0)) return { deltaMs: NaN, seMs: NaN, n };
-    const c = Sxy / Syy;
-    const delta = my - mx / c;
-    const s2 = Math.max(0, (Sxx - c * Sxy) / (n - 2));
-    // delta method on δ = ȳ − x̄ / c
-    const varC = s2 / Syy;
-    const varDelta = s2 / (n * c * c) + ((mx * mx) / (c * c * c * c)) * varC;
-    return { deltaMs: delta * 1e3, seMs: Math.sqrt(varDelta) * 1e3, n };
+    const n = this.count;
+    const nan = { deltaMs: NaN, seMs: NaN, n };
+    // each band's weight: 1 / its residual variance about its own free line
+    const used: { b: Band; w: number }[] = [];
+    for (const b of this.bands) {
+      if (b.n < 30) continue;
+      const Sxx = b.sxx - (b.sx * b.sx) / b.n;
+      const Sxy = b.sxy - (b.sx * b.sy) / b.n;
+      const Syy = b.syy - (b.sy * b.sy) / b.n;
+      if (!(Sxx > 0)) continue;
+      const s2 = (Syy - (Sxy * Sxy) / Sxx) / (b.n - 2);
+      if (s2 > 0) used.push({ b, w: 1 / s2 });
+    }
+    if (used.length === 0) return nan;
+    const q = (d: number) => {
+      let s = 0;
+      for (const { b, w } of used) s += w * rss(b, d);
+      return s;
+    };
+    // a grid first (q need not be unimodal far from the answer, where 1 − δ·x changes sign), then a
+    // golden-section search in the best cell: ±0.2 s spans every transit up to 30 m/s over 6 m
+    const step = 0.004;
+    let best = 0;
+    let bestQ = Infinity;
+    for (let k = -50; k <= 50; k++) {
+      const v = q(k * step);
+      if (v < bestQ) {
+        bestQ = v;
+        best = k;
+      }
+    }
+    if (Math.abs(best) === 50) return nan;
+    let lo = (best - 1) * step;
+    let hi = (best + 1) * step;
+    const g = (Math.sqrt(5) - 1) / 2;
+    let a = hi - g * (hi - lo);
+    let c = lo + g * (hi - lo);
+    let qa = q(a);
+    let qc = q(c);
+    while (hi - lo > 1e-7) {
+      if (qa < qc) {
+        hi = c;
+        c = a;
+        qc = qa;
+        a = hi - g * (hi - lo);
+        qa = q(a);
+      } else {
+        lo = a;
+        a = c;
+        qa = qc;
+        c = lo + g * (hi - lo);
+        qc = q(c);
+      }
+    }
+    const d = (lo + hi) / 2;
+    // −2 log-likelihood is q (errors weighted by their variance), so the Fisher information is q'' / 2
+    const h = 1e-4;
+    const curv = (q(d + h) - 2 * q(d) + q(d - h)) / (h * h);
+    if (!(curv > 0)) return nan;
+    return { deltaMs: d * 1e3, seMs: Math.sqrt(2 / curv) * 1e3, n };
   }
 
   reset(): void {
-    this.n = this.sy = this.sx = this.syy = this.sxy = this.sxx = 0;
+    this.selDelta = 0;
+    this.sinceSel = 0;
+    for (const b of this.bands) b.n = b.sx = b.sy = b.sxx = b.sxy = b.syy = 0;
   }
+}
+
+interface Band {
+  lo: number;
+  hi: number;
+  n: number;
+  /** Σ over vehicles of x = 1 / T (1/s), y = t_on / T, x², x·y, y². */
+  sx: number;
+  sy: number;
+  sxx: number;
+  sxy: number;
+  syy: number;
+}
+
+/** Residual sum of squares of y = c · (1 − δ · x) with the best c for this δ. */
+function rss(b: Band, d: number): number {
+  const szz = b.n - 2 * d * b.sx + d * d * b.sxx;
+  const syz = b.sy - d * b.sxy;
+  return szz > 0 ? b.syy - (syz * syz) / szz : Infinity;
 }
 
 /**
