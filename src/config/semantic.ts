@@ -1,10 +1,8 @@
-import type { Board, BoardLine } from "./boards.js";
 import { findLine } from "./boards.js";
 import { checkIdentifiers, checkSimIdentifiers } from "./identifiers-checks.js";
 import type { ConfigIssue } from "./issues.js";
 import { closest, distance } from "./issues.js";
 import { checkBins, checkLevelSensors, checkManholes, checkSimSewerBins } from "./sections/level-checks.js";
-import type { DeviceConfig } from "./schema.js";
 import { checkIo } from "./sections/io.js";
 import { checkSimFaults } from "./sim-faults.js";
 import { checkDelivery } from "./sections/delivery-checks.js";
