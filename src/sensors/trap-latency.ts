@@ -36,8 +36,9 @@ export class TrapLatencyEstimator {
   constructor(
     private readonly trap: { spacingM: number; loopLengthM: number },
     private readonly opts: { bandsM: readonly (readonly [number, number])[]; maxN: number } = {
-      // motorcycles (IRIS < 7 ft) and passenger cars (IRIS short, < 20 ft), true lengths, with a gap
-      // between them so a few per cent of length error moves no vehicle from one band into the other
+      // motorcycles (IRIS < 7 ft) and passenger cars (IRIS short, < 20 ft), with a gap between them
+      // so a few per cent of length error moves no vehicle from one band into the other; a car band
+      // up to 6.5 m took in the shortest medium trucks, slower than cars, and biased δ by +1.4 ms
       bandsM: [
         [1.0, 2.5],
         [3.0, 6.1],
@@ -59,8 +60,7 @@ export class TrapLatencyEstimator {
    * One measured vehicle: its transit as the cards showed it (before any automatic correction) and
    * its mean on-time. Its band is picked by its length computed with the latest estimate of δ, not
    * with the published one: a length computed with the wrong δ is off by a speed-dependent factor,
-   * and a band picked with it would keep more long cars at one end of the speed range than at the
-   * other (measured: +1.4 ms at 20 ms uncorrected).
+   * so a band picked with it would keep more of its edge vehicles at one end of the speed range.
    */
   add(rawTransitNs: number, onTimeNs: number): void {
     const t = rawTransitNs * 1e-9;

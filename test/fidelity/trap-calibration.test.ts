@@ -180,10 +180,10 @@ describe("latency estimator", () => {
     expect(Math.abs(mean - 20), msg).toBeLessThan((3 * sd) / Math.sqrt(reps));
   });
 
-  it("slower, longer vans and trucks and a 20 ms difference do not bias it: the bands are picked with the estimate, not the uncorrected lengths", () => {
-    // 12 hours of traffic: the bias of picking the car band by lengths computed without δ was +1.4 ms,
-    // far above the 0.25 ms this resolves
-    const reps = 40;
+  it("12 hours of the simulator's traffic: unbiased though trucks are slower and longer, within 1 % of speed in 86 % of draws", () => {
+    // a car band up to 6.5 m took in the shortest medium trucks (slower in the simulator) and biased
+    // it by +1.4 ms, far above the 0.2 ms this resolves
+    const reps = 100;
     const d: number[] = [];
     for (let r = 0; r < reps; r++) {
       const est = new TrapLatencyEstimator({ spacingM: 6, loopLengthM: LOOP });
@@ -192,10 +192,11 @@ describe("latency estimator", () => {
     }
     const mean = d.reduce((a, b) => a + b, 0) / reps;
     const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (reps - 1));
-    expect(
-      Math.abs(mean - 20),
-      `seeds 2000–${2000 + reps - 1}: mean ${mean.toFixed(2)} ± ${(sd / Math.sqrt(reps)).toFixed(2)} ms`,
-    ).toBeLessThan(Math.max(0.6, (3 * sd) / Math.sqrt(reps)));
+    const within = d.filter((x) => Math.abs(x - 20) <= 2.4).length / reps;
+    const msg = `seeds 2000–${2000 + reps - 1}: mean ${mean.toFixed(2)} ± ${(sd / Math.sqrt(reps)).toFixed(2)} ms, within 2.4 ms ${within}`;
+    expect(Math.abs(mean - 20), msg).toBeLessThan(Math.max(0.5, (3 * sd) / Math.sqrt(reps)));
+    // docs/traffic.md: 86 % of 200 draws; the share from 100 draws is ±3.5 %
+    expect(within, msg).toBeGreaterThanOrEqual(0.8);
   });
 
   it("known speed: the median over passes ignores one disturbed pass", () => {
