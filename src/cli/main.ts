@@ -55,6 +55,10 @@ export const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy(() => import("./watch.js"), "watchCommand"),
     summary: "subscriber view: decode what devices publish, report gaps and offline devices",
   },
+  ingest: {
+    run: lazy(() => import("./ingest.js"), "ingestCommand"),
+    summary: "write what devices publish into PostgreSQL, exactly once per (device, seq); scales out with MQTT 5 shared subscriptions",
+  },
   calibrate: {
     run: lazy(() => import("./calibrate.js"), "calibrateCommand"),
     summary: "known-speed calibration of a speed trap's loop latencies from a recorded test drive",

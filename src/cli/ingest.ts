@@ -1,0 +1,211 @@
+import { hostname } from "node:os";
+import type { IClientOptions } from "mqtt";
+import { parseDuration } from "../config/duration.js";
+import { Ingester } from "../ingest/ingester.js";
+import { migrate } from "../ingest/schema.js";
+import { PgStore } from "../ingest/store.js";
+import { AuthFileError, brokerOptions } from "../watch/connect.js";
+import type { Io } from "./args.js";
+import { EXIT, parse, UsageError } from "./args.js";
+
+export const INGEST_HELP = `Usage: roadside ingest --db postgres://… [options]
+
+Subscribe to roadside devices on a broker (QoS 1, persistent session) and
+write every window summary, alarm, heartbeat, manifest and status into
+PostgreSQL (schema roadside, created and migrated on start), exactly once
+per (device, seq): a message is acknowledged to the broker only after its
+row is committed. Gaps in the sequence numbers go to a ledger that closes
+when late messages fill them. See docs/ingest.md.
+
+Options:
+  -b, --broker URL        broker (default mqtt://127.0.0.1:1883); MQTT 5
+      --db URL            PostgreSQL connection URL (or set DATABASE_URL);
+                          not needed with --dry-run
+  -g, --group NAME        share group: subscribe to $share/NAME/P/+/#, so
+                          every process of the group gets part of the stream
+      --instance N        number of this process on this machine (default 0):
+                          the client id is roadside-ingest-HOST-GROUP-N
+      --client-id ID      the MQTT client id (overrides --instance); keep it
+                          across restarts: the broker keeps the session under it
+  -p, --prefix P          topic prefix (default roadside)
+      --batch N           commit at most N messages per transaction
+                          (default 500)
+      --batch-ms MS       commit a batch at most MS ms after its first
+                          message (default 200)
+      --retention TIME    drop monthly partitions older than this, e.g. 400d
+                          (default: keep everything); checked hourly
+      --report TIME       report on stdout and on P/_ingest/ID/health every
+                          TIME (default 10s)
+      --duration TIME     stop after this long (default: until SIGTERM/Ctrl-C)
+      --dry-run           print the rows it would write; clean session with a
+                          random client id, nothing taken from a group's queue
+      --ca FILE           CA certificate (PEM) for mqtts:// brokers
+      --cert FILE         client certificate (PEM), with --key
+      --key FILE          client key (PEM)
+      --username NAME     broker user name
+      --password-file F   file whose first line is the broker password (or set
+                          ROADSIDE_MQTT_PASSWORD)
+  -h, --help              show this help
+
+Exit codes: 0 stopped (SIGTERM, Ctrl-C or --duration), 1 the database or
+broker refused us (wrong credentials, a newer schema, the client id taken
+by another process), 2 bad usage.
+`;
+
+const SAFE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function durationOption(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const s = parseDuration(value);
+  if (s === undefined || s < min) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a duration; write e.g. 30s, 10m or 400d`);
+  return s;
+}
+
+function intOption(flag: string, value: string | undefined, min: number, max: number, dflt: number): number {
+  if (value === undefined) return dflt;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${flag} ${JSON.stringify(value)}: give a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export async function ingestCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    broker: { type: "string", short: "b" },
+    db: { type: "string" },
+    group: { type: "string", short: "g" },
+    instance: { type: "string" },
+    "client-id": { type: "string" },
+    prefix: { type: "string", short: "p" },
+    batch: { type: "string" },
+    "batch-ms": { type: "string" },
+    retention: { type: "string" },
+    report: { type: "string" },
+    duration: { type: "string" },
+    "dry-run": { type: "boolean" },
+    ca: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    username: { type: "string" },
+    "password-file": { type: "string" },
+  });
+  if (values.help) {
+    io.out(INGEST_HELP);
+    return EXIT.ok;
+  }
+  const url = values.broker ?? "mqtt://127.0.0.1:1883";
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url))
+    throw new UsageError(
+      `--broker ${JSON.stringify(url)} is not a broker URL; write e.g. mqtt://broker.example:1883 or mqtts://broker.example:8883`,
+    );
+  const dryRun = values["dry-run"] === true;
+  const db = values.db ?? process.env["DATABASE_URL"];
+  if (!dryRun && !db)
+    throw new UsageError("--db is missing: give the database, e.g. --db postgres://ingest@db.example/city (or set DATABASE_URL)");
+  if (db !== undefined && !/^postgres(ql)?:\/\//.test(db))
+    throw new UsageError(
+      `--db ${JSON.stringify(db.replace(/:[^:@/]*@/, ":…@"))} is not a PostgreSQL URL; write e.g. postgres://ingest@db.example:5432/city`,
+    );
+  const prefix = values.prefix ?? "roadside";
+  if (prefix.split("/").some((s) => !SAFE.test(s)))
+    throw new UsageError(`--prefix ${JSON.stringify(prefix)}: use segments of letters, digits, _ and - separated by /`);
+  if (values.group !== undefined && !SAFE.test(values.group))
+    throw new UsageError(`--group ${JSON.stringify(values.group)}: use letters, digits, _ and - only (it becomes part of $share/GROUP/…)`);
+  const instance = intOption("--instance", values.instance, 0, 9999, 0);
+  const clientIdFlag = values["client-id"];
+  if (clientIdFlag !== undefined && !SAFE.test(clientIdFlag))
+    throw new UsageError(`--client-id ${JSON.stringify(clientIdFlag)}: use 1 to 64 letters, digits, _ and -`);
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]+/g, "-")
+      .slice(0, 32) || "host";
+  const clientId = dryRun
+    ? `roadside-ingest-dry-${process.pid}`
+    : (clientIdFlag ?? `roadside-ingest-${host}-${values.group ?? "solo"}-${instance}`);
+  const batchSize = intOption("--batch", values.batch, 1, 10_000, 500);
+  const batchMs = intOption("--batch-ms", values["batch-ms"], 1, 60_000, 200);
+  const retentionS = durationOption("--retention", values.retention, 86400);
+  const reportS = durationOption("--report", values.report, 1) ?? 10;
+  const durationS = durationOption("--duration", values.duration, 0.001);
+  let auth: Partial<IClientOptions>;
+  try {
+    auth = brokerOptions({
+      ca: values.ca,
+      cert: values.cert,
+      key: values.key,
+      username: values.username,
+      passwordFile: values["password-file"],
+    });
+  } catch (err) {
+    if (err instanceof AuthFileError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  let store: PgStore | undefined;
+  let pool: import("pg").Pool | undefined;
+  if (!dryRun) {
+    const pg = (await import("pg")).default;
+    pool = new pg.Pool({ connectionString: db, max: 4, application_name: clientId });
+    pool.on("error", (err) => io.err(`roadside ingest: database connection lost: ${err.message}; reconnecting\n`));
+    let partitioning: "native" | "timescaledb";
+    try {
+      const state = await migrate(pool);
+      partitioning = state.partitioning;
+      io.err(
+        `roadside ingest: database schema roadside version ${state.version}${state.applied.length ? ` (applied ${state.applied.join(", ")})` : ""}, ${state.partitioning === "timescaledb" ? "TimescaleDB hypertables" : "monthly partitions"}\n`,
+      );
+    } catch (err) {
+      await pool.end().catch(() => {});
+      io.err(
+        `roadside ingest: cannot use the database: ${(err as Error).message}; check --db, that PostgreSQL runs, and that the user may create schema roadside (docs/ingest.md "Roles and grants")\n`,
+      );
+      return EXIT.failure;
+    }
+    store = new PgStore(pool, partitioning);
+  }
+
+  const ingester = new Ingester({
+    brokerUrl: url,
+    mqttOptions: auth,
+    prefix,
+    group: values.group,
+    clientId,
+    store,
+    dryRun,
+    batchSize,
+    batchMs,
+    reportEveryMs: reportS * 1000,
+    out: (line) => io.out(`${line}\n`),
+    err: (line) => io.err(`${line}\n`),
+  });
+  let retention: NodeJS.Timeout | undefined;
+  if (retentionS !== undefined && store) {
+    const s = store;
+    const retain = (): void => {
+      s.partitionManager
+        .retain(retentionS)
+        .then((dropped) => dropped.length && io.err(`roadside ingest: retention dropped ${dropped.join(", ")}\n`))
+        .catch((err: Error) => io.err(`roadside ingest: retention failed: ${err.message}\n`));
+    };
+    retain();
+    retention = setInterval(retain, 3600_000);
+  }
+  await ingester.start();
+  const why = await new Promise<string | undefined>((resolve) => {
+    ingester.onFatal = (w) => resolve(w);
+    process.once("SIGINT", () => resolve(undefined));
+    process.once("SIGTERM", () => resolve(undefined));
+    if (durationS !== undefined) setTimeout(() => resolve(undefined), durationS * 1000).unref();
+  });
+  if (retention) clearInterval(retention);
+  const h = await ingester.stop();
+  await pool?.end().catch(() => {});
+  io.err(
+    `roadside ingest: stopped; ${h.messages} messages, stored ${h.stored}, duplicates ${h.duplicates}, invalid ${h.invalid}, open gaps ${h.gaps.open}\n`,
+  );
+  if (why !== undefined) {
+    io.err(`roadside ingest: ${why}\n`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,12 @@
+export type { HeldAcks } from "./acks.js";
+export type { IngesterOptions, IngestHealth } from "./ingester.js";
+export { Ingester, reportLine } from "./ingester.js";
+export type { Migration, TimeTable } from "./migrations.js";
+export { MIGRATIONS, TIME_TABLES } from "./migrations.js";
+export { monthStart, partitionName, Partitions } from "./partitions.js";
+export type { Row } from "./rows.js";
+export { describeRow, rowsOf } from "./rows.js";
+export type { Partitioning, SchemaState } from "./schema.js";
+export { migrate } from "./schema.js";
+export type { BatchResult } from "./store.js";
+export { PgStore } from "./store.js";

@@ -1,0 +1,126 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Mosquitto } from "../helpers/brokers.js";
+import { startMosquitto } from "../helpers/brokers.js";
+import type { Postgres } from "../helpers/postgres.js";
+import { startPostgres } from "../helpers/postgres.js";
+import { alarmMsg, publisher, spawnIngest, stoppedCounts, summaryMsg } from "./rig.js";
+
+// the gap ledger and bad payloads, against a real PostgreSQL and Mosquitto, through `roadside ingest`
+let db: Postgres;
+let mosq: Mosquitto;
+
+beforeAll(async () => {
+  [db, mosq] = await Promise.all([startPostgres(), startMosquitto()]);
+});
+afterAll(async () => {
+  await Promise.all([db?.stop(), mosq?.stop()]);
+});
+
+async function database(name: string): Promise<{ url: string; pool: pg.Pool; count(sql: string): Promise<number> }> {
+  db.psql(`CREATE DATABASE ${name}`);
+  const url = db.url.replace(/\/roadside$/, `/${name}`);
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  return { url, pool, count: async (sql) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n) };
+}
+
+const T0 = Date.UTC(2026, 2, 10, 8);
+const lane = (seq: number) =>
+  summaryMsg("pole-0007", seq, "traffic", "lane1", T0 + seq * 60_000, [
+    { n: "volume", u: "count", v: seq },
+    { n: "flow", u: "1/s", v: seq / 60 },
+  ]);
+
+describe("gap ledger", () => {
+  it("opens a gap for missing numbers and closes it when the late messages arrive", async () => {
+    const { url, pool, count } = await database("gaps");
+    const ingest = await spawnIngest(["--broker", mosq.url, "--db", url, "--client-id", "ingest-gaps", "--report", "1s"]);
+    const pub = await publisher(mosq.url);
+    try {
+      // 1–3 and 7–10 arrive; 4–6 are held back (a device's reconnect reordered them)
+      await pub.publish([1, 2, 3, 7, 8, 9, 10].map(lane));
+      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 7; i++) await sleep(100);
+      const open = await pool.query("SELECT device, seq_from, seq_to, missing, filled_at FROM roadside.gaps");
+      expect(open.rows).toEqual([{ device: "pole-0007", seq_from: "4", seq_to: "6", missing: "3", filled_at: null }]);
+      // one of them: the gap stays open, with two missing
+      await pub.publish([lane(5)]);
+      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 8; i++) await sleep(100);
+      expect((await pool.query("SELECT missing, filled_at FROM roadside.gaps")).rows).toEqual([{ missing: "2", filled_at: null }]);
+      // the rest, and a redelivery of 5: the gap closes, nothing is stored twice
+      await pub.publish([lane(4), lane(6), lane(5)]);
+      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 10; i++) await sleep(100);
+      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.open_gaps")) > 0; i++) await sleep(100);
+      const closed = await pool.query("SELECT missing, filled_at IS NOT NULL AS filled FROM roadside.gaps");
+      expect(closed.rows).toEqual([{ missing: "0", filled: true }]);
+      expect(await count("SELECT count(*) AS n FROM roadside.summaries")).toBe(10);
+      expect((await pool.query("SELECT max_seq FROM roadside.devices WHERE device = 'pole-0007'")).rows[0].max_seq).toBe("10");
+      // the typed view reads the measures
+      const w = await pool.query("SELECT seq, volume, flow_vph FROM roadside.windows WHERE seq = 4");
+      expect(w.rows).toEqual([{ seq: "4", volume: 4, flow_vph: 240 }]);
+    } finally {
+      await pub.close();
+      expect(await ingest.stop()).toBe(0);
+      await pool.end();
+    }
+  });
+});
+
+describe("bad payloads", () => {
+  it("counts and skips what is not a roadside message, and keeps storing the rest", async () => {
+    const { url, pool, count } = await database("garbage");
+    const ingest = await spawnIngest(["--broker", mosq.url, "--db", url, "--client-id", "ingest-garbage"]);
+    const pub = await publisher(mosq.url);
+    const good = [lane(1), lane(2), alarmMsg("pole-0007", 3, { source: "lane1", kind: "wrong-way", state: "event" }, T0 + 90_000), lane(4)];
+    const cbor = good[0]!.payload;
+    const garbage: [string, Buffer][] = [
+      ["roadside/pole-0007/traffic/lane1", Buffer.from([0xff, 0x00, 0x13, 0x37])], // not CBOR
+      ["roadside/pole-0007/traffic/lane1", Buffer.alloc(0)], // empty
+      ["roadside/pole-0007/traffic/lane1", Buffer.from('[{"n":"volume","v":3}]')], // JSON SenML without a base name
+      ["roadside/pole-0007/traffic/lane1", Buffer.from("hello")], // text
+      ["roadside/pole-0099/traffic/lane1", cbor], // the payload names another device than the topic
+      ["roadside/pole-0007/level/mh1", cbor.subarray(0, cbor.length - 7)], // truncated CBOR
+      ["roadside/pole-0007/traffic/lane1", Buffer.from('[{"bn":"pole-0007:traffic:lane1:","bt":1e300,"n":"seq","v":9}]')], // a time no calendar has
+    ];
+    try {
+      await pub.publish([good[0]!, good[1]!]);
+      for (const [topic, payload] of garbage) await pub.client.publishAsync(topic, payload, { qos: 1 });
+      await pub.publish([good[2]!, good[3]!]);
+      for (
+        let i = 0;
+        i < 300 && (await count("SELECT (SELECT count(*) FROM roadside.summaries) + (SELECT count(*) FROM roadside.alarms) AS n")) < 4;
+        i++
+      )
+        await sleep(100);
+      expect(await count("SELECT count(*) AS n FROM roadside.summaries")).toBe(3);
+      expect((await pool.query("SELECT alarm, state FROM roadside.alarms")).rows).toEqual([{ alarm: "wrong-way", state: "event" }]);
+      expect(ingest.child.exitCode).toBe(null);
+    } finally {
+      await pub.close();
+      expect(await ingest.stop()).toBe(0);
+      await pool.end();
+    }
+    const counts = stoppedCounts(ingest.stderr());
+    expect(counts.invalid).toBe(garbage.length);
+    expect(counts.stored).toBe(4);
+  });
+
+  it("refuses bad command lines with exit 2 and a message naming the fix", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const bin = new URL("../../bin/roadside.js", import.meta.url).pathname;
+    const cases: [string[], RegExp][] = [
+      [["ingest", "--broker", mosq.url], /--db is missing/],
+      [["ingest", "--db", "mysql://x/y"], /not a PostgreSQL URL/],
+      [["ingest", "--db", "postgres://x/y", "--group", "a/b"], /--group "a\/b"/],
+      [["ingest", "--db", "postgres://x/y", "--retention", "soon"], /--retention "soon" is not a duration/],
+      [["ingest", "--db", "postgres://x/y", "--batch", "0"], /--batch "0": give a whole number/],
+      [["ingest", "--db", "postgres://x/y", "--broker", "localhost"], /is not a broker URL/],
+    ];
+    for (const [args, re] of cases) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, DATABASE_URL: "" } });
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
