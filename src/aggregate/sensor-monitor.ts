@@ -1,15 +1,18 @@
 import type { Alarm } from "./alarm.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
-import type { HealthSection } from "../control/health.js";
 import type { Logger } from "../log/logger.js";
 
 /** Why a sensor gives no data: each names what a technician checks first. */
 export type SensorFault = "unplugged" | "garbled" | "silent" | "no-target" | "out-of-range" | "no-device";
 
+/** A health section (the shape of `HealthRegistry`'s, kept here so this stage does not reach up to control/). */
+export type HealthSection = Record<string, number | string | boolean | null>;
+
+/** Generic advice; a sensor's definition may say it in its own terms (`SensorMonitorOptions.advice`). */
 const ADVICE: Record<SensorFault, string> = {
   unplugged: "the serial port went away; check the cable, the connector and the USB adapter",
-  garbled: "bytes arrive but no frame parses; check baudRate (MaxBotix sensors send 9600 8N1) and the signal polarity (RS-232 vs TTL)",
+  garbled: "bytes arrive but no frame parses; check baudRate and the signal polarity (RS-232 vs TTL, RS-485 A/B)",
   silent: "no bytes at all; check the sensor's power and its TX wire",
   "no-target":
     "the sensor reports no target or a target inside its minimum range; check the mounting, the beam path and for an obstruction or a flooded sensor",
@@ -20,8 +23,8 @@ const ADVICE: Record<SensorFault, string> = {
 
 /** What the monitor needs to know about the sensor's data path. */
 export interface SensorCounters {
-  /** Bytes received since the last good frame (0 for non-serial sensors). */
-  bytesSinceFrame(): number;
+  /** Bytes arrive but make no readings (wrong baud rate, noise, CRC errors); false for non-serial sensors. */
+  garbled(): boolean;
   /** True when the last frames were no-target / min-range (the sensor answers but sees no level). */
   blind(): boolean;
   /** The sensor's own counters for health. */
@@ -39,6 +42,8 @@ export interface SensorMonitorOptions {
   /** Raise a fault after this long without a usable reading, s. */
   staleAfterS: number;
   counters: SensorCounters;
+  /** What to check per fault, in the sensor model's terms; the generic advice where absent. */
+  advice?: Partial<Record<SensorFault, string>>;
 }
 
 /**
@@ -120,7 +125,7 @@ export class SensorMonitor {
     this.faultSinceNs = nowNs;
     this.faults++;
     const o = this.opts;
-    const msg = `sensor ${o.name}${o.part ? ` (${o.part})` : ""}: no usable reading for ${Math.round((nowNs - this.lastGoodNs) / NS_PER_S)} s: ${ADVICE[cause]}`;
+    const msg = `sensor ${o.name}${o.part ? ` (${o.part})` : ""}: no usable reading for ${Math.round((nowNs - this.lastGoodNs) / NS_PER_S)} s: ${o.advice?.[cause] ?? ADVICE[cause]}`;
     o.logger.warn(msg, { sensor: o.name, fault: cause });
     o.alarm({
       source: o.name,
@@ -162,7 +167,7 @@ export class SensorMonitor {
     if (this.loopFault) return "out-of-range";
     const c = this.opts.counters;
     if (c.blind()) return "no-target";
-    if (c.bytesSinceFrame() >= 32) return "garbled";
+    if (c.garbled()) return "garbled";
     return "silent";
   }
 

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import { RealClock } from "../clock/real.js";
 import { VirtualClock } from "../clock/virtual.js";
@@ -9,6 +9,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { DigitalInputSpec, Level, SerialPortLink, SerialSpec } from "../io/contract.js";
 import type { Hardware, HardwareBackend } from "../io/factory.js";
 import { silentLogger } from "../log/logger.js";
+import { probeRequest } from "./probes.js";
 
 export interface InputStat {
   name: string;
@@ -162,6 +163,18 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
   }
 
   const links: SerialPortLink[] = [];
+  const polled = new Map<string, { stats: PortStat[]; requests: Buffer[] }>();
+  const pollTimers: TimerHandle[] = [];
+  /** Polled sensors (Modbus) answer only when asked: send each its poll in turn, one a second, as the device does. */
+  const pollLine = (link: SerialPortLink, requests: Buffer[]): void => {
+    let k = 0;
+    const tick = (): void => {
+      const r = requests[k++ % requests.length];
+      if (r) link.write(r).catch(() => {});
+      pollTimers.push(clock.setTimer(clock.monoNs() + NS_PER_S / Math.max(1, requests.length), tick));
+    };
+    pollTimers.push(clock.setTimer(clock.monoNs() + NS_PER_S / 10, tick));
+  };
   for (const { configPath, port } of findSerialPorts(config)) {
     const owner = configPath.slice(0, -1);
     const name = formatPath(owner.length > 0 ? owner : configPath);
@@ -175,21 +188,34 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     };
     const stat: PortStat = { name, configPath, spec, bytes: 0, data: Buffer.alloc(0), identifiers: configPath[0] === "identifiers" };
     report.ports.push(stat);
+    const request = probeRequest(configPath, config);
+    // sensors on one RS-485 line share its link: each hears everything and picks its own answers
+    const shared = request ? polled.get(spec.path) : undefined;
+    if (shared) {
+      shared.stats.push(stat);
+      shared.requests.push(request!);
+      continue;
+    }
+    const line = { stats: [stat], requests: request ? [request] : [] };
+    if (request) polled.set(spec.path, line);
     const link = hw.serial();
     try {
       await link.open(spec, {
         data: (chunk) => {
-          stat.bytes += chunk.length;
-          if (stat.identifiers) chunk.fill(0);
-          else if (stat.data.length < KEEP_BYTES) stat.data = Buffer.concat([stat.data, chunk]).subarray(0, KEEP_BYTES);
+          for (const st of line.stats) {
+            st.bytes += chunk.length;
+            if (st.identifiers) chunk.fill(0);
+            else if (st.data.length < KEEP_BYTES) st.data = Buffer.concat([st.data, chunk]).subarray(0, KEEP_BYTES);
+          }
         },
         state: (s, err) => {
-          if (s !== "open" && err) stat.error ??= err.message;
+          if (s !== "open" && err) for (const st of line.stats) st.error ??= err.message;
         },
       });
       links.push(link);
+      if (request) pollLine(link, line.requests);
     } catch (err) {
-      stat.error = (err as Error).message;
+      for (const st of line.stats) st.error = (err as Error).message;
     }
   }
 
@@ -221,6 +247,7 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     s.longestActiveS = longestNs[i]! / NS_PER_S;
     s.lastEdgeAgoS = lastNs[i]! >= 0 ? (clock.monoNs() - lastNs[i]!) / NS_PER_S : undefined;
   });
+  for (const t of pollTimers) clock.clearTimer(t);
   for (const link of links) await link.close();
   if (inputsOpen) await hw.inputs.close();
   return report;

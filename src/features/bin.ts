@@ -7,7 +7,7 @@ import type { Level } from "../io/contract.js";
 import { tmp36Celsius } from "../sensors/ads1115.js";
 import { DebouncedSwitch } from "../sensors/switch.js";
 import type { ClaimedInput, Feature, FeatureContext, FeatureFactory } from "./feature.js";
-import { AdcSource, SerialRangeSource } from "./sources.js";
+import { AdcSource, RangeSource } from "./sources.js";
 
 /** After the lid closes, readings wait this long: the lid and the waste settle, the sensor re-ranges. */
 const SETTLE_NS = 5 * NS_PER_S;
@@ -25,13 +25,13 @@ interface HeldSwitch {
 }
 
 /**
- * One bin: a MaxBotix rangefinder under the lid (free-running, on serial), a TMP36 on an ADS1115
+ * One bin: a rangefinder under the lid (MaxBotix free-running, or Modbus polled), a TMP36 on an ADS1115
  * input for fire, a tilt switch and a lid switch on GPIO. Distance readings are used only while the
  * lid is closed and the bin upright: otherwise the sensor is not looking at the waste.
  */
 class Bin {
   readonly agg: BinAggregator;
-  readonly distance: SerialRangeSource;
+  readonly distance: RangeSource;
   readonly temp: AdcSource | undefined;
   private tilt: HeldSwitch | undefined;
   private lid: HeldSwitch | undefined;
@@ -46,7 +46,7 @@ class Bin {
     readonly windowS: number,
   ) {
     const stale = cfg.staleAfter ?? cfg.measureEvery * 3;
-    this.distance = new SerialRangeSource(ctx, name, cfg.distance, stale, () => this.looking(), "distance", MIN_FRAMES);
+    this.distance = new RangeSource(ctx, name, cfg.distance, stale, () => this.looking(), "distance", MIN_FRAMES);
     if (cfg.temperature)
       this.temp = new AdcSource(ctx, name, cfg.temperature.adc, tmp36Celsius, Math.max(60, cfg.temperature.every * 6), "temperature");
     this.agg = new BinAggregator({
@@ -70,6 +70,7 @@ class Bin {
       },
     });
     ctx.windows(windowS).add(this.agg);
+    ctx.checkpoint?.("bin", this.agg);
     // after the aggregator has rotated: readings before the boundary make the closing window's last sample
     ctx.windows(windowS).add({
       rotate: (_closing, opening) => this.distance.cut?.(opening.startNs, (mm, tNs) => !Number.isNaN(mm) && this.agg.distance(mm, tNs)),

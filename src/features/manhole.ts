@@ -5,13 +5,14 @@ import type { ManholeConfig } from "../config/sections/manholes.js";
 import type { ManifestStream } from "../control/manifest.js";
 import type { Level } from "../io/contract.js";
 import { currentLoopMm } from "../sensors/ads1115.js";
+import { modbusModel } from "../sensors/models/index.js";
 import { DebouncedSwitch } from "../sensors/switch.js";
 import type { ClaimedInput, Feature, FeatureContext, FeatureFactory } from "./feature.js";
 import type { SampleSource } from "./sources.js";
-import { AdcSource, SerialRangeSource } from "./sources.js";
+import { AdcSource, RangeSource } from "./sources.js";
 
 /**
- * One manhole: a level source (ultrasonic range → depth, or a 4–20 mA transducer), adaptive
+ * One manhole: a level source (ultrasonic or radar range → depth, or a 4–20 mA transducer), adaptive
  * sampling, the level aggregator (windows, alarms, 12/24 spill counting) and the cover switch.
  */
 class Manhole {
@@ -38,9 +39,9 @@ class Manhole {
   ) {
     const s = cfg.sensor;
     this.source =
-      s.type === "maxbotix"
-        ? new SerialRangeSource(ctx, name, s, cfg.staleAfter)
-        : new AdcSource(ctx, name, s.adc, (v) => currentLoopMm(v, s.shuntOhms, s.spanMm, s.offsetMm), cfg.staleAfter);
+      s.type === "current-loop"
+        ? new AdcSource(ctx, name, s.adc, (v) => currentLoopMm(v, s.shuntOhms, s.spanMm, s.offsetMm), cfg.staleAfter)
+        : new RangeSource(ctx, name, s, cfg.staleAfter);
     this.agg = new LevelAggregator({
       sensor: name,
       clock: ctx.clock,
@@ -52,6 +53,7 @@ class Manhole {
       confirm: cfg.confirmSamples,
     });
     ctx.windows(windowS).add(this.agg);
+    ctx.checkpoint?.("level", this.agg);
     // after the aggregator has rotated: the readings before the boundary make the closing window's
     // last sample, so no sample is ever stamped in a window already published
     ctx.windows(windowS).add({
@@ -115,7 +117,7 @@ class Manhole {
     this.takenNs = cutNs;
     if (Number.isNaN(value)) return;
     const s = this.cfg.sensor;
-    const depth = s.type === "maxbotix" ? this.cfg.mountHeightMm! - value : value;
+    const depth = s.type === "current-loop" ? value : this.cfg.mountHeightMm! - value;
     const weightS = since >= 0 && cutNs > since ? (cutNs - since) / NS_PER_S : intervalS;
     this.agg.sample(depth, tNs, intervalS, weightS);
     // adaptive sampling: fast near or in overflow and while the level climbs quickly
@@ -157,10 +159,13 @@ class Manhole {
   manifest(): ManifestStream[] {
     const { topics } = this.ctx;
     const m = this.cfg;
+    const s = m.sensor;
     const how =
-      m.sensor.type === "maxbotix"
-        ? `a ${m.sensor.model.toUpperCase()} ultrasonic sensor ${m.mountHeightMm} mm above the invert`
-        : "a 4–20 mA level transducer";
+      s.type === "current-loop"
+        ? "a 4–20 mA level transducer"
+        : s.type === "maxbotix"
+          ? `a ${s.model.toUpperCase()} ultrasonic sensor ${m.mountHeightMm} mm above the invert`
+          : `a ${modbusModel(s.model).name} sensor ${m.mountHeightMm} mm above the invert`;
     return [
       {
         topic: topics.stream("level", this.name),

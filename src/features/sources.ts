@@ -1,13 +1,19 @@
-import type { HealthSection } from "../control/health.js";
+import type { HealthSection } from "../aggregate/sensor-monitor.js";
 import { SensorMonitor } from "../aggregate/sensor-monitor.js";
-import { NS_PER_S } from "../clock/clock.js";
+import type { TimerHandle } from "../clock/clock.js";
+import { NS_PER_MS } from "../clock/clock.js";
 import { resolveSerialPath } from "../config/boards.js";
-import type { AdcConfig, MaxbotixConfig } from "../config/sections/level-sensors.js";
-import type { SerialPortLink, SerialSpec } from "../io/contract.js";
+import type { AdcConfig, RangeSensorConfig } from "../config/sections/level-sensors.js";
+import type { SerialSpec } from "../io/contract.js";
 import { i2ctransfer, LinuxI2cIo } from "../io/linux-i2c.js";
+import { backoffDelay } from "../mqtt/backoff.js";
 import { Ads1115 } from "../sensors/ads1115.js";
-import { MAXBOTIX_MODELS, MaxbotixParser, Reading } from "../sensors/maxbotix.js";
+import { FrameDriver } from "../sensors/maxbotix-driver.js";
 import { MedianSampler } from "../sensors/median-sampler.js";
+import { ModbusBus } from "../sensors/modbus/bus.js";
+import { ModbusDriver } from "../sensors/modbus/driver.js";
+import { frameModel, modbusModel, Reading } from "../sensors/models/index.js";
+import type { RangeDriver, RangeDriverContext } from "../sensors/range-driver.js";
 import type { FeatureContext } from "./feature.js";
 
 /** Delivers one sample: a value (mm, or volts for a raw ADC source) and its time; NaN when there is none. */
@@ -27,41 +33,97 @@ export interface SampleSource {
   cut?(beforeNs: number, done: SampleDone): void;
 }
 
+/** Modbus buses by device context and port path: sensors on one RS-485 line share its link. */
+const buses = new WeakMap<FeatureContext, Map<string, ModbusBus>>();
+
+function busFor(ctx: FeatureContext, spec: SerialSpec): ModbusBus {
+  let m = buses.get(ctx);
+  if (!m) {
+    m = new Map();
+    buses.set(ctx, m);
+  }
+  let b = m.get(spec.path);
+  if (!b) {
+    // the bus is named after its port path: several sensors share it
+    b = new ModbusBus({
+      spec: { ...spec, name: spec.path },
+      clock: ctx.clock,
+      logger: ctx.logger,
+      openSerial: (sp, h) => ctx.openSerial(sp, h),
+    });
+    m.set(spec.path, b);
+  }
+  return b;
+}
+
+/** The driver of a configured distance sensor, chosen by its model's interface (never by model). */
+function driverFor(ctx: FeatureContext, cfg: RangeSensorConfig, dc: RangeDriverContext): RangeDriver {
+  if (cfg.type === "maxbotix") return new FrameDriver(frameModel(cfg.model), dc);
+  return new ModbusDriver(modbusModel(cfg.model), dc, {
+    bus: busFor(ctx, dc.spec),
+    unitId: cfg.unitId,
+    pollEveryS: cfg.pollEvery,
+    timeoutMs: cfg.timeoutMs,
+  });
+}
+
+/** Seeded jitter for reopen backoff (xorshift32 from the sensor name), so simulated runs replay exactly. */
+function jitter(seedText: string): () => number {
+  let x = 2166136261;
+  for (let i = 0; i < seedText.length; i++) x = Math.imul(x ^ seedText.charCodeAt(i), 16777619);
+  x = x >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+}
+
 /**
- * A MaxBotix rangefinder on a serial port, free-running (pin 4 open): every frame is parsed as it
- * arrives; a sample is the median of the ranges since the previous one. Readings arrive only while
- * `accept()` says so (a bin's lid open or the bin tipped: the sensor is not looking at the waste).
- *
- * Why free-running and not triggered: the sensors take no commands over serial, and triggering
- * needs a fourth conductor to pin 4 through the manhole's cable gland. Parsing ~6 frames a second
- * costs microseconds; the sampling interval decides what becomes a sample.
+ * A distance sensor (a rangefinder in a manhole or under a bin lid) on a serial port, whatever its
+ * interface: its driver turns what arrives into readings, and a sample is the median of the
+ * readings since the previous one. Readings count only while `accept()` says so (a bin's lid open
+ * or the bin tipped: the sensor is not looking at the waste).
  */
-export class SerialRangeSource implements SampleSource {
+export class RangeSource implements SampleSource {
   readonly monitor: SensorMonitor;
-  readonly parser: MaxbotixParser;
+  readonly driver: RangeDriver;
   private readonly sampler = new MedianSampler(512);
-  private link: SerialPortLink | undefined;
-  private retry: ReturnType<FeatureContext["clock"]["setTimer"]> | undefined;
+  private retry: TimerHandle | undefined;
   private stopped = false;
   private openFailures = 0;
+  private readonly random: () => number;
 
   constructor(
     private readonly ctx: FeatureContext,
     private readonly name: string,
-    private readonly cfg: MaxbotixConfig,
+    private readonly cfg: RangeSensorConfig,
     staleAfterS: number,
     private readonly accept: () => boolean = () => true,
     part?: string,
     /** A sample needs at least this many readings in its interval; fewer are dropped. */
     private readonly minReadings = 1,
   ) {
-    const model = MAXBOTIX_MODELS[cfg.model];
-    this.parser = new MaxbotixParser(model, (kind, mm, tNs) => {
-      if (kind !== Reading.Range) return;
-      this.monitor.good(tNs);
-      if (this.accept()) this.sampler.add(mm, tNs);
+    this.random = jitter(`${ctx.loaded.config.device.id}/${name}`);
+    this.driver = driverFor(ctx, cfg, {
+      name,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      spec: this.spec(),
+      openSerial: (spec, handlers) => ctx.openSerial(spec, handlers),
+      reading: (kind, mm, tNs) => {
+        if (kind !== Reading.Range) return;
+        this.monitor.good(tNs);
+        if (this.accept()) this.sampler.add(mm, tNs);
+      },
+      port: (down) => this.monitor.port(down),
     });
-    const p = this.parser;
+    const d = this.driver;
+    const hints = d.model.hints;
+    const modbus = d.model.interface === "modbus-rtu";
     this.monitor = new SensorMonitor({
       name,
       ...(part ? { part } : {}),
@@ -69,30 +131,24 @@ export class SerialRangeSource implements SampleSource {
       logger: ctx.logger,
       alarm: ctx.alarm,
       staleAfterS,
+      advice: {
+        garbled: `${modbus ? "answers arrive but none is a reading (CRC errors, exceptions, wrong registers)" : "bytes arrive but no frame parses"}; ${hints.garbled}`,
+        "no-target": `the sensor reports no target or a target inside its minimum range; ${hints.noTarget}`,
+        ...(modbus ? { silent: `no answer to Modbus requests; check the sensor's power, then ${hints.garbled}` } : {}),
+      },
       counters: {
-        bytesSinceFrame: () => p.bytesSinceFrame,
-        blind: () => p.blindStreak >= 3,
-        health: (): HealthSection => ({
-          model: cfg.model,
-          bytes: p.bytes,
-          frames: p.frames,
-          ranges: p.ranges,
-          noTarget: p.noTarget,
-          minRange: p.minRange,
-          garbageBytes: p.garbageBytes,
-          partialFrames: p.partialFrames,
-          openFailures: this.openFailures,
-        }),
+        garbled: () => d.garbled(),
+        blind: () => d.blind(),
+        health: (): HealthSection => ({ ...d.health(), openFailures: this.openFailures }),
       },
     });
   }
 
   private spec(): SerialSpec {
-    const { loaded } = this.ctx;
     const port = this.cfg.port;
     return {
       name: this.name,
-      path: resolveSerialPath(loaded.board, port.path) ?? port.path,
+      path: resolveSerialPath(this.ctx.loaded.board, port.path) ?? port.path,
       baudRate: port.baudRate,
       dataBits: port.dataBits,
       parity: port.parity,
@@ -106,24 +162,19 @@ export class SerialRangeSource implements SampleSource {
     await this.open();
   }
 
-  /** First open; a missing port is retried with backoff, and the monitor raises the fault meanwhile. */
+  /** First open; a missing port is retried with jittered backoff, and the monitor raises the fault meanwhile. */
   private async open(): Promise<void> {
     try {
-      this.link = await this.ctx.openSerial(this.spec(), {
-        data: (chunk, tNs) => this.parser.push(chunk, tNs),
-        state: (s) => {
-          this.monitor.port(s !== "open");
-          this.parser.reset();
-        },
-      });
+      await this.driver.open();
       this.monitor.port(false);
     } catch (err) {
       this.openFailures++;
       this.monitor.port(true);
       if (this.openFailures === 1) this.ctx.logger.error(`sensor ${this.name}: ${(err as Error).message}; retrying`, { sensor: this.name });
       if (this.stopped) return;
-      const waitS = Math.min(60, 2 ** Math.min(this.openFailures, 6));
-      this.retry = this.ctx.clock.setTimer(this.ctx.clock.monoNs() + waitS * NS_PER_S, () => {
+      // the shared full-jitter backoff: sensors behind one dead USB hub do not retry in step
+      const waitMs = Math.max(100, backoffDelay(this.openFailures - 1, 2000, 60_000, this.random));
+      this.retry = this.ctx.clock.setTimer(this.ctx.clock.monoNs() + waitMs * NS_PER_MS, () => {
         this.retry = undefined;
         void this.open();
       });
@@ -134,14 +185,14 @@ export class SerialRangeSource implements SampleSource {
     this.stopped = true;
     if (this.retry) this.ctx.clock.clearTimer(this.retry);
     this.monitor.stop();
-    // the device closes every link it opened; nothing else to release
+    await this.driver.close();
   }
 
   take(done: SampleDone): void {
     const enough = this.sampler.pending >= this.minReadings;
     const v = this.sampler.take();
-    if (!enough || Number.isNaN(v)) return done(Number.NaN, this.ctx.clock.monoNs());
-    done(v, this.sampler.sampleNs);
+    if (!enough || Number.isNaN(v)) done(Number.NaN, this.ctx.clock.monoNs());
+    else done(v, this.sampler.sampleNs);
   }
 
   cut(beforeNs: number, done: SampleDone): void {
@@ -188,7 +239,7 @@ export class AdcSource implements SampleSource {
       alarm: ctx.alarm,
       staleAfterS,
       counters: {
-        bytesSinceFrame: () => 0,
+        garbled: () => false,
         blind: () => false,
         health: (): HealthSection => ({
           adc: `0x${cfg.address.toString(16)}/AIN${cfg.channel}`,

@@ -5,7 +5,7 @@ import { MAXBOTIX_MODELS, MaxbotixParser, maxbotixFrame, Reading } from "./maxbo
 
 function collect(model: MaxbotixModelId) {
   const got: { kind: number; mm: number; t: number }[] = [];
-  const p = new MaxbotixParser(MAXBOTIX_MODELS[model], (kind, mm, t) => got.push({ kind, mm, t }));
+  const p = new MaxbotixParser(MAXBOTIX_MODELS[model]!, (kind, mm, t) => got.push({ kind, mm, t }));
   return { p, got };
 }
 
@@ -72,7 +72,7 @@ describe("MaxBotix serial parsers", () => {
 
   it("round-trips the simulator's frames for every model", () => {
     for (const id of Object.keys(MAXBOTIX_MODELS) as MaxbotixModelId[]) {
-      const m = MAXBOTIX_MODELS[id];
+      const m = MAXBOTIX_MODELS[id]!;
       const { p, got } = collect(id);
       const mm = (m.minReport + 10) * m.mmPerUnit;
       p.push(Buffer.from(maxbotixFrame(m, mm)), 0);
@@ -86,11 +86,13 @@ describe("MaxBotix serial parsers", () => {
     it(`fuzz ${id}: ${MB} MB of seeded random bytes with frames mixed in, never throws, memory flat (seed ${SEED})`, () => {
       const rng = new Rng(SEED);
       let ranges = 0;
-      const p = new MaxbotixParser(MAXBOTIX_MODELS[id], (kind) => {
+      const p = new MaxbotixParser(MAXBOTIX_MODELS[id]!, (kind) => {
         if (kind === Reading.Range) ranges++;
       });
       const chunk = Buffer.alloc(4096);
-      const frame = Buffer.from(maxbotixFrame(MAXBOTIX_MODELS[id], MAXBOTIX_MODELS[id].mmPerUnit * (MAXBOTIX_MODELS[id].minReport + 50)));
+      const frame = Buffer.from(
+        maxbotixFrame(MAXBOTIX_MODELS[id]!, MAXBOTIX_MODELS[id]!.mmPerUnit * (MAXBOTIX_MODELS[id]!.minReport + 50)),
+      );
       let planted = 0;
       const heapBefore = process.memoryUsage().heapUsed;
       for (let sent = 0; sent < MB * 1024 * 1024; ) {

@@ -1,48 +1,33 @@
 /**
- * MaxBotix ultrasonic rangefinders, serial output (DOMAIN.md §2). Every model sends, at 9600 8N1,
- * an ASCII `R`, a fixed number of ASCII digits and a carriage return, free-running while its pin 4
- * (ranging start/stop) is open or high. Units and the reserved values differ per model, so each
- * model has its own row here, next to the datasheet it comes from.
+ * The parser of MaxBotix ultrasonic rangefinders, serial output (DOMAIN.md §2). Every model sends,
+ * at 9600 8N1, an ASCII `R`, a fixed number of ASCII digits and a carriage return, free-running
+ * while its pin 4 (ranging start/stop) is open or high. Units and reserved values differ per model:
+ * each has its definition, with the datasheet it comes from, in src/sensors/models/maxbotix.ts.
  */
 
-/** One model's serial format and reserved values. */
-export interface MaxbotixModel {
+import type { FrameModel } from "./models/index.js";
+import { FRAME_MODEL_IDS, frameModel, Reading } from "./models/index.js";
+
+export { Reading } from "./models/index.js";
+
+/** One model's serial format and reserved values (its definition lives in src/sensors/models/maxbotix.ts). */
+export interface MaxbotixModel extends Readonly<FrameModel["frame"]> {
   readonly id: MaxbotixModelId;
-  /** Digits between `R` and CR. */
-  readonly digits: number;
-  /** Millimetres per reported unit. */
-  readonly mmPerUnit: number;
-  /** Reported value for targets at or inside the minimum range: not a level (too close to tell). */
-  readonly minReport: number;
-  /** Values at or above this mean "no target" (nothing in range): not a level. */
-  readonly noTargetFrom: number;
   /** Human name for messages. */
   readonly name: string;
 }
 
-export type MaxbotixModelId = "hrxl" | "hrxl-10m" | "xl" | "lv";
+export type MaxbotixModelId = string;
 
-export const MAXBOTIX_MODELS: Readonly<Record<MaxbotixModelId, MaxbotixModel>> = Object.freeze({
-  // HRXL-MaxSonar-WR datasheet (MB7360/7369/7380/7389, 5 m), "Serial output": R + 4 ASCII digits in
-  // mm + CR, 9600 8N1. Range 300–4999 mm; targets closer than 300 mm read 300; 5000 = no target.
-  hrxl: { id: "hrxl", digits: 4, mmPerUnit: 1, minReport: 300, noTargetFrom: 5000, name: "HRXL-MaxSonar (5 m)" },
-  // HRXL-MaxSonar-WR 10 m models (MB7363/7366/7383/7386): same frame; 9999 = no target.
-  "hrxl-10m": { id: "hrxl-10m", digits: 4, mmPerUnit: 1, minReport: 300, noTargetFrom: 9999, name: "HRXL-MaxSonar (10 m)" },
-  // XL-MaxSonar-WR datasheet (MB70xx), "Pin 5 serial output": R + 3 ASCII digits in cm + CR.
-  // Minimum report 20 cm (closer targets read 20); 765 cm is the maximum and means no target.
-  xl: { id: "xl", digits: 3, mmPerUnit: 10, minReport: 20, noTargetFrom: 765, name: "XL-MaxSonar (cm)" },
-  // LV-MaxSonar-EZ datasheet (MB1000–MB1040), "Pin 5-TX": R + 3 ASCII digits in inches (max 255)
-  // + CR, RS-232 polarity at TTL levels. Objects from 0 to 6 in read 6; range ends at 254 in, so 255
-  // means nothing in range.
-  lv: { id: "lv", digits: 3, mmPerUnit: 25.4, minReport: 6, noTargetFrom: 255, name: "LV-MaxSonar-EZ (inches)" },
-});
-
-/**
- * What a complete frame said: `Range` (mm is the distance to the target), `MinRange` (at or inside
- * the minimum range: something is too close to measure), `NoTarget` (nothing in range).
- */
-export const Reading = Object.freeze({ Range: 0, MinRange: 1, NoTarget: 2 } as const);
-export type Reading = (typeof Reading)[keyof typeof Reading];
+/** The parser's view of each MaxBotix definition, by id. */
+export const MAXBOTIX_MODELS: Readonly<Record<MaxbotixModelId, MaxbotixModel>> = Object.freeze(
+  Object.fromEntries(
+    FRAME_MODEL_IDS.map((id) => {
+      const m = frameModel(id);
+      return [id, Object.freeze({ id, name: m.name, ...m.frame })];
+    }),
+  ),
+);
 
 /** Receives parsed frames (hot path: primitives only). `mm` is NaN unless `kind` is `Reading.Range`. */
 export type ReadingSink = (kind: Reading, mm: number, tNs: number) => void;

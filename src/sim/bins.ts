@@ -3,11 +3,10 @@ import { NS_PER_S } from "../clock/clock.js";
 import { VirtualClock } from "../clock/virtual.js";
 import type { BinConfig } from "../config/sections/bins.js";
 import type { DeviceConfig } from "../config/schema.js";
-import { MAXBOTIX_MODELS } from "../sensors/maxbotix.js";
 import { SimAds1115 } from "./ads1115.js";
 import type { Rng } from "./rng.js";
 import type { ScenarioFactory, SimContext } from "./scenario.js";
-import { SimSonar, SONAR_FAULTS } from "./sonar.js";
+import { simDistanceSensor } from "./sonar.js";
 
 type SimBin = NonNullable<DeviceConfig["sim"]>["bins"][string];
 
@@ -94,25 +93,17 @@ function binSim(ctx: SimContext, name: string, cfg: BinConfig, spec: SimBin, rng
     return ambient + (hot - ambient) * Math.exp(-(tNs - fireOut) / NS_PER_S / COOL_TAU_S);
   };
 
-  const model = MAXBOTIX_MODELS[cfg.distance.model];
-  const path = ctx.loaded.board.serial.find((p) => p.name === cfg.distance.port.path)?.path ?? cfg.distance.port.path;
-  const device = ctx.createSerialDevice(name, path, 9600, { ownFaults: SONAR_FAULTS });
-  const sonar = new SimSonar(
-    clock,
-    device,
-    model,
-    rng.fork("sonar"),
-    spec.frameInterval,
-    spec.noiseMm,
-    () => {
+  const sonar = simDistanceSensor(ctx, name, cfg.distance, rng.fork("sonar"), {
+    intervalS: spec.frameInterval,
+    noiseMm: spec.noiseMm,
+    target: () => {
       if (lidOpen) return "no-target";
       if (tipped > 0) return rng.uniform(200, 3000);
       const f = Math.min(100, fill);
       return cfg.emptyDistanceMm - (f / 100) * (cfg.emptyDistanceMm - cfg.fullDistanceMm);
     },
-    (r) => ctx.truth({ ...r, bin: name }),
-    name,
-  );
+    truth: (r) => ctx.truth({ ...r, bin: name }),
+  });
 
   if (cfg.temperature) {
     const adc = new SimAds1115(clock, clock instanceof VirtualClock ? () => clock.yieldSoon() : () => {});
@@ -172,7 +163,7 @@ function binSim(ctx: SimContext, name: string, cfg: BinConfig, spec: SimBin, rng
         at(from + k.for * NS_PER_S, () => tip(false));
         ctx.truth({ kind: "knockover", bin: name, startNs: from, endNs: from + k.for * NS_PER_S });
       }
-      sonar.start(ctx.faults, ctx.startNs);
+      sonar.start();
     },
     stop(): void {
       running = false;
@@ -193,7 +184,11 @@ export const binsScenario: ScenarioFactory = (ctx) => {
   const units = sims.map(([name, spec]) => binSim(ctx, name, config.bins[name]!, spec, root.fork(name)));
   return {
     name: "bins",
-    start: () => units.forEach((u) => u.start()),
-    stop: () => units.forEach((u) => u.stop()),
+    start: () => {
+      for (const u of units) u.start();
+    },
+    stop: () => {
+      for (const u of units) u.stop();
+    },
   };
 };

@@ -2,12 +2,13 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import type { ManholeConfig } from "../config/sections/manholes.js";
 import type { DeviceConfig } from "../config/schema.js";
-import { MAXBOTIX_MODELS } from "../sensors/maxbotix.js";
+import { levelModel } from "../sensors/models/index.js";
 import { VirtualClock } from "../clock/virtual.js";
 import { SimAds1115 } from "./ads1115.js";
 import type { Rng } from "./rng.js";
 import type { ScenarioFactory, SimContext, TruthRecord } from "./scenario.js";
-import { SimSonar, SONAR_FAULTS } from "./sonar.js";
+import type { SimDistanceSensor } from "./sonar.js";
+import { simDistanceSensor } from "./sonar.js";
 
 type SimManhole = NonNullable<DeviceConfig["sim"]>["sewer"][string];
 
@@ -97,34 +98,28 @@ export class ManholeModel {
   }
 }
 
-/** One simulated manhole: the model, its sensor (serial sonar or ADC-read transducer), its cover. */
+/** One simulated manhole: the model, its sensor (serial sonar, Modbus slave or ADC-read transducer), its cover. */
 function manholeSim(ctx: SimContext, name: string, cfg: ManholeConfig, spec: SimManhole, rng: Rng) {
   const clock = ctx.clock;
   const s = cfg.sensor;
-  const stepS = s.type === "maxbotix" ? spec.frameInterval : 1;
+  const stepS = s.type === "current-loop" ? 1 : spec.frameInterval;
   const model = new ManholeModel(clock, name, spec, cfg.overflowHeightMm, stepS * NS_PER_S, ctx.startNs, (r) => ctx.truth(r));
   const timers: TimerHandle[] = [];
-  let sonar: SimSonar | undefined;
+  let sonar: SimDistanceSensor | undefined;
   let stepper: TimerHandle | undefined;
-  if (s.type === "maxbotix") {
-    const path = ctx.loaded.board.serial.find((p) => p.name === s.port.path)?.path ?? s.port.path;
-    const device = ctx.createSerialDevice(name, path, 9600, { ownFaults: SONAR_FAULTS });
+  if (s.type !== "current-loop") {
     const mount = cfg.mountHeightMm!;
-    sonar = new SimSonar(
-      clock,
-      device,
-      MAXBOTIX_MODELS[s.model],
-      rng,
-      spec.frameInterval,
-      spec.noiseMm,
-      (now) => {
+    const minMm = levelModel(s.model)?.minRangeMm ?? 0;
+    sonar = simDistanceSensor(ctx, name, s, rng, {
+      intervalS: spec.frameInterval,
+      noiseMm: spec.noiseMm,
+      target: (now) => {
         model.advance(now);
         const range = mount - model.depthMm;
-        return range <= MAXBOTIX_MODELS[s.model].minReport * MAXBOTIX_MODELS[s.model].mmPerUnit ? "min-range" : range;
+        return range <= minMm ? "min-range" : range;
       },
-      (r) => ctx.truth(r),
-      name,
-    );
+      truth: (r) => ctx.truth(r),
+    });
   } else {
     const adc = new SimAds1115(clock, clock instanceof VirtualClock ? () => clock.yieldSoon() : () => {});
     ctx.board.attachI2c(s.adc.address, adc);
@@ -160,7 +155,7 @@ function manholeSim(ctx: SimContext, name: string, cfg: ManholeConfig, spec: Sim
         );
         ctx.truth({ kind: "cover-open", sensor: name, startNs: from, endNs: to });
       }
-      if (sonar) sonar.start(ctx.faults, ctx.startNs);
+      sonar?.start();
       // keep the model (and its overflow truth) stepping even when nothing reads the sensor
       tick();
     },
@@ -183,7 +178,11 @@ export const sewerScenario: ScenarioFactory = (ctx) => {
   const units = sims.map(([name, spec]) => manholeSim(ctx, name, config.manholes[name]!, spec, root.fork(name)));
   return {
     name: "sewer",
-    start: () => units.forEach((u) => u.start()),
-    stop: () => units.forEach((u) => u.stop()),
+    start: () => {
+      for (const u of units) u.start();
+    },
+    stop: () => {
+      for (const u of units) u.stop();
+    },
   };
 };

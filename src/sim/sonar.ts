@@ -1,11 +1,14 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import { VirtualClock } from "../clock/virtual.js";
+import type { RangeSensorConfig } from "../config/sections/level-sensors.js";
 import type { SimFault } from "../config/sections/sim.js";
 import type { MaxbotixModel } from "../sensors/maxbotix.js";
 import { maxbotixFrame } from "../sensors/maxbotix.js";
+import { frameModel, modbusModel } from "../sensors/models/index.js";
+import { MODBUS_SLAVE_FAULTS, SimModbusLine, SimModbusSlave } from "./modbus-line.js";
 import type { Rng } from "./rng.js";
-import type { TruthRecord } from "./scenario.js";
+import type { SimContext, TruthRecord } from "./scenario.js";
 import type { SimSerialDevice } from "./serial.js";
 
 /** What the sensor sees now: a distance in mm (before noise), or no target / something too close. */
@@ -106,4 +109,85 @@ function misread(bytes: Buffer, rng: Rng): Buffer {
   const out = Buffer.alloc(Math.max(1, bytes.length >> 1));
   for (let i = 0; i < out.length; i++) out[i] = (((bytes[2 * i] ?? 0) & 0xf0) | ((bytes[2 * i + 1] ?? 0) >> 4)) ^ rng.int(0, 255);
   return out;
+}
+
+/** A simulated distance sensor, whatever its interface. */
+export interface SimDistanceSensor {
+  start(): void;
+  stop(): void;
+}
+
+export interface SimDistanceOptions {
+  /** Seconds between a free-running sensor's frames (a polled sensor answers when asked). */
+  intervalS: number;
+  noiseMm: number;
+  target: (nowNs: number) => SonarTarget;
+  truth: (r: TruthRecord) => void;
+}
+
+/** Simulated RS-485 lines by scenario context and device path: sensors on one line share it. */
+const lines = new WeakMap<SimContext, Map<string, SimModbusLine>>();
+
+/**
+ * The simulated sensor of a configured distance sensor: a free-running MaxBotix on its own serial
+ * device, or a Modbus slave on the simulated RS-485 line of its port (created by the first sensor on
+ * it), answering from its definition's register map.
+ */
+export function simDistanceSensor(
+  ctx: SimContext,
+  name: string,
+  cfg: RangeSensorConfig,
+  rng: Rng,
+  o: SimDistanceOptions,
+): SimDistanceSensor {
+  const path = ctx.loaded.board.serial.find((p) => p.name === cfg.port.path)?.path ?? cfg.port.path;
+  if (cfg.type === "maxbotix") {
+    const device = ctx.createSerialDevice(name, path, 9600, { ownFaults: SONAR_FAULTS });
+    const sonar = new SimSonar(
+      ctx.clock,
+      device,
+      { id: cfg.model, name: cfg.model, ...frameModel(cfg.model).frame },
+      rng,
+      o.intervalS,
+      o.noiseMm,
+      o.target,
+      o.truth,
+      name,
+    );
+    return { start: () => sonar.start(ctx.faults, ctx.startNs), stop: () => sonar.stop() };
+  }
+  const model = modbusModel(cfg.model);
+  let byPath = lines.get(ctx);
+  if (!byPath) {
+    byPath = new Map();
+    lines.set(ctx, byPath);
+  }
+  let line = byPath.get(path);
+  const first = !line;
+  if (!line) {
+    line = new SimModbusLine(ctx.clock, ctx.createSerialDevice(name, path, cfg.port.baudRate, { ownFaults: MODBUS_SLAVE_FAULTS }));
+    byPath.set(path, line);
+  }
+  const tooClose = model.minRangeMm / 2;
+  const slave = new SimModbusSlave(
+    cfg.unitId,
+    model,
+    (now) => {
+      const t = o.target(now);
+      return t === "min-range" ? tooClose : t;
+    },
+    rng,
+    o.noiseMm,
+    o.truth,
+    name,
+  );
+  line.add(slave);
+  const l = line;
+  return {
+    start: () => slave.armFaults(ctx.clock, ctx.faults, ctx.startNs),
+    stop: () => {
+      slave.disarm(ctx.clock);
+      if (first) l.stop();
+    },
+  };
 }

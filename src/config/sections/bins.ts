@@ -1,10 +1,10 @@
 import * as z from "zod";
 import { duration, windowLength } from "../types.js";
-import { adcSchema, maxbotixSchema, rangeVSchema, switchSchema } from "./level-sensors.js";
+import { adcSchema, rangeSensorSchema, rangeVSchema, switchSchema } from "./level-sensors.js";
 
 export const binSchema = z
   .strictObject({
-    distance: maxbotixSchema.describe("The rangefinder under the lid, looking down at the waste."),
+    distance: rangeSensorSchema.describe("The rangefinder under the lid, looking down at the waste (MaxBotix or Modbus)."),
     emptyDistanceMm: z.number().positive().describe("H_empty: distance from the sensor to the bottom of the empty bin, mm."),
     fullDistanceMm: z.number().positive().describe("d_full: distance at which the bin counts as 100 % full, mm."),
     highThreshold: z

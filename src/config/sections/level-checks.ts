@@ -1,34 +1,30 @@
-import { MAXBOTIX_MODELS } from "../../sensors/maxbotix.js";
+import { LEVEL_MODELS, levelModel } from "../../sensors/models/index.js";
 import { resolveSerialPath } from "../boards.js";
 import { serialDeviceKey } from "../serial-device.js";
 import type { ConfigIssue } from "../issues.js";
 import { closest } from "../issues.js";
 import type { Check, CheckContext } from "../semantic.js";
 import { TOPIC_SAFE, topicSafeSuggestion } from "../types.js";
-import type { MaxbotixConfig } from "./level-sensors.js";
+import type { RangeSensorConfig } from "./level-sensors.js";
 
 /** Semantic checks of the manholes and bins sections (appended to CHECKS in semantic.ts). */
 
-/** Minimum range of a model in mm (targets closer read as the minimum: not a level). */
-function minRangeMm(model: MaxbotixConfig["model"]): number {
-  const m = MAXBOTIX_MODELS[model];
-  return m.minReport * m.mmPerUnit;
-}
-
-function maxRangeMm(model: MaxbotixConfig["model"]): number {
-  const m = MAXBOTIX_MODELS[model];
-  return (m.noTargetFrom - 1) * m.mmPerUnit;
+/** The model's definition (the schema has already refused unknown ids). */
+function model(id: string) {
+  const m = levelModel(id);
+  if (!m) throw new Error(`no level sensor model ${JSON.stringify(id)}`);
+  return m;
 }
 
 type Path = (string | number)[];
 
 /** Serial ports, ADC addresses and inputs used by every manhole and bin, to find double use. */
-function collectUses(ctx: CheckContext): { ports: [string, Path, MaxbotixConfig][]; adcs: [number, Path][]; inputs: [string, Path][] } {
-  const ports: [string, Path, MaxbotixConfig][] = [];
+function collectUses(ctx: CheckContext): { ports: [string, Path, RangeSensorConfig][]; adcs: [number, Path][]; inputs: [string, Path][] } {
+  const ports: [string, Path, RangeSensorConfig][] = [];
   const adcs: [number, Path][] = [];
   const inputs: [string, Path][] = [];
   for (const [name, m] of Object.entries(ctx.config.manholes)) {
-    if (m.sensor.type === "maxbotix") ports.push([name, ["manholes", name, "sensor", "port", "path"], m.sensor]);
+    if (m.sensor.type !== "current-loop") ports.push([name, ["manholes", name, "sensor", "port", "path"], m.sensor]);
     else adcs.push([m.sensor.adc.address, ["manholes", name, "sensor", "adc", "address"]]);
     if (m.cover) inputs.push([m.cover.input, ["manholes", name, "cover", "input"]]);
   }
@@ -45,8 +41,9 @@ export const checkLevelSensors: Check = (ctx) => {
   const out: ConfigIssue[] = [];
   const { config, board, failed } = ctx;
   const { ports, adcs, inputs } = collectUses(ctx);
-  // ports: known to the board, one sensor each
+  // ports: known to the board, one sensor each, except a Modbus line: several slaves, one unit id each
   const byPath = new Map<string, string>();
+  const buses = new Map<string, { owner: string; sensor: RangeSensorConfig & { type: "modbus" }; units: Map<number, string> }>();
   for (const [, path, sensor] of ports) {
     const ref = sensor.port.path;
     if (!board) continue;
@@ -62,10 +59,37 @@ export const checkLevelSensors: Check = (ctx) => {
     }
     // one device under two names (uart0 and /dev/ttyAMA0, a symlink) is one port
     const key = serialDeviceKey(board, ref);
+    const here = path.slice(0, 2).join(".");
+    if (sensor.type === "modbus") {
+      const bus = buses.get(key);
+      if (!bus && !byPath.has(key)) {
+        buses.set(key, { owner: here, sensor, units: new Map([[sensor.unitId, here]]) });
+        byPath.set(key, here);
+        continue;
+      }
+      if (bus) {
+        const a = bus.sensor.port;
+        const b = sensor.port;
+        const same = a.baudRate === b.baudRate && a.dataBits === b.dataBits && a.parity === b.parity && a.stopBits === b.stopBits;
+        const twin = bus.units.get(sensor.unitId);
+        if (!same)
+          out.push({
+            path: path.slice(0, -1),
+            message: `${resolved} is the RS-485 line of ${bus.owner} at ${a.baudRate} ${a.dataBits}${a.parity[0]!.toUpperCase()}${a.stopBits}; every sensor on one line must use the same settings (set them on the sensor, then here)`,
+          });
+        else if (twin !== undefined)
+          out.push({
+            path: [...path.slice(0, -2), "unitId"],
+            message: `unit id ${sensor.unitId} is already ${twin} on ${resolved}; give each sensor on the line its own Modbus address (set it on the sensor first)`,
+          });
+        else bus.units.set(sensor.unitId, here);
+        continue;
+      }
+    }
     const other = byPath.get(key);
     if (other !== undefined)
       out.push({ path, message: `serial port ${resolved} is already used by ${other}; each sensor needs its own port` });
-    else byPath.set(key, path.slice(0, 2).join("."));
+    else byPath.set(key, here);
   }
   const byAdc = new Map<number, string>();
   for (const [addr, path] of adcs) {
@@ -116,16 +140,16 @@ export const checkManholes: Check = ({ config }) => {
         message: `manhole name ${JSON.stringify(name)} appears in topics; use letters, digits, _ and - only, e.g. ${JSON.stringify(topicSafeSuggestion(name))}`,
       });
     const s = m.sensor;
-    if (s.type === "maxbotix") {
+    if (s.type !== "current-loop") {
       const mount = m.mountHeightMm;
+      const def = model(s.model);
       if (mount === undefined) {
         out.push({
           path: [...p, "mountHeightMm"],
-          message:
-            "an ultrasonic sensor needs mountHeightMm: the height of its face above the channel invert (depth = mountHeightMm − range)",
+          message: `an ${def.principle} sensor needs mountHeightMm: the height of its face above the channel invert (depth = mountHeightMm − range)`,
         });
       } else {
-        const minR = minRangeMm(s.model);
+        const minR = def.minRangeMm;
         if (m.overflowHeightMm >= mount) {
           out.push({
             path: [...p, "overflowHeightMm"],
@@ -137,11 +161,13 @@ export const checkManholes: Check = ({ config }) => {
             message: `the overflow is ${mount - m.overflowHeightMm} mm below the sensor, inside its ${minR} mm minimum range, so a spill cannot be measured; mount the sensor at least ${minR} mm above the crest`,
           });
         }
-        if (mount > maxRangeMm(s.model))
+        if (mount > def.maxRangeMm) {
+          const longer = LEVEL_MODELS.filter((o) => o.interface === def.interface && o.maxRangeMm >= mount).map((o) => o.id);
           out.push({
             path: [...p, "mountHeightMm"],
-            message: `${mount} mm is beyond the ${MAXBOTIX_MODELS[s.model].name}'s range (${maxRangeMm(s.model)} mm); use a longer-range model (hrxl-10m)`,
+            message: `${mount} mm is beyond the ${def.name}'s range (${def.maxRangeMm} mm); use a longer-range model${longer.length ? ` (${longer.join(", ")})` : ""}`,
           });
+        }
       }
     } else {
       if (m.mountHeightMm !== undefined)
@@ -184,10 +210,10 @@ export const checkBins: Check = ({ config }) => {
         path: [...p, "fullDistanceMm"],
         message: `fullDistanceMm (${b.fullDistanceMm}) must be less than emptyDistanceMm (${b.emptyDistanceMm}): the sensor looks down, so a fuller bin reads closer`,
       });
-    } else if (b.fullDistanceMm < minRangeMm(b.distance.model)) {
+    } else if (b.fullDistanceMm < model(b.distance.model).minRangeMm) {
       out.push({
         path: [...p, "fullDistanceMm"],
-        message: `${b.fullDistanceMm} mm is inside the sensor's ${minRangeMm(b.distance.model)} mm minimum range; set fullDistanceMm to at least that (mount the sensor higher)`,
+        message: `${b.fullDistanceMm} mm is inside the sensor's ${model(b.distance.model).minRangeMm} mm minimum range; set fullDistanceMm to at least that (mount the sensor higher)`,
       });
     }
     if (b.lowThreshold >= b.highThreshold)

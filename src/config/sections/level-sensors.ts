@@ -1,24 +1,88 @@
 import * as z from "zod";
-import { serialPortSchema } from "../types.js";
+// the sensor model registry is plain data (no I/O, no imports from above): the one list of models
+import { FRAME_MODEL_IDS, LEVEL_MODELS, MODBUS_MODEL_IDS, modbusModel, modelList } from "../../sensors/models/index.js";
+import { duration, serialPortSchema } from "../types.js";
 
 /**
- * Sensor blocks shared by the manhole and bin sections: a MaxBotix ultrasonic rangefinder on a
- * serial port, a 4–20 mA transducer or a TMP36 temperature sensor through an ADS1115 I²C ADC, and a
- * switch on a digital input.
+ * Sensor blocks shared by the manhole and bin sections: a distance sensor on a serial port (a
+ * MaxBotix ultrasonic rangefinder sending frames, or a Modbus RTU radar or ultrasonic sensor on
+ * RS-485), a 4–20 mA transducer or a TMP36 temperature sensor through an ADS1115 I²C ADC, and a
+ * switch on a digital input. Models come from src/sensors/models/ (see the table in
+ * docs/config-reference.md).
  */
 
 export const maxbotixSchema = z
   .strictObject({
     type: z.literal("maxbotix").describe("MaxBotix ultrasonic rangefinder, serial output (R + digits + CR, 9600 8N1)."),
     model: z
-      .enum(["hrxl", "hrxl-10m", "xl", "lv"])
+      .enum(FRAME_MODEL_IDS)
       .default("hrxl")
-      .describe(
-        "hrxl: HRXL-MaxSonar-WR 5 m (mm; 5000 = no target), hrxl-10m: 10 m models (9999 = no target), xl: XL-MaxSonar-WR (cm), lv: LV-MaxSonar-EZ (inches). Default hrxl.",
-      ),
+      .describe(`${modelList(LEVEL_MODELS.filter((m) => m.interface === "serial-frames"))}. Default hrxl.`),
     port: serialPortSchema(9600),
   })
   .describe("A MaxBotix serial rangefinder.");
+
+/** A serial port whose unset settings come from the sensor model's factory settings. */
+const modbusPortSchema = z
+  .strictObject({
+    path: z.string().describe("Device path (/dev/ttyUSB0, /dev/serial/by-id/…) or a board serial port name (uart0, serial0, sim0)."),
+    baudRate: z.number().int().positive().optional().describe("Baud rate. Default: the model's factory setting (see the models table)."),
+    dataBits: z
+      .union([z.literal(7), z.literal(8)])
+      .optional()
+      .describe("Data bits. Default: the model's factory setting."),
+    parity: z.enum(["none", "even", "odd"]).optional().describe("Parity. Default: the model's factory setting."),
+    stopBits: z
+      .union([z.literal(1), z.literal(2)])
+      .optional()
+      .describe("Stop bits. Default: the model's factory setting."),
+  })
+  .describe("The RS-485 line (through a USB or HAT RS-485 adapter). Sensors on one line share it, each with its own unitId.");
+
+export const modbusSchema = z
+  .strictObject({
+    type: z.literal("modbus").describe("A Modbus RTU level sensor on RS-485, polled (Modbus over Serial Line v1.02)."),
+    model: z.enum(MODBUS_MODEL_IDS).describe(`${modelList(LEVEL_MODELS.filter((m) => m.interface === "modbus-rtu"))}.`),
+    port: modbusPortSchema,
+    unitId: z
+      .number()
+      .int()
+      .min(1)
+      .max(247)
+      .optional()
+      .describe("Modbus slave address, 1–247. Default: the model's factory address. Sensors on one line need different ones."),
+    pollEvery: duration("poll interval")
+      .default(1)
+      .describe("Seconds between polls. Default 1 s: enough readings for a median per sampling interval, light on the line."),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(20)
+      .max(5000)
+      .default(500)
+      .describe("How long to wait for an answer, ms. Default 500: sensors answer in tens of ms; a longer cable or a slow rate needs more."),
+  })
+  .transform((s) => {
+    const m = modbusModel(s.model);
+    const d = m.serial;
+    return {
+      ...s,
+      unitId: s.unitId ?? m.modbus.defaultUnitId,
+      port: {
+        path: s.port.path,
+        baudRate: s.port.baudRate ?? d.baudRate,
+        dataBits: s.port.dataBits ?? d.dataBits,
+        parity: s.port.parity ?? d.parity,
+        stopBits: s.port.stopBits ?? d.stopBits,
+      },
+    };
+  })
+  .describe("A Modbus RTU distance sensor (radar or ultrasonic).");
+
+/** A distance sensor on a serial port: a manhole's ultrasonic or radar sensor, a bin's. */
+export const rangeSensorSchema = z.discriminatedUnion("type", [maxbotixSchema, modbusSchema], {
+  error: 'type must be "maxbotix" (serial frames) or "modbus" (Modbus RTU on RS-485)',
+});
 
 /** ADS1115 full-scale ranges (PGA settings), V. */
 export const rangeVSchema = z.union(
@@ -66,5 +130,7 @@ export const switchSchema = z
   .describe("A switch on a digital input.");
 
 export type MaxbotixConfig = z.output<typeof maxbotixSchema>;
+export type ModbusSensorConfig = z.output<typeof modbusSchema>;
+export type RangeSensorConfig = z.output<typeof rangeSensorSchema>;
 export type CurrentLoopConfig = z.output<typeof currentLoopSchema>;
 export type AdcConfig = z.output<typeof adcSchema>;

@@ -1,17 +1,20 @@
 import * as z from "zod";
 import { duration, windowLength } from "../types.js";
-import { currentLoopSchema, maxbotixSchema, switchSchema } from "./level-sensors.js";
+import { currentLoopSchema, maxbotixSchema, modbusSchema, switchSchema } from "./level-sensors.js";
 
 export const manholeSchema = z
   .strictObject({
-    sensor: z.discriminatedUnion("type", [maxbotixSchema, currentLoopSchema], {
-      error: 'sensor.type must be "maxbotix" (ultrasonic, serial) or "current-loop" (4–20 mA through an ADS1115)',
+    sensor: z.discriminatedUnion("type", [maxbotixSchema, modbusSchema, currentLoopSchema], {
+      error:
+        'sensor.type must be "maxbotix" (ultrasonic, serial), "modbus" (radar or ultrasonic, Modbus RTU on RS-485) or "current-loop" (4–20 mA through an ADS1115)',
     }),
     mountHeightMm: z
       .number()
       .positive()
       .optional()
-      .describe("Ultrasonic sensors: height of the sensor face above the channel invert, mm. Depth = mountHeightMm − range."),
+      .describe(
+        "Distance sensors (maxbotix, modbus): height of the sensor face above the channel invert, mm. Depth = mountHeightMm − range.",
+      ),
     overflowHeightMm: z
       .number()
       .positive()
