@@ -1,4 +1,6 @@
 import type { Clock } from "./clock/clock.js";
+import { NS_PER_MS } from "./clock/clock.js";
+import { RealClock } from "./clock/real.js";
 import type { Ticker } from "./clock/windows.js";
 import { WindowScheduler } from "./clock/windows.js";
 import type { Summary } from "./aggregate/summary.js";
@@ -31,6 +33,11 @@ import { Topics } from "./publish/topics.js";
 export interface DeviceDeps {
   clock: Clock;
   logger: Logger;
+  /**
+   * Real time, for waits on the broker (the drain at stop): the network does not speed up when
+   * `clock` is virtual, and a virtual clock stands still once a simulation ends. Default a RealClock.
+   */
+  realClock?: Clock;
   /** Digital inputs of the board (GPIO character device, johnny-five, simulator). */
   inputs: DigitalInputs;
   /** Makes a serial port link (serialport over the hardware binding, or the simulator's). */
@@ -137,13 +144,13 @@ export class Device {
       clientId: config.mqtt.clientId ?? `roadside-${config.device.id}`,
       protocol: config.mqtt.protocol,
       keepaliveS: config.mqtt.keepaliveS,
-      topics: this.topics,
+      statusTopic: this.topics.status(),
       outbox: deps.outbox,
       logger: this.log,
       backoffMinMs: config.mqtt.backoffMin * 1000,
       backoffMaxMs: config.mqtt.backoffMax * 1000,
       maxInFlight: config.mqtt.maxInFlight,
-      now: () => deps.clock.wallMs(),
+      clock: deps.clock,
       ...(deps.mqtt ?? {}),
       ...(deps.onDelivered ? { onDelivered: deps.onDelivered } : {}),
       onOnline: async (session) => {
@@ -366,12 +373,13 @@ export class Device {
 
   /** Wait until the outbox is empty or `timeoutMs` passes. Resolves with the depth left. */
   async drained(timeoutMs: number): Promise<number> {
-    const end = Date.now() + timeoutMs;
+    const clock = this.deps.realClock ?? new RealClock();
+    const end = clock.monoNs() + timeoutMs * NS_PER_MS;
     for (;;) {
       const depth = this.deps.outbox.stats().depth;
       const linked = this.session.state === "connected" || this.session.state === "connecting";
-      if (depth === 0 || Date.now() >= end || !linked) return depth;
-      await new Promise((r) => setTimeout(r, 20));
+      if (depth === 0 || clock.monoNs() >= end || !linked) return depth;
+      await new Promise<void>((r) => clock.setTimer(clock.monoNs() + 20 * NS_PER_MS, r));
     }
   }
 

@@ -151,11 +151,11 @@ const session = new MqttSession({
   clientId: "bench-1",
   protocol: "5",
   keepaliveS: 30,
-  topics,
+  statusTopic: topics.status(),
   outbox,
   logger: silentLogger,
   maxInFlight: IN_FLIGHT,
-  now: () => clock.wallMs(),
+  clock,
 });
 const io2 = io();
 const t1 = performance.now();

@@ -1,6 +1,6 @@
 import type { Window, WindowListener } from "../clock/windows.js";
 import type { ResolvedDiagnostics } from "../config/sections/detectors.js";
-import type { HealthSection } from "../control/health.js";
+import type { HealthSection } from "./health-section.js";
 import type { Logger } from "../log/logger.js";
 import type { LoopDriver, LoopListener } from "../sensors/loop.js";
 import type { PassageListener } from "../sensors/loop-pairing.js";

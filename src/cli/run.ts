@@ -307,6 +307,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     configPath: values.config ? resolve(values.config) : "",
     build,
     logger,
+    clock,
     onExit: (code) => exit(code),
   });
 

@@ -3,8 +3,9 @@
  * provider under their name; a snapshot calls each provider. Providers must be cheap and must never
  * return identifiers or raw signal data.
  */
-export type HealthValue = number | string | boolean | null;
-export type HealthSection = Record<string, HealthValue>;
+import type { HealthSection } from "../aggregate/health-section.js";
+
+export type { HealthSection, HealthValue } from "../aggregate/health-section.js";
 
 export class HealthRegistry {
   private providers = new Map<string, () => HealthSection>();

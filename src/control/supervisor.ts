@@ -1,8 +1,9 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Clock } from "../clock/clock.js";
+import { NS_PER_MS } from "../clock/clock.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
-import type { Device } from "../runtime.js";
 import type { CommandReply, CommandRequest, ConfigCandidate } from "./commands.js";
 
 /**
@@ -11,9 +12,20 @@ import type { CommandReply, CommandRequest, ConfigCandidate } from "./commands.j
  */
 export const RESTART_EXIT_CODE = 75;
 
+/**
+ * What the supervisor needs of a running device to tell whether it came up and to answer a command.
+ * src/runtime.ts's Device has it; the supervisor does not import runtime.ts (it sits below it).
+ */
+export interface SupervisedDevice {
+  /** Features that threw on start. */
+  readonly failedFeatures: readonly string[];
+  readonly session: { readonly state: string; stats(): { lastError: string | null } };
+  readonly commands: { reply(req: CommandRequest, body: CommandReply): Promise<void> } | undefined;
+}
+
 /** One running device built from one config: the Device and whatever hardware it was given. */
 export interface Generation {
-  device: Device;
+  device: SupervisedDevice;
   /** Stop the device (windows closed as partial, nothing lost) and release its hardware. */
   stop(): Promise<void>;
 }
@@ -31,6 +43,8 @@ export interface SupervisorOptions {
   /** Build and start a device from a config. Throws if it cannot start. */
   build: (loaded: LoadedConfig, hooks: SupervisorHooks) => Promise<Generation>;
   logger: Logger;
+  /** Times the wait for a new config to come up (the process's real clock). */
+  clock: Clock;
   /** The process should end with this code (restart requested, or no config could be brought up). */
   onExit: (code: number, why: string) => void;
   /** Poll interval while waiting for a new config to come up, ms. Default 50. */
@@ -71,7 +85,7 @@ export class Supervisor {
   }
 
   /** The device running now. */
-  get device(): Device | undefined {
+  get device(): SupervisedDevice | undefined {
     return this.current?.device;
   }
 
@@ -148,16 +162,17 @@ export class Supervisor {
   }
 
   private async waitUp(gen: Generation, timeoutMs: number): Promise<void> {
-    const end = Date.now() + timeoutMs;
+    const { clock } = this.opts;
+    const end = clock.monoNs() + timeoutMs * NS_PER_MS;
     for (;;) {
       const failed = gen.device.failedFeatures;
       if (failed.length > 0) throw new Error(`${failed.join(", ")} could not start`);
       if (gen.device.session.state === "connected") return;
-      if (Date.now() >= end) {
+      if (clock.monoNs() >= end) {
         const err = gen.device.session.stats().lastError;
         throw new Error(`not connected to the broker within ${Math.round(timeoutMs / 1000)} s${err ? ` (${err})` : ""}`);
       }
-      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 50));
+      await new Promise<void>((r) => clock.setTimer(clock.monoNs() + (this.opts.pollMs ?? 50) * NS_PER_MS, r));
     }
   }
 

@@ -1,4 +1,6 @@
 import type { Clock } from "../clock/clock.js";
+import { NS_PER_MS } from "../clock/clock.js";
+import { RealClock } from "../clock/real.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, TimestampSource } from "./contract.js";
 import { IoError } from "./contract.js";
 import type { IoPlugin } from "./io-plugin.js";
@@ -25,6 +27,11 @@ export interface JohnnyFiveInputsOptions {
    * reported by then keep the value the plugin shows.
    */
   initialReportMs?: number;
+  /**
+   * Real time, for the wait on the board's first reports: a USB board answers in real time even when
+   * `clock` is virtual. Default a RealClock.
+   */
+  realClock?: Clock;
 }
 
 /**
@@ -140,9 +147,11 @@ export class JohnnyFiveInputs implements DigitalInputs {
   }
 
   private async initialReports(io: IoPlugin, specs: readonly DigitalInputSpec[]): Promise<void> {
-    const end = Date.now() + (this.opts.initialReportMs ?? 1000);
+    const clock = this.opts.realClock ?? new RealClock();
+    const end = clock.monoNs() + (this.opts.initialReportMs ?? 1000) * NS_PER_MS;
     await new Promise((r) => setImmediate(r));
-    while (this.reported.some((r) => !r) && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+    while (this.reported.some((r) => !r) && clock.monoNs() < end)
+      await new Promise<void>((r) => clock.setTimer(clock.monoNs() + 2 * NS_PER_MS, r));
     // pins that never reported: take the plugin's value; their next report is a change
     specs.forEach((spec, i) => {
       if (this.reported[i]) return;

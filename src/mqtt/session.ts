@@ -2,7 +2,8 @@ import mqtt from "mqtt";
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from "mqtt";
 import type { Logger } from "../log/logger.js";
 import type { Outbox, OutboxMessage } from "../outbox/outbox.js";
-import type { Topics } from "../publish/topics.js";
+import type { Clock } from "../clock/clock.js";
+import { NS_PER_MS } from "../clock/clock.js";
 import { backoffDelay } from "./backoff.js";
 import { explainError } from "./errors.js";
 import { DrainLanes } from "./lanes.js";
@@ -16,7 +17,11 @@ export interface MqttSessionOptions {
   /** auto: MQTT 5, falling back to 3.1.1 when the broker refuses it. */
   protocol: "auto" | "5" | "3.1.1";
   keepaliveS: number;
-  topics: Topics;
+  /**
+   * Where the retained `online` birth and the `offline` last will go (`Topics.status()`). The session
+   * carries bytes to topics it is given; publish/ owns the topic scheme (DESIGN.md "MQTT contract").
+   */
+  statusTopic: string;
   outbox: Outbox;
   logger: Logger;
   /** Extra mqtt.js options (TLS material, credentials). Never logged. */
@@ -32,8 +37,8 @@ export interface MqttSessionOptions {
   random?: () => number;
   /** Timer seam (tests record the delays). Returns a cancel function. Default setTimeout. */
   setTimer?: (fn: () => void, ms: number) => () => void;
-  /** Wall clock for message expiry, ms. Default Date.now; the device passes its clock. */
-  now?: () => number;
+  /** The device's clock: wall time for message expiry and health, monotonic time for how long a connection lasted. */
+  clock: Clock;
   /** Called after every (re)connect, once the birth message is out: publish retained state here. */
   onOnline?: (session: MqttSession) => void | Promise<void>;
   /** Called for each outbox message once the broker acknowledged it. */
@@ -73,7 +78,7 @@ export class MqttSession {
   private draining = false;
   private attempt = 0;
   private cancelReconnect: (() => void) | undefined;
-  private connectedAt = 0;
+  private connectedAtNs = 0;
   private effectiveMaxInFlight: number;
   private readonly maxInFlight: number;
   private readonly random: () => number;
@@ -100,7 +105,7 @@ export class MqttSession {
     this.maxInFlight = opts.maxInFlight ?? 16;
     this.effectiveMaxInFlight = this.maxInFlight;
     this.random = opts.random ?? Math.random;
-    this.now = opts.now ?? Date.now;
+    this.now = () => opts.clock.wallMs();
     this.log = opts.logger.child({ component: "mqtt" });
     this.lanes = new DrainLanes(opts.outbox);
   }
@@ -137,7 +142,7 @@ export class MqttSession {
     if (!c) return;
     if (c.connected) {
       await new Promise<void>((resolve) => {
-        c.publish(this.opts.topics.status(), "offline", { qos: 1, retain: true }, () => resolve());
+        c.publish(this.opts.statusTopic, "offline", { qos: 1, retain: true }, () => resolve());
         setTimeout(resolve, 2000).unref();
       });
     }
@@ -177,7 +182,6 @@ export class MqttSession {
 
   private connect(): void {
     this.setState("connecting");
-    const topics = this.opts.topics;
     const options: IClientOptions = {
       clientId: this.opts.clientId,
       protocolVersion: this.protocolVersion,
@@ -189,7 +193,7 @@ export class MqttSession {
       // mqtt-packet's default cache of all 65,536 two-byte packet ids is 65,536 Buffers (~6 MB of heap
       // for the life of the process, a quarter of the device's live heap; issue 15): build them as needed
       writeCache: false,
-      will: { topic: topics.status(), payload: Buffer.from("offline"), qos: 1, retain: true },
+      will: { topic: this.opts.statusTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
       ...this.opts.connectOptions,
     };
     if (this.protocolVersion === 5) {
@@ -204,7 +208,7 @@ export class MqttSession {
     let refusedVersion = false;
     c.on("connect", (connack: IConnackPacket) => {
       if (this.client !== c) return;
-      this.connectedAt = Date.now();
+      this.connectedAtNs = this.opts.clock.monoNs();
       this.counters.connects++;
       this.counters.sinceMs = this.now();
       this.counters.lastError = null;
@@ -214,7 +218,7 @@ export class MqttSession {
       this.effectiveMaxInFlight = receiveMax ? Math.max(1, Math.min(this.maxInFlight, receiveMax)) : this.maxInFlight;
       this.lanes.reset();
       this.setState("connected", `MQTT ${this.protocolVersion === 5 ? "5" : "3.1.1"}`);
-      c.publish(topics.status(), "online", { qos: 1, retain: true });
+      c.publish(this.opts.statusTopic, "online", { qos: 1, retain: true });
       for (const filter of this.subscriptions.keys()) c.subscribe(filter, { qos: 1 });
       void Promise.resolve(this.opts.onOnline?.(this)).catch((err: unknown) => {
         this.log.warn("publishing retained state after connect failed; it is sent again on the next reconnect", { error: String(err) });
@@ -257,7 +261,7 @@ export class MqttSession {
       if (wasConnected) {
         this.counters.disconnects++;
         this.counters.sinceMs = this.now();
-        if (Date.now() - this.connectedAt >= (this.opts.stableMs ?? 60_000)) this.attempt = 0;
+        if (this.opts.clock.monoNs() - this.connectedAtNs >= (this.opts.stableMs ?? 60_000) * NS_PER_MS) this.attempt = 0;
       }
       this.setState("disconnected");
       this.scheduleReconnect();

@@ -9,6 +9,9 @@ import { cycles, type Edge, graph, importsOf, readTree } from "./import-graph.js
  * draws the same table; change both together.
  *
  * Where the drawing alone does not say which way an arrow goes, the rows say it:
+ * - `sensors/models` is the registry of sensor model definitions (identity, framing, register maps,
+ *   datasheets): data that the config schema, doctor, features and the simulator read, as they read
+ *   boards/*.json, so it sits below config and imports nothing above clock.
  * - outbox and mqtt are infrastructure: they store and carry opaque bytes for a topic they are
  *   given, and know nothing of topics, SenML or summaries (publish/ builds those and hands them down).
  * - `privacy/raw.ts` is the contract between the identifier parsers and the gate (DESIGN.md
@@ -23,6 +26,7 @@ import { cycles, type Edge, graph, importsOf, readTree } from "./import-graph.js
 const LAYERS: readonly (readonly string[])[] = [
   ["types", "log"],
   ["clock"],
+  ["sensors/models"],
   ["config"],
   ["io"],
   ["outbox"],
@@ -167,5 +171,54 @@ describe("the checker itself (so a green run means something)", () => {
     expect(layerOf("src/privacy/raw.ts")).toBe("privacy/raw.ts");
     expect(layerOf("src/privacy/gate-base.ts")).toBe("privacy");
     expect(layerOf("src/newthing/x.ts")).toBe("unlisted:newthing");
+  });
+});
+
+/**
+ * DESIGN.md "Time": every timestamp comes from a Clock. Reading the wall clock directly is allowed
+ * only at these edges, each with its reason; anything else takes a Clock through its constructor.
+ */
+const WALL_CLOCK_EDGES: Readonly<Record<string, string>> = {
+  "src/clock/real.ts": "the production Clock itself",
+  "src/cli/": "the composition root: starts virtual clocks at the wall time, dates its output",
+  "src/log/logger.ts": "the default of the logger's `now` seam; the device passes its clock",
+  "src/publish/senml.ts": "resolveSenml's default `now`, for subscribers (watch, ingest); the device encodes with its clock",
+  "src/sim/runner.ts": "paces virtual time against real time (--speed)",
+  "src/sim/session.ts": "reports how long a simulation took in real time",
+  "src/doctor/": "an on-site tool timing real round trips to a real broker",
+  "src/provision/": "writes first-boot files on the technician's laptop",
+  "src/watch/": "city-side subscriber, not the device",
+  "src/web/": "city-side subscriber, not the device",
+  "src/ingest/": "city-side subscriber, not the device",
+};
+const WALL_CLOCK_READ = /\bDate\.now\b|\bnew Date\(\s*\)/g;
+
+function wallClockReads(files: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [f, src] of files) {
+    if (!production(f) || Object.keys(WALL_CLOCK_EDGES).some((edge) => f === edge || (edge.endsWith("/") && f.startsWith(edge)))) continue;
+    src.split("\n").forEach((line, i) => {
+      const t = line.trimStart();
+      if (t.startsWith("//") || t.startsWith("*")) return;
+      if (WALL_CLOCK_READ.test(line)) out.push(`${f}:${i + 1}: ${t}`);
+      WALL_CLOCK_READ.lastIndex = 0;
+    });
+  }
+  return out;
+}
+
+describe("time only from the Clock (DESIGN.md: every timestamp comes from a Clock)", () => {
+  it("no module outside the listed edges reads the wall clock itself", () => {
+    expect(wallClockReads(readTree(ROOT, "src"))).toEqual([]);
+  });
+
+  it("the scan sees a read, and lets the edges and comments be", () => {
+    const files = new Map([
+      ["src/mqtt/session.ts", "const t = Date.now();\n// Date.now in a comment\n"],
+      ["src/runtime.ts", "const d = new Date();\nconst e = new Date(ms);\n"],
+      ["src/clock/real.ts", "return Date.now();"],
+      ["src/cli/run.ts", "const t = Date.now();"],
+    ]);
+    expect(wallClockReads(files)).toEqual(["src/mqtt/session.ts:1: const t = Date.now();", "src/runtime.ts:1: const d = new Date();"]);
   });
 });

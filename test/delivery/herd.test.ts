@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RealClock } from "../../src/clock/real.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { MqttSession } from "../../src/mqtt/session.js";
 import type { Outbox } from "../../src/outbox/outbox.js";
@@ -42,7 +43,8 @@ describe(`no thundering herd: ${DEVICES} devices lose their broker at once (seed
         clientId: `herd-${i}`,
         protocol: "3.1.1",
         keepaliveS: 60,
-        topics: new Topics("roadside", `herd-${i}`),
+        statusTopic: new Topics("roadside", `herd-${i}`).status(),
+        clock: new RealClock(),
         outbox: emptyOutbox,
         logger: silentLogger,
         backoffMinMs: 2000,
