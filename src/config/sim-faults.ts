@@ -74,6 +74,21 @@ FAULT_KINDS.push({
   targets: ["port"],
   description: "the sensor stops transmitting for `for` (dead transducer, no power) while the cable stays in",
 });
+// Modbus RTU slaves, injected by src/sim/modbus-line.ts (a silent slave is `silent` above)
+FAULT_KINDS.push(
+  {
+    kind: "crc-errors",
+    targets: ["port"],
+    description: "a Modbus sensor's answers fail their CRC check for `for` (noise on the RS-485 line, a missing terminator)",
+    params: { share: "share of answers corrupted, 0–1 (default 1)" },
+  },
+  {
+    kind: "exception",
+    targets: ["port"],
+    description: "a Modbus sensor answers every request with an exception for `for`",
+    params: { code: "exception code (default 4, server device failure)" },
+  },
+);
 
 /** Sections that are not sensors (their keys are not fault targets). */
 const NOT_SENSORS = new Set(["$schema", "device", "inputs", "detectors", "windows", "mqtt", "publish", "state", "log", "sim", "io"]);
