@@ -1,0 +1,1 @@
+// the on-device status page (filled in below)
