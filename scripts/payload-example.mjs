@@ -21,7 +21,7 @@ const r = validateConfig({
 if (!r.ok) throw new Error(formatIssues(r.issues).join("\n"));
 const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 10, 22, 7, 0, 0) });
 const hw = createSimHardware(r.loaded, { clock, logger: silentLogger });
-const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
+const outbox = SqliteOutbox.open({ path: ":memory:", now: () => clock.wallMs() });
 const device = new Device(r.loaded, {
   clock,
   logger: silentLogger,

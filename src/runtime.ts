@@ -4,6 +4,7 @@ import { RealClock } from "./clock/real.js";
 import type { Ticker } from "./clock/windows.js";
 import { WindowScheduler } from "./clock/windows.js";
 import type { Summary } from "./aggregate/summary.js";
+import { Checkpointer, planRecovery } from "./aggregate/checkpoint.js";
 import type { LoadedConfig } from "./config/load.js";
 import type { CommandHooks } from "./control/commands.js";
 import { Commands } from "./control/commands.js";
@@ -107,6 +108,8 @@ export class Device {
   private readonly running = new Set<Feature>();
   private readonly serialLinks: SerialPortLink[] = [];
   private readonly log: Logger;
+  /** Checkpoints of open windows (undefined when `outbox.checkpointInterval` is 0). */
+  private readonly checkpointer: Checkpointer | undefined;
   private inputsOpen = false;
   private started = false;
   private readonly heartbeat: Heartbeat;
@@ -209,6 +212,17 @@ export class Device {
       this.inputIndex.set(name, this.specs.length);
       this.specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
     }
+    const every = config.outbox.checkpointInterval;
+    this.checkpointer =
+      every > 0
+        ? new Checkpointer({
+            clock: deps.clock,
+            intervalS: every,
+            store: deps.outbox,
+            topic: (kind, name) => this.topics.stream(kind, name),
+            logger: this.log,
+          })
+        : undefined;
     const ctx = this.context();
     for (const factory of deps.features ?? FEATURES) {
       const f = factory(ctx);
@@ -253,6 +267,7 @@ export class Device {
       onAnalog: this.deps.onAnalog,
       summaries: this.publisher.accept,
       alarm: this.publisher.alarm,
+      checkpoint: (kind, source) => this.checkpointer?.register(kind, source),
       windows: (lengthS) => {
         let s = this.schedulers.get(lengthS);
         if (!s) {
@@ -324,9 +339,10 @@ export class Device {
         this.failedFeatures.push(f.name);
       }
     }
-    this.recoverInterrupted();
+    this.recoverCrash();
     for (const s of this.schedulers.values()) s.start();
     this.recordOpen(true);
+    this.checkpointer?.start();
     this.unJump = d.clock.onJump(() => this.clockJumps++);
     this.commands?.start();
     this.session.start();
@@ -337,17 +353,27 @@ export class Device {
   }
 
   /**
-   * Windows open when the previous process died have no summary: each becomes a loss of its stream
-   * (from its start to now), reported in the stream's next message and counted in health. A failing
-   * disk is logged; the record stays and is accounted at the next start.
+   * Windows open when the previous process died (docs/delivery.md "Crashes mid-window"): those with a
+   * checkpoint are published from it (partial, `recovered`), the others become losses of their stream
+   * (from their start to now, cause `crash`), reported in the stream's next message and counted in
+   * health. A failing disk is logged; the records stay and are accounted at the next start.
    */
-  private recoverInterrupted(): void {
+  private recoverCrash(): void {
+    const { outbox, clock } = this.deps;
     try {
-      const n = this.deps.outbox.recoverInterrupted?.(this.deps.clock.wallMs()) ?? 0;
-      if (n > 0)
-        this.log.warn(
-          `${n} window(s) were open when roadside last stopped without closing them (crash or power cut); they are reported lost in each stream's next message`,
-        );
+      const rec = outbox.crashRecord?.();
+      if (!rec || rec.open.length === 0) {
+        if (rec && rec.checkpoints.length > 0) this.publisher.settleCrash([], []); // stale: clear them
+        return;
+      }
+      const windows = new Map<string, number>();
+      for (const st of this.features.flatMap((f) => f.manifest?.() ?? [])) if (st.windowS !== undefined) windows.set(st.topic, st.windowS);
+      const plan = planRecovery(rec, clock.wallMs(), (topic) => windows.get(topic));
+      this.publisher.settleCrash(plan.losses, plan.recovered);
+      const lost = plan.losses.reduce((n, l) => n + l.count, 0);
+      this.log.warn(
+        `roadside last stopped without closing its windows (crash or power cut): ${plan.recovered.length} window(s) recovered from their checkpoints and published as partial, ${lost} lost; each stream's next message reports what it lost`,
+      );
     } catch (err) {
       this.log.error(`cannot account for windows open at the last crash: ${(err as Error).message}`);
     }
@@ -400,6 +426,7 @@ export class Device {
       }
     }
     this.running.clear();
+    this.checkpointer?.stop();
     for (const s of this.schedulers.values()) s.stop();
     this.recordOpen(false); // stopped cleanly: every window was published (partial), none is open
     for (const link of this.serialLinks.splice(0)) await link.close();

@@ -54,7 +54,7 @@ const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
 const clock = new VirtualClock({ startWallMs: T0 });
 const topics = new Topics("roadside", "bench-1");
-const outbox = new SqliteOutbox({ path: dbPath, now: () => clock.wallMs(), annotate: annotateLoss, maxBytes: 1e9 });
+const outbox = SqliteOutbox.open({ path: dbPath, now: () => clock.wallMs(), annotate: annotateLoss, maxBytes: 1e9 });
 const publisher = new Publisher({ deviceId: "bench-1", topics, encoding: "cbor", outbox, logger: silentLogger, clock });
 
 let minute = 0;

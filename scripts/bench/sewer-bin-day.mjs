@@ -51,7 +51,7 @@ if (!r.ok) throw new Error(formatIssues(r.issues).join("\n"));
 const broker = await startEmbeddedBroker(0);
 const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 0, 5) });
 const site = new SimSite(r.loaded, { clock });
-const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
+const outbox = SqliteOutbox.open({ path: ":memory:", now: () => clock.wallMs() });
 let published = 0;
 const device = new Device(r.loaded, {
   clock,

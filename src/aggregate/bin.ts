@@ -6,7 +6,7 @@ import { WindowBuckets } from "./buckets.js";
 import type { FireOptions } from "./fire.js";
 import { FireDetector } from "./fire.js";
 import { FillingSpeed, fillPercent, PickupDetector } from "./fill.js";
-import type { Measure, SummarySink } from "./summary.js";
+import type { Measure, Summary, SummarySink } from "./summary.js";
 
 interface Bucket {
   samples: number;
@@ -158,6 +158,23 @@ export class BinAggregator implements WindowListener {
     if (o.onlyOnChange && !changed && b.events === 0 && b.pickups === 0 && !heartbeatDue) return;
     this.publishedDistance = this.lastDistance;
     this.publishedNs = nowNs;
+    o.sink([{ kind: "bin", name: o.bin, window: closed, measures: this.measures(closed, b) }]);
+  }
+
+  /**
+   * The summary of the open window as if it closed at `nowNs`, for a checkpoint
+   * (aggregate/checkpoint.ts); nothing changes. Taken whatever `onlyOnChange` says: a recovered
+   * window is published because the crash is news.
+   */
+  peek(nowNs: number): Summary | undefined {
+    const cur = this.buckets.current();
+    if (!cur || nowNs <= cur.w.startNs) return undefined;
+    const w: Window = { ...cur.w, endNs: Math.min(nowNs, cur.w.endNs), partial: true };
+    return { kind: "bin", name: this.o.bin, window: w, measures: this.measures(w, cur.b) };
+  }
+
+  private measures(closed: Window, b: Bucket): Measure[] {
+    const o = this.o;
     const m: Measure[] = [{ n: "samples", u: "count", v: b.samples }];
     if (!Number.isNaN(this.lastFill)) {
       const fill = this.lastFill;
@@ -184,7 +201,7 @@ export class BinAggregator implements WindowListener {
       { n: "containerOutOfPosition", vb: this.outOfPosition },
       { n: "coverOpen", vb: this.coverOpen },
     );
-    o.sink([{ kind: "bin", name: o.bin, window: closed, measures: m }]);
+    return m;
   }
 
   private pickedUp(tNs: number, before: number, after: number, confirmedNs: number): void {

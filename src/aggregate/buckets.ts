@@ -62,6 +62,11 @@ export class WindowBuckets<B> {
     if (this.curW) fn(this.curW, this.curB!);
   }
 
+  /** The window now taking events, and its bucket (for a checkpoint: do not change it). */
+  current(): { w: Window; b: B } | undefined {
+    return this.curW === undefined ? undefined : { w: this.curW, b: this.curB! };
+  }
+
   /** Hand over the closed window's bucket and forget it. */
   take(closed: Window): B | undefined {
     const i = this.closing.findIndex((c) => c.w === closed);

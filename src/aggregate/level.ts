@@ -124,6 +124,23 @@ export class LevelAggregator implements WindowListener {
     const b = this.buckets.take(closed);
     if (!b) return;
     if (this.spillSince >= 0) b.spillNs += overlapNs(closed, this.spillSince, closed.endNs);
+    this.o.sink([{ kind: "level", name: this.o.sensor, window: closed, measures: this.measures(closed, b) }]);
+  }
+
+  /**
+   * The summary of the open window as if it closed at `nowNs`, for a checkpoint
+   * (aggregate/checkpoint.ts): the window, its bucket and the state machines go on untouched.
+   */
+  peek(nowNs: number): Summary | undefined {
+    const cur = this.buckets.current();
+    if (!cur || nowNs <= cur.w.startNs) return undefined;
+    const w: Window = { ...cur.w, endNs: Math.min(nowNs, cur.w.endNs), partial: true };
+    const b = { ...cur.b };
+    if (this.spillSince >= 0) b.spillNs += overlapNs(w, this.spillSince, w.endNs);
+    return { kind: "level", name: this.o.sensor, window: w, measures: this.measures(w, b) };
+  }
+
+  private measures(closed: Window, b: Bucket): Measure[] {
     const measures: Measure[] = [{ n: "samples", u: "count", v: b.samples }];
     if (b.samples > 0) {
       measures.push(
@@ -141,8 +158,7 @@ export class LevelAggregator implements WindowListener {
       { n: "coverOpenings", u: "count", v: b.coverOpenings },
     );
     if (this.intervalS > 0) measures.push({ n: "sampleInterval", u: "s", v: this.intervalS });
-    const s: Summary = { kind: "level", name: this.o.sensor, window: closed, measures };
-    this.o.sink([s]);
+    return measures;
   }
 
   private change(kind: "alert" | "spill", edge: "start" | "end", tNs: number, confirmedNs: number): void {

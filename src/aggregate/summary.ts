@@ -24,6 +24,11 @@ export interface Summary {
   name: string;
   window: Window;
   measures: Measure[];
+  /**
+   * Rebuilt after a crash from the window's last checkpoint (aggregate/checkpoint.ts): the window
+   * ended early, at the checkpoint, and `window` covers only the time up to it.
+   */
+  recovered?: "crash";
 }
 
 /** Receives finished summaries (the publisher). Called once per stream per closed window. */

@@ -62,6 +62,25 @@ export class TrafficBucket {
     this.dropped = 0;
   }
 
+  /** A copy, for a checkpoint of the open window (aggregate/checkpoint.ts): the window goes on untouched. */
+  clone(): TrafficBucket {
+    const c = new TrafficBucket(this.classes);
+    c.volume = this.volume;
+    for (const k of ["onNs", "faultNs", "heldNs", "headSum", "headN", "headMin", "gapSum", "gapN", "gapMin"] as const) c[k].set(this[k]);
+    c.faulted.set(this.faulted);
+    c.countFaultNs = this.countFaultNs;
+    c.speeds = this.speeds.slice();
+    c.speedN = this.speedN;
+    c.lengthSum = this.lengthSum;
+    c.lengthN = this.lengthN;
+    c.classCounts.set(this.classCounts);
+    c.wrongWay = this.wrongWay;
+    c.unpaired = this.unpaired;
+    c.glitches = this.glitches;
+    c.dropped = this.dropped;
+    return c;
+  }
+
   addSpeed(v: number): void {
     if (this.speedN === this.speeds.length) {
       // grows by doubling, a handful of times per window at most

@@ -6,8 +6,9 @@ import type { LoopDriver, LoopListener } from "../sensors/loop.js";
 import type { PassageListener } from "../sensors/loop-pairing.js";
 import { TrapPairing } from "../sensors/loop-pairing.js";
 import type { Alarm, AlarmSink } from "./alarm.js";
-import type { SummarySink } from "./summary.js";
+import type { Summary, SummarySink } from "./summary.js";
 import { TrapCalibration } from "./trap-calibration.js";
+import type { TrafficBucket } from "./traffic-bucket.js";
 import { LaneWindows, overlap } from "./traffic-bucket.js";
 import type { DetectorFault, DiagnosticsHost } from "./traffic-diagnostics.js";
 import { DETECTOR_FAULTS, LaneDiagnostics } from "./traffic-diagnostics.js";
@@ -259,22 +260,41 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     this.pairing?.poll(nowNs);
     const b = this.win.take(closed);
     if (!b) return;
-    const end = closed.endNs;
+    this.addOngoing(b, closed);
+    if (this.driver) {
+      this.lastGlitches += b.glitches;
+      this.lastDropped += b.dropped;
+    }
+    const measures = trafficMeasures(closed, b, this.opts);
+    this.win.release(b);
+    if (this.cal !== undefined) {
+      measures.push(...this.cal.measures());
+      this.cal.review(nowNs, this.onSince[0]! < 0 && this.onSince[1]! < 0);
+    }
+    this.opts.sink([{ kind: "traffic", name: this.opts.detector, window: closed, measures }]);
+  }
+
+  /**
+   * Add to a window's bucket what is still going on at its end (on-time, fault time) and the driver's
+   * glitches and lost edges since the last window; the aggregator's state is left as it was.
+   */
+  private addOngoing(b: TrafficBucket, w: Window): void {
+    const end = w.endNs;
     for (let k = 0; k < this.n; k++) {
       const fs = this.faultSince[k]!;
       const since = this.onSince[k]!;
       if (fs >= 0) {
-        b.faultNs[k]! += overlap(closed, fs, end);
+        b.faultNs[k]! += overlap(w, fs, end);
         b.faulted[k] = 1;
       } else if (since >= 0 && this.presence) {
         const fe = this.faultEnd[k]!;
         const from = since > fe ? since : fe;
         // a presence held this long may be a loop locking on: not traffic until it ends
-        if (end - since >= this.heldNs) b.heldNs[k]! += overlap(closed, from, end);
-        else b.onNs[k]! += overlap(closed, from, end);
+        if (end - since >= this.heldNs) b.heldNs[k]! += overlap(w, from, end);
+        else b.onNs[k]! += overlap(w, from, end);
       }
     }
-    if (this.allFaultSince >= 0) b.countFaultNs += overlap(closed, this.allFaultSince, end);
+    if (this.allFaultSince >= 0) b.countFaultNs += overlap(w, this.allFaultSince, end);
     if (this.driver) {
       let g = 0;
       let d = 0;
@@ -284,16 +304,23 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
       }
       b.glitches = g - this.lastGlitches;
       b.dropped = d - this.lastDropped;
-      this.lastGlitches = g;
-      this.lastDropped = d;
     }
-    const measures = trafficMeasures(closed, b, this.opts);
-    this.win.release(b);
-    if (this.cal !== undefined) {
-      measures.push(...this.cal.measures());
-      this.cal.review(nowNs, this.onSince[0]! < 0 && this.onSince[1]! < 0);
-    }
-    this.opts.sink([{ kind: "traffic", name: this.opts.detector, window: closed, measures }]);
+  }
+
+  /**
+   * The summary of the open window as if it closed at `nowNs`, for a checkpoint
+   * (aggregate/checkpoint.ts): the window, its bucket and the lane's state go on untouched.
+   */
+  peek(nowNs: number): Summary | undefined {
+    const cur = this.win.cur;
+    const src = this.win.curB;
+    if (cur === undefined || src === undefined || nowNs <= cur.startNs) return undefined;
+    this.driver?.flush(nowNs);
+    this.pairing?.poll(nowNs);
+    const w: Window = { ...cur, endNs: Math.min(nowNs, cur.endNs), partial: true };
+    const b = src.clone();
+    this.addOngoing(b, w);
+    return { kind: "traffic", name: this.opts.detector, window: w, measures: trafficMeasures(w, b, this.opts) };
   }
 
   /** For the health heartbeat. */

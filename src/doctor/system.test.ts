@@ -114,7 +114,7 @@ describe("doctor checks on a (faked) machine", () => {
   it("outbox: reads what waits without writing, and warns when the oldest is over an hour old", async () => {
     const dir = mkdtempSync(join(tmpdir(), "roadside-doctor-"));
     const now = Date.UTC(2026, 0, 5, 7, 0, 0);
-    const ob = new SqliteOutbox({ path: join(dir, "outbox.db"), now: () => now - 2 * 3600_000 });
+    const ob = SqliteOutbox.open({ path: join(dir, "outbox.db"), now: () => now - 2 * 3600_000 });
     ob.commit(
       [1, 2, 3].map(() => ({
         topic: "roadside/p1/traffic/l1",

@@ -1,4 +1,5 @@
 import type { Alarm } from "../aggregate/alarm.js";
+import type { Checkpointable } from "../aggregate/checkpoint.js";
 import type { SummarySink } from "../aggregate/summary.js";
 import type { Clock } from "../clock/clock.js";
 import type { WindowScheduler } from "../clock/windows.js";
@@ -34,6 +35,11 @@ export interface FeatureContext {
   readonly summaries: SummarySink;
   /** Raise an alarm: committed and published at once, ahead of routine data. */
   readonly alarm: (alarm: Alarm) => void;
+  /**
+   * Have the open windows of an aggregator checkpointed (docs/delivery.md "Crashes mid-window"), so a
+   * crash does not lose what they counted. Never for streams derived from identifiers (throws).
+   */
+  readonly checkpoint?: (kind: "traffic" | "level" | "bin", source: Checkpointable) => void;
   /**
    * Claim a digital input by its config name; its raw edges go to `onEdge` (hot path: keep it
    * allocation-free). Claim during construction, before the inputs are opened. An input can be

@@ -144,6 +144,7 @@ export const trafficFeature: FeatureFactory = (ctx) => {
   const lanes = entries.map(([name, det]) => {
     const agg = laneAggregator(name, det, { sink: ctx.summaries, alarm: ctx.alarm, logger: ctx.logger.child({ detector: name }) });
     ctx.windows(det.window ?? config.windows.default).add(agg);
+    ctx.checkpoint?.("traffic", agg);
     ctx.health.register(`traffic.${name}`, () => agg.health());
     const lane: { driver?: LoopDriver; claims: ClaimedInput[]; agg: TrafficAggregator; glitchMs: number[]; latencyMs: number[] } = {
       agg,

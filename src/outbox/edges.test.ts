@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../log/logger.js";
 import { openOutbox } from "./open.js";
 import type { LossReport, OutboxDraft, Priority } from "./outbox.js";
+import type { SqliteOutboxOptions } from "./sqlite.js";
 import { ROW_OVERHEAD, SEQ_BLOCK, SqliteOutbox } from "./sqlite.js";
 
 // Faults at the edges of the outbox's design (issue 12): a full disk, a frozen broker, damaged rows,
@@ -34,8 +35,8 @@ function body(payload: Buffer): { seq: number; minute: number; lost: LossReport 
 }
 
 const open: SqliteOutbox[] = [];
-function outbox(path: string, extra: Partial<ConstructorParameters<typeof SqliteOutbox>[0]> = {}, now = () => T0): SqliteOutbox {
-  const o = new SqliteOutbox({ path, now, ...extra });
+function outbox(path: string, extra: Partial<SqliteOutboxOptions> = {}, now = () => T0): SqliteOutbox {
+  const o = SqliteOutbox.open({ path, now, ...extra });
   open.push(o);
   return o;
 }

@@ -43,7 +43,7 @@ import { PLAUSIBLE_WALL_MS } from "./sqlite.js";
  */
 export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; recovery?: OutboxRecovery } {
   try {
-    return { outbox: new SqliteOutbox(opts) };
+    return { outbox: SqliteOutbox.open(opts) };
   } catch (err) {
     if (!(err instanceof OutboxError) || err.code !== "corrupt" || opts.onCorrupt === "stop" || opts.path === ":memory:") throw err;
     const { next: old, commandCounter } = salvage(opts.path);
@@ -63,7 +63,7 @@ export function openOutbox(opts: OpenOutboxOptions): { outbox: SqliteOutbox; rec
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(opts.path + suffix)) renameSync(opts.path + suffix, movedTo + suffix);
     }
-    const outbox = new SqliteOutbox({
+    const outbox = SqliteOutbox.open({
       ...opts,
       firstSeq,
       ...(waitForClock ? { seqFloorFromClock: true } : {}),

@@ -21,7 +21,14 @@ export interface LossReport {
   fromMs: number;
   /** End of the latest lost message's span, ms since epoch. */
   toMs: number;
+  /**
+   * Why, when part of the loss was not the outbox's own doing (a crash or power cut ended windows
+   * before they could be summarised): every cause the report covers. Absent for drops alone.
+   */
+  causes?: LossCause[];
 }
+
+export type LossCause = "full" | "expired" | "damaged" | "crash";
 
 /** A message before it is committed: its payload is encoded once its sequence number is known. */
 export interface OutboxDraft {
@@ -47,6 +54,41 @@ export interface OutboxDraft {
 export interface OpenWindow {
   topic: string;
   fromMs: number | undefined;
+}
+
+/**
+ * A stream's open window as it stood at a checkpoint: the summary it would have had, had it closed
+ * then (docs/delivery.md "Crashes mid-window"). Never taken of a stream derived from identifiers.
+ */
+export interface Checkpoint {
+  topic: string;
+  /** Aligned start of the window (its `bt`), ms since epoch: with `topic`, names the window. */
+  windowStartMs: number;
+  windowS: number;
+  /** Wall time the device began observing this window (after the aligned start if it started inside it), ms. */
+  observedFromMs: number;
+  /** How much of the window the summary covers, ms. */
+  observedMs: number;
+  /** Wall time the checkpoint was taken, ms. */
+  takenMs: number;
+  synced: boolean;
+  /** The summary: JSON of `{ kind, name, measures }` (a `Summary` without its window). */
+  summary: string;
+}
+
+/** What the previous process left when it died: windows recorded open, and checkpoints taken of them. */
+export interface CrashRecord {
+  open: { topic: string; fromMs: number }[];
+  checkpoints: Checkpoint[];
+}
+
+/** Windows of one stream lost to a crash: reported on the topic like a drop, naming the cause. */
+export interface CrashLoss {
+  topic: string;
+  /** Windows open at the crash that could not be recovered (0: only time the device was down). */
+  count: number;
+  fromMs: number;
+  toMs: number;
 }
 
 export interface OutboxMessage {
@@ -110,11 +152,19 @@ export interface Outbox {
    */
   commit(drafts: readonly OutboxDraft[], windows?: readonly OpenWindow[]): OutboxMessage[];
   /**
-   * At start: every window recorded open (see `OpenWindow`) was open when the process died. Each
-   * becomes a loss of its topic spanning from its start to `nowMs`, reported in the topic's next
-   * message like a drop. Returns how many.
+   * Store checkpoints of open windows (one per stream and window, replacing older ones of that
+   * window). Written without waiting for the disk: a checkpoint lost to a power cut leaves the one
+   * before it. A window's checkpoints are deleted by the commit that records the next window open.
    */
-  recoverInterrupted?(nowMs: number): number;
+  saveCheckpoints?(checkpoints: readonly Checkpoint[]): void;
+  /** At start: the windows recorded open (the previous process died with them) and their checkpoints. */
+  crashRecord?(): CrashRecord;
+  /**
+   * At start, in one transaction: account for `losses` (reported on each topic's next message with the
+   * cause `crash`, counted in `interrupted`), commit the summaries recovered from checkpoints, and
+   * clear the open-window records and checkpoints, so a crash during this start is not counted twice.
+   */
+  settleCrash?(losses: readonly CrashLoss[], recovered: readonly OutboxDraft[]): OutboxMessage[];
   /** Waiting messages matching `q`, in sequence order (acknowledged ones excluded). */
   next(q: OutboxQuery): OutboxMessage[];
   /** Up to `limit` waiting messages in sequence order, skipping those in `exclude` (in flight). */

@@ -14,6 +14,11 @@ import type { OutboxMessage } from "./outbox.js";
  * - `meta` keys `open:{topic}`: per stream, the start of the window open when its previous window
  *   was committed, written in that same transaction on the page the counter dirties anyway, so it
  *   costs no extra write. Left behind by a crash, it becomes a loss of that topic at the next start.
+ * - `lost_causes` / `lost.causes` (layout 4): why the losses a report covers happened, as `LOSS_CAUSE`
+ *   bits, so the report can name a crash (the outbox's own drops need no name: they are the default).
+ * - `checkpoint` (layout 4): per stream, the summary of its open window as it stood at the last
+ *   checkpoint (docs/delivery.md "Crashes mid-window"); one row per stream and window, deleted in the
+ *   transaction that commits that window. Never a stream derived from identifiers.
  * - `crc` / `tcrc` (layout 3): CRC-32 of the whole row, and of its topic and span alone. SQLite's
  *   quick_check sees only the b-tree structure, so random bytes inside a record pass it; a damaged
  *   row must never be published, and `tcrc` says whether the topic can still be trusted to report
@@ -22,7 +27,10 @@ import type { OutboxMessage } from "./outbox.js";
  * There is deliberately no secondary index: every index is one more page written per window, and
  * SD cards wear out. Lanes are read by primary key ranges; waiting alarms are few and kept in memory.
  */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
+
+/** What a row counts against the bound beyond payload and topic: key, columns, b-tree cell. */
+export const ROW_OVERHEAD = 64;
 
 export const META_KEYS = [
   "next_seq",
@@ -61,6 +69,18 @@ export function createOrMigrate(db: Database.Database, firstSeq: number): boolea
         expires_ms INTEGER
       );
       CREATE TABLE IF NOT EXISTS lost (topic TEXT PRIMARY KEY, count INTEGER NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS checkpoint (
+        topic TEXT NOT NULL,
+        window_start_ms INTEGER NOT NULL,
+        window_s INTEGER NOT NULL,
+        observed_from_ms INTEGER NOT NULL,
+        observed_ms INTEGER NOT NULL,
+        taken_ms INTEGER NOT NULL,
+        synced INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        crc INTEGER NOT NULL,
+        PRIMARY KEY (topic, window_start_ms)
+      ) WITHOUT ROWID;
     `);
     if (version < 2) {
       const cols = new Set((db.prepare("PRAGMA table_info(outbox)").all() as { name: string }[]).map((c) => c.name));
@@ -80,6 +100,12 @@ export function createOrMigrate(db: Database.Database, firstSeq: number): boolea
       const cols = new Set((db.prepare("PRAGMA table_info(outbox)").all() as { name: string }[]).map((c) => c.name));
       if (!cols.has("crc")) db.exec("ALTER TABLE outbox ADD COLUMN crc INTEGER");
       if (!cols.has("tcrc")) db.exec("ALTER TABLE outbox ADD COLUMN tcrc INTEGER");
+    }
+    if (version < 4) {
+      const cols = new Set((db.prepare("PRAGMA table_info(outbox)").all() as { name: string }[]).map((c) => c.name));
+      if (!cols.has("lost_causes")) db.exec("ALTER TABLE outbox ADD COLUMN lost_causes INTEGER NOT NULL DEFAULT 0");
+      const lost = new Set((db.prepare("PRAGMA table_info(lost)").all() as { name: string }[]).map((c) => c.name));
+      if (!lost.has("causes")) db.exec("ALTER TABLE lost ADD COLUMN causes INTEGER NOT NULL DEFAULT 0");
     }
     fresh = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() === undefined;
     const insert = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
@@ -106,6 +132,8 @@ export interface Row {
   lost_count: number;
   lost_from_ms: number;
   lost_to_ms: number;
+  /** `LOSS_CAUSE` bits of the report the message carries (0: the outbox's own drops only). */
+  lost_causes: number;
   crc: number | null;
   tcrc: number | null;
 }
@@ -121,14 +149,15 @@ export interface DropRow {
   lost_count: number;
   lost_from_ms: number;
   lost_to_ms: number;
+  lost_causes: number;
 }
 
 /** Columns of a message to send. */
 export const COLS =
-  "seq, topic, payload, priority, content_type, created_ms, expires_ms, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, crc, tcrc";
+  "seq, topic, payload, priority, content_type, created_ms, expires_ms, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, lost_causes, crc, tcrc";
 /** Columns a drop needs; `size` counts as `bytes` does: payload plus the topic in UTF-8 bytes. */
 export const DROP_COLS =
-  "seq, topic, priority, length(payload) + length(CAST(topic AS BLOB)) AS size, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms";
+  "seq, topic, priority, length(payload) + length(CAST(topic AS BLOB)) AS size, span_from_ms, span_to_ms, lost_count, lost_from_ms, lost_to_ms, lost_causes";
 
 /** CRC-32 of everything a row says, payload included (zlib's, IEEE 802.3 polynomial). */
 export function rowCrc(r: Omit<Row, "crc" | "tcrc">): number {
@@ -145,7 +174,8 @@ export function rowCrc(r: Omit<Row, "crc" | "tcrc">): number {
     r.lost_from_ms,
     r.lost_to_ms,
   ].join("\n");
-  return crc32(r.payload, crc32(head));
+  // causes only when there are any: rows written before layout 4 (none) keep their checksum
+  return crc32(r.payload, crc32(r.lost_causes ? `${head}\n${r.lost_causes}` : head));
 }
 
 /** CRC-32 of what names and dates a loss: topic and span. */
@@ -158,6 +188,33 @@ export function rowIntegrity(r: Row): "ok" | "row" | "topic" {
   if (r.crc === null || r.crc === undefined) return "ok"; // written before layout 3: nothing to check against
   if (rowCrc(r) === r.crc) return "ok";
   return r.tcrc !== null && topicCrc(r) === r.tcrc ? "row" : "topic";
+}
+
+/** Why messages of a topic were lost, as bits (`lost_causes`). */
+export const LOSS_CAUSE = { full: 1, expired: 2, damaged: 4, crash: 8 } as const;
+export type LossCauseName = keyof typeof LOSS_CAUSE;
+
+/** The cause names of `bits`, in a fixed order. */
+export function causeNames(bits: number): LossCauseName[] {
+  return (Object.keys(LOSS_CAUSE) as LossCauseName[]).filter((k) => (bits & LOSS_CAUSE[k]) !== 0);
+}
+
+/** A stream's checkpoint as stored (see `checkpoint` above). */
+export interface CheckpointRow {
+  topic: string;
+  window_start_ms: number;
+  window_s: number;
+  observed_from_ms: number;
+  observed_ms: number;
+  taken_ms: number;
+  synced: number;
+  summary: string;
+  crc: number;
+}
+
+/** CRC-32 of a checkpoint row (a damaged one is ignored: its window is then reported lost). */
+export function checkpointCrc(r: Omit<CheckpointRow, "crc">): number {
+  return crc32([r.topic, r.window_start_ms, r.window_s, r.observed_from_ms, r.observed_ms, r.taken_ms, r.synced, r.summary].join("\n"));
 }
 
 /** A stored row as the session sends it. */

@@ -7,6 +7,7 @@ import { silentLogger } from "../log/logger.js";
 import { OutboxError } from "./errors.js";
 import { openOutbox } from "./open.js";
 import type { LossReport, OutboxDraft, Priority } from "./outbox.js";
+import type { SqliteOutboxOptions } from "./sqlite.js";
 import { ROW_OVERHEAD, SEQ_BLOCK, SqliteOutbox } from "./sqlite.js";
 
 const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);
@@ -38,8 +39,8 @@ function body(payload: Buffer): { seq: number; minute: number; lost: LossReport 
 }
 
 const open: SqliteOutbox[] = [];
-function outbox(path: string, extra: Partial<ConstructorParameters<typeof SqliteOutbox>[0]> = {}, now = () => T0): SqliteOutbox {
-  const o = new SqliteOutbox({ path, now, ...extra });
+function outbox(path: string, extra: Partial<SqliteOutboxOptions> = {}, now = () => T0): SqliteOutbox {
+  const o = SqliteOutbox.open({ path, now, ...extra });
   open.push(o);
   return o;
 }

@@ -3,6 +3,7 @@ import { observedSeconds } from "../clock/windows.js";
 import type { Alarm } from "../aggregate/alarm.js";
 import type { Measure, Summary } from "../aggregate/summary.js";
 import type { LossReport } from "../outbox/outbox.js";
+import { LOSS_NAMES, pushLoss, recoveredRecord } from "./loss.js";
 import type { SenmlRecord } from "./senml.js";
 import { CONTENT_TYPE_CBOR, CONTENT_TYPE_JSON, decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson } from "./senml.js";
 
@@ -18,6 +19,8 @@ import { CONTENT_TYPE_CBOR, CONTENT_TYPE_JSON, decodeSenmlCbor, decodeSenmlJson,
  *   { n: "dropped",  u: "count", v: N }          only after the outbox lost messages of this topic:
  *   { n: "dropped.from", u: "s", v: epoch s }    how many, and the wall-time span they covered
  *   { n: "dropped.to",   u: "s", v: epoch s }
+ *   { n: "dropped.cause", vs: "crash" }          only when a crash caused part of that loss (loss.ts)
+ *   { n: "recovered", vs: "crash" }              only on a summary rebuilt from a checkpoint after a crash
  *   { n: <measure>,  u: <unit>, v: <value> } …
  *
  * Bump SCHEMA_VERSION on any change a subscriber could notice, and document it. Adding optional
@@ -59,6 +62,7 @@ export function summaryPack(deviceId: string, s: Summary, seq: number, lost?: Lo
     { n: "timeq", vs: timeQuality(s.window) },
   ];
   if (lost) pushLoss(pack, lost);
+  if (s.recovered !== undefined) pack.push(recoveredRecord(s.recovered));
   for (const m of s.measures) pack.push(measureRecord(m));
   return pack;
 }
@@ -80,17 +84,6 @@ export function alarmPack(deviceId: string, a: Alarm, wallMs: number, timeq: Tim
   for (const m of a.measures ?? []) pack.push(measureRecord(m));
   return pack;
 }
-
-/** Drop accounting (docs/payloads.md "Drop accounting"): count and wall-time span lost. */
-function pushLoss(pack: SenmlRecord[], lost: LossReport): void {
-  pack.push(
-    { n: "dropped", u: "count", v: lost.count },
-    { n: "dropped.from", u: "s", v: lost.fromMs / 1000 },
-    { n: "dropped.to", u: "s", v: lost.toMs / 1000 },
-  );
-}
-
-const LOSS_NAMES = new Set(["dropped", "dropped.from", "dropped.to"]);
 
 /**
  * A stored message with its loss report replaced: the outbox calls this on the oldest message still
@@ -138,11 +131,15 @@ export interface DecodedMessage {
   timeq: string;
   /** Messages of this topic the device had to drop since its last message here, if any. */
   dropped?: LossReport;
+  /** Why, when the device names it (`dropped.cause`: `crash`, with any other causes of that report). */
+  droppedCause?: string;
+  /** `crash` on a summary rebuilt from its window's checkpoint after a crash. */
+  recovered?: string;
   /** Measures by name (metadata records excluded). */
   measures: Record<string, { u?: string; v?: number; vs?: string; vb?: boolean }>;
 }
 
-const META = new Set(["seq", "schema", "window", "observed", "timeq", "dropped", "dropped.from", "dropped.to"]);
+const META = new Set(["seq", "schema", "window", "observed", "timeq", "recovered", ...LOSS_NAMES]);
 
 /** Decode a roadside data message (CBOR or JSON SenML, detected from the first byte). */
 export function decodeMessage(payload: Uint8Array): DecodedMessage {
@@ -173,6 +170,8 @@ export function decodeMessage(payload: Uint8Array): DecodedMessage {
     else if (n === "dropped") msg.dropped = { count: r.v ?? 0, fromMs: msg.dropped?.fromMs ?? 0, toMs: msg.dropped?.toMs ?? 0 };
     else if (n === "dropped.from" && msg.dropped) msg.dropped.fromMs = Math.round((r.v ?? 0) * 1000);
     else if (n === "dropped.to" && msg.dropped) msg.dropped.toMs = Math.round((r.v ?? 0) * 1000);
+    else if (n === "dropped.cause") msg.droppedCause = r.vs ?? "";
+    else if (n === "recovered") msg.recovered = r.vs ?? "";
     if (META.has(n)) continue;
     const m: DecodedMessage["measures"][string] = {};
     if (r.u !== undefined) m.u = r.u;

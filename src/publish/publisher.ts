@@ -1,7 +1,7 @@
 import type { Window, WindowListener } from "../clock/windows.js";
 import type { Summary } from "../aggregate/summary.js";
 import type { Logger } from "../log/logger.js";
-import type { OpenWindow, Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
+import type { CrashLoss, OpenWindow, Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
 import type { Alarm } from "../aggregate/alarm.js";
 import type { Clock } from "../clock/clock.js";
 import { observedSeconds } from "../clock/windows.js";
@@ -115,6 +115,25 @@ export class Publisher {
       return [];
     }
     this.opts.onCommitted?.(msgs, summaries);
+    return msgs;
+  }
+
+  /**
+   * At start, after a crash: report `losses` on their topics (cause `crash`) and commit the summaries
+   * recovered from checkpoints, in one transaction (docs/delivery.md "Crashes mid-window"). Throws
+   * what the outbox throws; the records stay and are settled at the next start.
+   */
+  settleCrash(losses: readonly CrashLoss[], recovered: Summary[]): OutboxMessage[] {
+    const drafts: OutboxDraft[] = recovered.map((s) => ({
+      topic: this.opts.topics.stream(s.kind, s.name),
+      priority: "routine",
+      contentType: contentType(this.opts.encoding),
+      spanFromMs: s.window.startWallMs,
+      spanToMs: s.window.startWallMs + observedSeconds(s.window) * 1000,
+      encode: (seq, lost) => encodePack(summaryPack(this.opts.deviceId, s, seq, lost), this.opts.encoding),
+    }));
+    const msgs = this.opts.outbox.settleCrash?.(losses, drafts) ?? [];
+    if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
     return msgs;
   }
 }

@@ -100,7 +100,7 @@ interface Member {
 }
 
 function outboxFor(clock: VirtualClock, stateDir: string | undefined, id: string): SqliteOutbox {
-  return new SqliteOutbox({ path: stateDir ? join(stateDir, id, "outbox.db") : ":memory:", now: () => clock.wallMs() });
+  return SqliteOutbox.open({ path: stateDir ? join(stateDir, id, "outbox.db") : ":memory:", now: () => clock.wallMs() });
 }
 
 /**

@@ -98,7 +98,7 @@ describe.skipIf(!hasMosquitto() || !existsSync(DIST))(
         for (const s of child.run.committed) committed.add(s);
 
         // the outbox opens cleanly (integrity check inside) and holds every committed, undelivered message
-        const o = new SqliteOutbox({ path: db, now: () => 0 });
+        const o = SqliteOutbox.open({ path: db, now: () => 0 });
         const waiting = new Set(o.next({ after: 0, limit: 1_000_000 }).map((m) => m.seq));
         expectedNext = o.stats().nextSeq;
         waitingAtKills += waiting.size;
@@ -124,7 +124,7 @@ describe.skipIf(!hasMosquitto() || !existsSync(DIST))(
       await new Promise((r) => setTimeout(r, 500));
       await last.kill("SIGTERM");
       for (const s of last.run.committed) committed.add(s);
-      const o = new SqliteOutbox({ path: db, now: () => 0 });
+      const o = SqliteOutbox.open({ path: db, now: () => 0 });
       const finalNext = o.stats().nextSeq;
       expect(o.stats().depth).toBe(0);
       o.close();

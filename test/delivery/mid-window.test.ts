@@ -21,7 +21,8 @@ async function hold(
   startWall: number,
   runS: number,
 ): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
-  const child = spawn(process.execPath, [CHILD, url, db, String(startWall), String(runS)], { stdio: ["ignore", "pipe", "pipe"] });
+  // checkpoints off: this is the path of a window with nothing to recover (checkpoint.test.ts has the other)
+  const child = spawn(process.execPath, [CHILD, url, db, String(startWall), String(runS), "0"], { stdio: ["ignore", "pipe", "pipe"] });
   let at = -1;
   let err = "";
   let code: number | null = null;
@@ -54,7 +55,7 @@ describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
     await broker?.close();
   });
 
-  it("SIGKILL with a window open: after the restart every window start is a pack or inside a loss report of its stream", async () => {
+  it("SIGKILL with a window open and no checkpoint: after the restart every window start is a pack or inside a loss report of its stream, naming the crash", async () => {
     const db = join(mkdtempSync(join(tmpdir(), "roadside-midwindow-")), "outbox.db");
     const sub = await subscribe(broker.url, "roadside/window-1/traffic/#");
     // run 1 starts 10 s into a minute and is killed 40 s into its third window
@@ -64,7 +65,7 @@ describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
     // the device is down for 7 minutes, then runs 2 min 50 s and stops cleanly
     const b = await hold(broker.url, db, T0 + 600_000, 170);
     await b.end("SIGTERM");
-    const o = new SqliteOutbox({ path: db, now: () => T0 });
+    const o = SqliteOutbox.open({ path: db, now: () => T0 });
     const drops = o.stats().drops;
     o.close();
     await until(
@@ -93,6 +94,7 @@ describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
       // the interrupted window is reported once, by the first window after the restart
       const first = msgs.find((m) => m.windowStartMs === T0 + 600_000)!;
       expect(first.dropped).toEqual({ count: 1, fromMs: T0 + 120_000, toMs: T0 + 600_000 });
+      expect(first.droppedCause).toBe("crash");
       expect(msgs.filter((m) => m.dropped !== undefined)).toHaveLength(1);
     }
     expect(drops.interrupted).toBe(2);

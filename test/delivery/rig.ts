@@ -94,7 +94,7 @@ export async function startRig(
   const dir = mkdtempSync(join(tmpdir(), "roadside-delivery-"));
   const logger = opts.logger ?? silentLogger;
   const site = new SimSite(loaded, { clock });
-  const outbox = new SqliteOutbox({
+  const outbox = SqliteOutbox.open({
     path: join(dir, "outbox.db"),
     now: () => clock.wallMs(),
     maxBytes: loaded.config.outbox.maxBytes,

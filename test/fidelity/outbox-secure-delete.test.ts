@@ -9,7 +9,7 @@ describe("a delivered summary leaves no copy on disk (secure_delete, issue 14)",
     const dir = mkdtempSync(join(tmpdir(), "roadside-sd-"));
     try {
       const path = join(dir, "outbox.db");
-      const o = new SqliteOutbox({ path, now: () => Date.UTC(2026, 0, 5) });
+      const o = SqliteOutbox.open({ path, now: () => Date.UTC(2026, 0, 5) });
       const marker = Buffer.from("MARKER-6f1c2e9a-delivered-summary-".repeat(20));
       const [m] = o.commit([
         { topic: "roadside/d/traffic/lane1", priority: "routine", contentType: "application/senml+cbor", encode: () => marker },

@@ -55,7 +55,7 @@ export async function startSimDevice(
       if (r.kind === "vehicle") vehicles.push(r as unknown as VehicleTruth);
     },
   });
-  const outbox = new SqliteOutbox({ path: opts.outboxPath ?? ":memory:", now: () => clock.wallMs() });
+  const outbox = SqliteOutbox.open({ path: opts.outboxPath ?? ":memory:", now: () => clock.wallMs() });
   const device = new Device(loaded, {
     clock,
     logger: opts.logger ?? silentLogger,

@@ -31,7 +31,7 @@ describe("edges the backend reports lost", () => {
     });
     const clock = new VirtualClock({ startWallMs: Date.UTC(2026, 0, 5, 7, 0, 0) });
     const inputs = new HandInputs();
-    const outbox = new SqliteOutbox({ path: ":memory:", now: () => clock.wallMs() });
+    const outbox = SqliteOutbox.open({ path: ":memory:", now: () => clock.wallMs() });
     const device = new Device(loaded, { clock, logger: silentLogger, inputs, outbox, brokerUrl: "mqtt://127.0.0.1:1" });
     await device.start();
     clock.setTimer(3 * NS_PER_S, () => inputs.handlers!.dropped(0, 4, clock.monoNs())); // 4 edges lost on a.up

@@ -79,7 +79,7 @@ export async function auditRun(
     }) as typeof out;
   process.stdout.write = capture(out);
   process.stderr.write = capture(err);
-  const outbox = new SqliteOutbox({ path: join(dir, "outbox.db"), now: () => clock.wallMs() });
+  const outbox = SqliteOutbox.open({ path: join(dir, "outbox.db"), now: () => clock.wallMs() });
   const sub = await subscribe(opts.brokerUrl, `roadside/${id}/#`);
   const device = new Device(loaded, {
     clock,
