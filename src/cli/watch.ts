@@ -31,6 +31,11 @@ Options:
       --session NAME      persistent session (client id roadside-watch-NAME): the
                           broker keeps messages for you while watch is not running
       --utc               show times in UTC (default: local time)
+      --web               serve the fleet and device pages instead (docs/web.md)
+      --listen HOST:PORT  where --web listens (default 127.0.0.1:8080)
+      --history FILE      --web's SQLite history (default
+                          ~/.local/state/roadside/watch-history.db)
+      --retention TIME    how long --web keeps history (default 7d)
       --ca FILE           CA certificate (PEM) for mqtts:// brokers
       --cert FILE         client certificate (PEM), with --key, for mutual TLS
       --key FILE          client key (PEM)
@@ -65,6 +70,10 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     key: { type: "string" },
     username: { type: "string" },
     "password-file": { type: "string" },
+    web: { type: "boolean" },
+    listen: { type: "string" },
+    history: { type: "string" },
+    retention: { type: "string" },
   });
   if (values.help) {
     io.out(WATCH_HELP);
@@ -105,6 +114,7 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
 
   // the filter goes through the same checks as Topics (no wildcards in names); `+` and `#` are ours
   const filter = `${prefix}/${values.device ?? "+"}/#`;
+  if (values.web) return webMode(values, { url, filter, prefix, durationS, io, auth, session: values.session });
   const json = values.json === true || !io.isTTY;
   const model = new WatchModel({ prefix });
   const title = `roadside watch  ${url}  ${filter}`;
@@ -218,4 +228,35 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.failure;
   }
   return EXIT.ok;
+}
+
+/** `--web`: the pages of src/web/, loaded only when asked for. */
+async function webMode(
+  values: { listen?: string | undefined; history?: string | undefined; retention?: string | undefined },
+  o: {
+    url: string;
+    filter: string;
+    prefix: string;
+    durationS: number | undefined;
+    io: Io;
+    auth: Partial<IClientOptions>;
+    session?: string | undefined;
+  },
+): Promise<number> {
+  const { parseListen } = await import("../web/listen.js");
+  const { defaultHistoryPath, watchWeb } = await import("../web/watch-web.js");
+  const listen = parseListen(values.listen ?? "127.0.0.1:8080");
+  if (typeof listen === "string") throw new UsageError(`--listen ${listen}`);
+  const retentionS = values.retention === undefined ? 7 * 86400 : parseDuration(values.retention);
+  if (retentionS === undefined || retentionS < 3600)
+    throw new UsageError(`--retention ${JSON.stringify(values.retention)}: write a duration of at least 1h, e.g. 7d`);
+  const client: IClientOptions = {
+    clientId: o.session ? `roadside-watch-${o.session}` : `roadside-watch-${randomBytes(4).toString("hex")}`,
+    clean: o.session === undefined,
+    protocolVersion: 4,
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    ...o.auth,
+  };
+  return watchWeb({ ...o, client, listen, retentionS, historyPath: values.history ?? defaultHistoryPath() });
 }

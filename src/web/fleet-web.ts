@@ -64,7 +64,7 @@ export class FleetWeb {
         measures: a.measures,
         time: new Date(a.tMs).toISOString(),
       });
-    const handlers: Handler[] = [(req, res, url) => this.route(req, res, url), (req, res, url) => this.api(res, url)];
+    const handlers: Handler[] = [(req, res, url) => this.route(req, res, url), (_req, res, url) => this.api(res, url)];
     this.server = new WebServer({ host: opts.host, port: opts.port, handlers });
   }
 
