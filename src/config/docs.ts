@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { boardSchema } from "./boards.js";
 import { configJsonSchema } from "./schema.js";
+import { levelModelsTable } from "../sensors/models/index.js";
 
 /**
  * Generated documentation of the config, so docs/ cannot drift from the code: the JSON Schemas for
@@ -59,6 +60,16 @@ Durations are seconds or text such as \`500ms\`, \`30s\`, \`5m\`, \`1h\`. Window
 | Option | Type | Default | Description |
 |---|---|---|---|
 ${out.join("\n")}
+
+## Level sensor models
+
+The \`model\` of a manhole's \`sensor\` or a bin's \`distance\` (\`type: maxbotix\` or \`type: modbus\`),
+from the definitions in \`src/sensors/models/\`. Line settings and the Modbus address left out of the
+config are the model's factory settings shown here. Register maps marked "not verified" were written
+from the manufacturer's manual without the document at hand: check them against it before a field
+installation (docs/sewer.md, "Modbus sensors").
+
+${levelModelsTable()}
 `;
 }
 

@@ -3,7 +3,7 @@ import { Reading } from "./types.js";
 
 /**
  * Senix ToughSonic ultrasonic distance sensors with RS-485 Modbus RTU output (stainless housing,
- * potted, IP68): ToughSonic 14, 30 and 50 (range in feet). One family definition.
+ * potted, IP68): the ToughSonic 14 (range in feet). One family definition for the line.
  *
  * Register map, as recalled from Senix's "ToughSonic Modbus RTU register map" / ToughSonic user
  * manual; NOT checked against the document here, see `datasheet.verified`:
@@ -61,9 +61,10 @@ function toughsonic(id: string, name: string, minRangeMm: number, maxRangeMm: nu
   };
 }
 
-// ranges from Senix's product pages (unverified here): 14 ft, 30 ft, 50 ft; blanking 4, 12, 24 in
+// range from Senix's product page (unverified here): 14 ft, blanking 4 in. The 30 and 50 ft models
+// are left out on purpose: 30 ft is 106,000 counts of 0.00338 in, beyond a 16-bit register, so their
+// distance register must use another unit or scaling than the one recalled above; add them once the
+// register map is checked against the manual.
 export const TOUGHSONIC_DEFINITIONS: readonly ModbusModel[] = [
   toughsonic("toughsonic-14", "Senix ToughSonic 14 Modbus (ultrasonic, 4.3 m)", 102, 4267),
-  toughsonic("toughsonic-30", "Senix ToughSonic 30 Modbus (ultrasonic, 9.1 m)", 305, 9144),
-  toughsonic("toughsonic-50", "Senix ToughSonic 50 Modbus (ultrasonic, 15.2 m)", 610, 15240),
 ];
