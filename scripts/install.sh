@@ -202,20 +202,43 @@ node_of() {
   fi
 }
 
-# --- gpiod (gpiomon reads GPIO edges with kernel timestamps) ----------------------------------------
+# --- gpiod (gpiomon reads GPIO edges with kernel timestamps) and i2c-tools (i2ctransfer reads the
+# ADS1115 on /dev/i2c-1) ------------------------------------------------------------------------------
+# each from the bundle's debs/ only when its tool is missing: a newer gpiod the system already has is
+# never replaced by the bundle's
 has_debs=0
 if printf '%s\n' "$listing" | grep "^$name/debs/.*\.deb$" >/dev/null; then has_debs=1; fi
-if command -v gpiomon >/dev/null 2>&1; then
-  say "gpiod is already installed"
-elif [ "$has_debs" = 1 ]; then
-  say "installing gpiod from the bundle's debs/"
-  gpiod_tmp="$(mktemp -d)"
-  cleanup+=("$gpiod_tmp")
-  if [ -z "$root" ] && [ "$dry" = 0 ]; then tar -xzf "$bundle" -C "$gpiod_tmp" --wildcards "$name/debs/*.deb"; fi
-  sys dpkg -i "$gpiod_tmp/$name/debs/"*.deb
-else
-  warn "gpiomon is missing and the bundle has no debs/: GPIO inputs need it (apt install gpiod)"
-fi
+debs_tmp=""
+install_debs() { # tool, package glob(s) inside debs/, what it is for, packages its deb depends on
+  local tool="$1" globs="$2" why="$3" deps="${4:-}" g d files=()
+  if command -v "$tool" >/dev/null 2>&1; then
+    say "$tool is already installed"
+    return
+  fi
+  # dpkg -i does not fetch dependencies: a half-configured package would leave apt broken
+  for d in $deps; do
+    if ! dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed"; then
+      warn "$tool is missing and its package needs $d, which is not installed: $why"
+      return
+    fi
+  done
+  if [ "$has_debs" = 0 ]; then
+    warn "$tool is missing and the bundle has no debs/: $why"
+    return
+  fi
+  say "installing $tool from the bundle's debs/"
+  if [ -z "$debs_tmp" ]; then
+    debs_tmp="$(mktemp -d)"
+    cleanup+=("$debs_tmp")
+    if [ -z "$root" ] && [ "$dry" = 0 ]; then tar -xzf "$bundle" -C "$debs_tmp" --wildcards "$name/debs/*.deb"; fi
+  fi
+  # shellcheck disable=SC2206 # the package globs are meant to expand
+  for g in $globs; do files+=("$debs_tmp/$name/debs/"$g); done
+  sys dpkg -i "${files[@]}"
+}
+install_debs gpiomon "gpiod_*.deb libgpiod*.deb" "GPIO inputs need it (apt install gpiod)"
+install_debs i2ctransfer "i2c-tools_*.deb libi2c*.deb" "an ADS1115 on a Raspberry Pi needs it (apt install i2c-tools)" \
+  "perl adduser udev"
 
 # --- user and groups --------------------------------------------------------------------------------
 if ! getent group gpio >/dev/null; then
