@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_MS, NS_PER_S } from "../clock/clock.js";
+import { VirtualClock } from "../clock/virtual.js";
 import type { SimFault } from "../config/sections/sim.js";
 import { crcOk, withCrc } from "../sensors/modbus/crc.js";
 import type { ModbusModel, RegisterBlock, SimTarget } from "../sensors/models/index.js";
@@ -143,6 +144,9 @@ export class SimModbusLine {
   }
 
   private hostWrote(data: Buffer): void {
+    // let the host's write complete at this virtual instant (its stream accepts the next write only
+    // after this one's callback), as a real adapter has sent the request long before any timeout
+    if (this.clock instanceof VirtualClock) this.clock.yieldSoon();
     this.pending = this.pending.length ? Buffer.concat([this.pending, data]) : data;
     // read requests are 8 bytes: unit, function, address, count, CRC
     while (this.pending.length >= 8) {
