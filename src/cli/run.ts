@@ -193,6 +193,23 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.failure;
   }
   const { outbox, recovery } = opened;
+  // web.listen: the technician's page, loaded only when set (off by default, so it costs nothing then)
+  const page = config.web?.listen
+    ? await (await import("../web/device-start.js")).startDeviceWeb({
+        ...{ loaded, configPath: values.config ?? "", configDir, clock, stateDir: dir, version: version() },
+        ...{ brokerUrl: redactUrl(brokerUrl(loaded)), outboxStats: () => outbox.stats() },
+      })
+    : undefined;
+  if (page && "usage" in page) {
+    io.err(`${values.config ?? "built-in demo config"}: ${page.usage}\n`);
+    outbox.close();
+    await broker?.close();
+    lock.release();
+    return EXIT.usage;
+  }
+  if (page && "failure" in page) logger.warn(page.failure);
+  const web = page && "web" in page ? page.web : undefined;
+  if (web && page && "url" in page) logger.info(`status page on ${page.url}/ (read-only)`);
   // the signed-command counter: in the outbox database, mirrored in control.json (src/control/signing.ts)
   const replay = new DeviceReplayStore(outbox, new FileReplayStore(join(dir, "control.json")));
 
@@ -246,7 +263,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         })
       : undefined;
     const view = live;
-    const device = new Device(l, {
+    web?.generation(l);
+    const device = new Device(l, (web ? web.wrap.bind(web) : <T>(d: T): T => d)({
       clock,
       logger,
       inputs: recorder ? recorder.inputs(hw.inputs) : hw.inputs,
@@ -282,7 +300,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
                   io.out(`${m.topic}  seq ${m.seq}  (${m.payload.length} bytes)\n`);
                 }
               },
-    });
+    }));
     try {
       await device.start();
     } catch (err) {
@@ -340,6 +358,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   live?.stop();
   live = undefined;
   await supervisor.stop();
+  await web?.stop();
   recorder?.close();
   outbox.close();
   await broker?.close();

@@ -13,6 +13,7 @@ import { outboxSection } from "./sections/outbox.js";
 import { simSection } from "./sections/sim.js";
 import { logSection, stateSection } from "./sections/state.js";
 import { windowsSection } from "./sections/windows.js";
+import { webSection } from "./sections/web.js";
 
 /**
  * The one schema of a device config. Types, defaults, the published JSON Schema
@@ -38,6 +39,7 @@ export const configSchema = z
     outbox: outboxSection,
     health: healthSection,
     control: controlSection,
+    web: webSection,
   })
   .describe("roadside device configuration");
 

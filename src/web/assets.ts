@@ -12,7 +12,7 @@ export interface Asset {
   type: string;
 }
 
-const OWN = ["app.css", "common.js", "fleet.js", "device.js", "status.js", "icon.svg"];
+const OWN = ["app.css", "common.js", "charts.js", "fleet.js", "device.js", "status.js", "icon.svg"];
 const TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
   js: "text/javascript; charset=utf-8",

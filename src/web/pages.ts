@@ -77,7 +77,7 @@ export function devicePage(title: string, device: string): string {
 <section aria-labelledby="alarms-h"><h2 id="alarms-h">Alarms</h2><div id="timeline" class="timeline"></div><ol id="alarms" class="alarms" reversed></ol></section>
 <section aria-labelledby="manifest-h"><h2 id="manifest-h">What this device measures</h2><div id="manifest"></div></section>
 </main>`,
-    ["uPlot.iife.min.js", "common.js", "device.js"],
+    ["uPlot.iife.min.js", "common.js", "charts.js", "device.js"],
     { page: "device", device },
   );
 }
@@ -97,7 +97,7 @@ export function statusPage(device: string): string {
 <ol id="doctor" class="alarms"></ol></section>
 <section aria-labelledby="events-h"><h2 id="events-h">Recent events</h2><ol id="events" class="alarms" reversed></ol></section>
 </main>`,
-    ["uPlot.iife.min.js", "common.js", "status.js"],
+    ["uPlot.iife.min.js", "common.js", "charts.js", "status.js"],
     { page: "status", device },
   );
 }
