@@ -102,7 +102,7 @@ window.RS.charts = (() => {
           stroke: COLORS[i % COLORS.length],
           width: 1.5,
           spanGaps: false,
-          points: { show: false },
+          points: { show: chart.x.length <= 60, size: 4 },
           value: (_u, v) => (v === null ? "–" : RS.num(v)),
         })),
       ],
