@@ -19,7 +19,15 @@ import type { SystemProbe } from "./control/system.js";
 import { linuxSystemProbe } from "./control/system.js";
 import type { Feature, FeatureContext, FeatureFactory } from "./features/index.js";
 import { FEATURES } from "./features/index.js";
-import type { DigitalInputs, DigitalInputSpec, Level, SerialHandlers, SerialPortLink, SerialSpec } from "./io/contract.js";
+import type {
+  DigitalInputs,
+  DigitalInputSpec,
+  Level,
+  SerialHandlers,
+  SerialOpenOptions,
+  SerialPortLink,
+  SerialSpec,
+} from "./io/contract.js";
 import { IoError } from "./io/contract.js";
 import type { IoPlugin } from "./io/io-plugin.js";
 import type { Logger } from "./log/logger.js";
@@ -285,7 +293,7 @@ export class Device {
         if (onDropped) this.dropRoutes[index] = onDropped;
         return { name, level: () => (this.inputsOpen ? this.deps.inputs.level(index) : 0) };
       },
-      openSerial: async (spec: SerialSpec, handlers: SerialHandlers) => {
+      openSerial: async (spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions) => {
         if (!this.deps.serial)
           throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
         const link = this.deps.serial();

@@ -6,7 +6,7 @@ import type { WindowScheduler } from "../clock/windows.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { HealthRegistry } from "../control/health.js";
 import type { ManifestStream } from "../control/manifest.js";
-import type { Level, SerialHandlers, SerialPortLink, SerialSpec } from "../io/contract.js";
+import type { Level, SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../io/contract.js";
 import type { IoPlugin } from "../io/io-plugin.js";
 import type { Logger } from "../log/logger.js";
 import type { Topics } from "../publish/topics.js";
@@ -54,8 +54,11 @@ export interface FeatureContext {
   readonly ioPlugin: IoPlugin | undefined;
   /** Every analog sample read (`SENSOR.QUANTITY`, volts at the ADC input), for `--record`. */
   readonly onAnalog?: ((name: string, volts: number, tNs: number) => void) | undefined;
-  /** Open a serial port; it is reopened with backoff after an unplug. Call from `start`. */
-  openSerial(spec: SerialSpec, handlers: SerialHandlers): Promise<SerialPortLink>;
+  /**
+   * Open a serial port; it is reopened with backoff after an unplug, and with `{ retry: true }` a
+   * port missing at start is retried the same way instead of rejecting (SerialOpenOptions). Call from `start`.
+   */
+  openSerial(spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions): Promise<SerialPortLink>;
 }
 
 /**

@@ -1,5 +1,3 @@
-import type { TimerHandle } from "../clock/clock.js";
-import { NS_PER_S } from "../clock/clock.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { IdentifiersConfig } from "../config/sections/identifiers.js";
 import type { SerialSpec } from "../io/contract.js";
@@ -66,20 +64,14 @@ export interface ChunkParser {
   reset(): void;
 }
 
-/** First retry of a port that could not be opened at start, and the ceiling of the backoff, s. */
-const RETRY_MIN_S = 5;
-const RETRY_MAX_S = 300;
-
 /**
- * One identifier sensor's serial port: opened at start (retried with backoff if the sensor is
- * missing, while the rest of the device runs), every chunk to the parser. Nothing here ever
+ * One identifier sensor's serial port: opened at start, every chunk to the parser. A sensor missing
+ * at start or unplugged later is the link's to retry (SerialOpenOptions.retry: one retry layer per
+ * port, with the shared jittered backoff), while the rest of the device runs. Nothing here ever
  * looks at, logs or keeps the bytes: error messages name the port, never the data.
  */
 export class IdentifierPort {
   state: "closed" | "open" | "reopening" | "missing" = "closed";
-  private retry: TimerHandle | undefined;
-  private attempt = 0;
-  private stopped = false;
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -89,58 +81,61 @@ export class IdentifierPort {
   ) {}
 
   async start(): Promise<void> {
-    this.stopped = false;
-    await this.tryOpen();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.retry) this.ctx.clock.clearTimer(this.retry);
-    this.retry = undefined;
-  }
-
-  private async tryOpen(): Promise<void> {
+    this.state = "closed";
+    let opened = false;
+    let missing = false;
     try {
-      const link = await this.ctx.openSerial(this.spec, {
-        data: (chunk, tNs) => {
-          try {
-            this.parser.feed(chunk, tNs);
-          } catch (err) {
-            // parsers never throw on bytes; this is a bug, and the message carries no data
-            this.ctx.logger.error(`${this.what} ${this.spec.name}: parser failed: ${(err as Error).name}`);
-            chunk.fill(0);
-          }
+      await this.ctx.openSerial(
+        this.spec,
+        {
+          data: (chunk, tNs) => {
+            try {
+              this.parser.feed(chunk, tNs);
+            } catch (err) {
+              // parsers never throw on bytes; this is a bug, and the message carries no data
+              this.ctx.logger.error(`${this.what} ${this.spec.name}: parser failed: ${(err as Error).name}`);
+              chunk.fill(0);
+            }
+          },
+          state: (s, err) => {
+            if (s === "reopening" && !opened) {
+              // missing at start: the link keeps trying with its backoff
+              missing = true;
+              this.state = "missing";
+              this.ctx.logger.error(
+                `${err?.message ?? `${this.what} ${this.spec.name}: cannot open`}; ${this.what} ${this.spec.name} counts nothing until it opens (retrying)`,
+                {
+                  sensor: this.spec.name,
+                },
+              );
+              return;
+            }
+            const was = this.state;
+            this.state = s;
+            if (s === "reopening") {
+              this.parser.reset();
+              this.ctx.logger.warn(err?.message ?? `${this.what} ${this.spec.name}: port lost; reopening`, { sensor: this.spec.name });
+            } else if (s === "open") {
+              opened = true;
+              this.ctx.logger.info(`${this.what} ${this.spec.name}: port ${this.spec.path} ${was === "missing" ? "is open" : "is back"}`, {
+                sensor: this.spec.name,
+              });
+            }
+          },
         },
-        state: (s, err) => {
-          this.state = s;
-          if (s === "reopening") {
-            this.parser.reset();
-            this.ctx.logger.warn(err?.message ?? `${this.what} ${this.spec.name}: port lost; reopening`, { sensor: this.spec.name });
-          } else if (s === "open") {
-            this.ctx.logger.info(`${this.what} ${this.spec.name}: port ${this.spec.path} is back`, { sensor: this.spec.name });
-          }
-        },
-      });
-      if (this.stopped) {
-        // a retry that completed after the device began to stop
-        await link.close();
-        this.state = "closed";
-        return;
-      }
-      this.state = "open";
-      this.attempt = 0;
-    } catch (err) {
-      this.state = "missing";
-      const waitS = Math.min(RETRY_MAX_S, RETRY_MIN_S * 2 ** this.attempt++);
-      this.ctx.logger.error(
-        `${(err as Error).message}; ${this.what} ${this.spec.name} counts nothing until it opens (retry in ${waitS}s)`,
-        { sensor: this.spec.name },
+        { retry: true },
       );
-      if (this.stopped) return;
-      this.retry = this.ctx.clock.setTimer(this.ctx.clock.monoNs() + waitS * NS_PER_S, () => {
-        this.retry = undefined;
-        if (!this.stopped) void this.tryOpen();
-      });
+      if (!missing) {
+        opened = true;
+        this.state = "open";
+      }
+    } catch (err) {
+      // not a fault the link can wait out (no serial support on this device, a port already open)
+      this.state = "missing";
+      this.ctx.logger.error(`${(err as Error).message}; ${this.what} ${this.spec.name} counts nothing`, { sensor: this.spec.name });
     }
   }
+
+  /** Nothing to do: the device closes the port's link when it stops (runtime.ts), which ends any retry. */
+  stop(): void {}
 }

@@ -116,13 +116,25 @@ export interface SerialHandlers {
   state(state: SerialState, error?: IoError): void;
 }
 
+/** How `SerialPortLink.open` treats a port that cannot be opened yet. */
+export interface SerialOpenOptions {
+  /**
+   * Keep trying: when the first open fails (no device at the path yet, busy, an I/O error), `open`
+   * resolves all the same, reports `state("reopening", error)` and retries with the backoff it uses
+   * after an unplug, then reports `state("open")`. So a port has one retry layer, the link's, for
+   * a sensor missing at start and one unplugged later alike. Default false: the first failure rejects.
+   */
+  retry?: boolean;
+}
+
 /** One serial port. */
 export interface SerialPortLink {
   /**
    * Open the port. Resolves when open; rejects with an `IoError` (code `ENOENT` for a missing path)
-   * if the first open fails; the caller decides whether to retry or to run with the port in fault.
+   * if the first open fails, unless `opts.retry` (see SerialOpenOptions). Implementations that cannot
+   * retry may ignore `opts` and reject.
    */
-  open(spec: SerialSpec, handlers: SerialHandlers): Promise<void>;
+  open(spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions): Promise<void>;
   /** Write bytes (e.g. a ranging trigger). Rejects if the port is not open. */
   write(data: Buffer): Promise<void>;
   /** Close and stop reopening. No handler is called after the promise resolves. Safe to call twice. */

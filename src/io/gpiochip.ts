@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import type { Clock } from "../clock/clock.js";
+import { backoffDelay } from "../clock/backoff.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
 import type { Logger } from "../log/logger.js";
 import type { DigitalInputHandlers, DigitalInputs, DigitalInputSpec, Level, TimestampSource } from "./contract.js";
@@ -30,9 +31,11 @@ export interface GpioChipInputsOptions {
   commands?: Partial<GpiodCommands>;
   /** Environment of the tools; default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Restart backoff after gpiomon exits: first delay and ceiling, ms. Defaults 500 ms and 30 s. */
+  /** Restart backoff (src/clock/backoff.ts) after gpiomon exits: first ceiling and largest, ms. Defaults 500 ms and 30 s. */
   restartMinMs?: number;
   restartMaxMs?: number;
+  /** Randomness of the backoff's jitter, [0,1). Default Math.random. */
+  random?: () => number;
   /**
    * libgpiod v1 prints nothing when its lines are requested, so a gpiomon still running after this
    * long counts as started. Default 300 ms (a request takes a few ms; a failure exits at once).
@@ -87,7 +90,7 @@ export class GpioChipInputs implements DigitalInputs {
   private helpers: Helper[] = [];
   private version: GpiodVersion | undefined;
   private chip: ChipInfo | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private restartTimer: TimerHandle | undefined;
   private attempt = 0;
   private readonly ev: GpiomonEvent = { offset: 0, rising: false, sec: 0, nsec: 0 };
   private warnedRealtime = false;
@@ -163,7 +166,7 @@ export class GpioChipInputs implements DigitalInputs {
     if (this.state === "closed") return;
     this.state = "closing";
     this.gen++;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.restartTimer) this.opts.clock.clearTimer(this.restartTimer);
     this.restartTimer = undefined;
     await this.killAll();
     this.state = "closed";
@@ -382,11 +385,12 @@ export class GpioChipInputs implements DigitalInputs {
     if (this.state !== "faulted") return;
     const min = this.opts.restartMinMs ?? 500;
     const max = this.opts.restartMaxMs ?? 30_000;
-    const wait = Math.min(max, min * 2 ** this.attempt++);
-    this.restartTimer = setTimeout(() => {
+    const wait = backoffDelay(this.attempt++, min, max, this.opts.random ?? Math.random);
+    const clock = this.opts.clock;
+    this.restartTimer = clock.setTimer(clock.monoNs() + wait * NS_PER_MS, () => {
       this.restartTimer = undefined;
       void this.restart();
-    }, wait);
+    });
   }
 
   private async restart(): Promise<void> {

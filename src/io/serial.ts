@@ -1,8 +1,9 @@
 import { SerialPortStream } from "@serialport/stream";
+import { backoffDelay } from "../clock/backoff.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
 import type { Logger } from "../log/logger.js";
-import type { SerialHandlers, SerialPortLink, SerialSpec } from "./contract.js";
+import type { SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "./contract.js";
 import { IoError } from "./contract.js";
 import { hardwareSerialBinding as loadHardwareBinding } from "./serial-binding.js";
 
@@ -23,9 +24,14 @@ export interface SerialLinkOptions {
   /** Stamps chunks and runs the reopen backoff (so it is deterministic in virtual time). */
   clock: Clock;
   logger: Logger;
-  /** Reopen backoff after an unplug: first delay and ceiling, ms. Defaults 500 ms and 30 s. */
+  /** Reopen backoff (src/clock/backoff.ts) after an unplug or a failed first open: first ceiling and largest, ms. Defaults 500 ms and 30 s. */
   reopenMinMs?: number;
   reopenMaxMs?: number;
+  /**
+   * Randomness of the backoff's jitter, [0,1). Default Math.random, so devices and sensors that lost
+   * power together retry out of step; the simulator passes its seeded generator so a run replays.
+   */
+  random?: () => number;
   /**
    * Called when the link starts asynchronous work (a reopen) that should finish before time moves
    * on. The simulator passes its virtual clock's `yieldSoon`; on hardware it is not needed.
@@ -36,8 +42,9 @@ export interface SerialLinkOptions {
 /**
  * A serial port through node-serialport's stream over any binding. Stamps each chunk with its
  * arrival time (the binding gives no hardware stamp; serial sensors report at ≥ 100 ms periods, so
- * arrival time is accurate enough). After an unplug, an I/O error or an end of file it reopens with
- * exponential backoff until `close()`, reporting `reopening` once and `open` when it is back.
+ * arrival time is accurate enough). After an unplug, an I/O error or an end of file (and, with
+ * `retry`, after a failed first open) it reopens with the jittered backoff until `close()`,
+ * reporting `reopening` once and `open` when it is back: the only retry layer of a port.
  */
 export class SerialLink implements SerialPortLink {
   private stream: SerialPortStream | undefined;
@@ -54,7 +61,7 @@ export class SerialLink implements SerialPortLink {
 
   constructor(private readonly opts: SerialLinkOptions) {}
 
-  async open(spec: SerialSpec, handlers: SerialHandlers): Promise<void> {
+  async open(spec: SerialSpec, handlers: SerialHandlers, opts: SerialOpenOptions = {}): Promise<void> {
     if (this.stream || (this.spec && !this.closing))
       throw new IoError("EBUSY", `serial port ${spec.name} is already open`, { subject: spec.name });
     this.spec = spec;
@@ -63,8 +70,19 @@ export class SerialLink implements SerialPortLink {
     this.attempt = 0;
     try {
       if (!this.binding) this.binding = typeof this.opts.binding === "function" ? await this.opts.binding() : this.opts.binding;
+    } catch (err) {
+      this.spec = undefined;
+      this.handlers = undefined;
+      throw err;
+    }
+    try {
       await this.openOnce();
     } catch (err) {
+      if (opts.retry && !this.closing && err instanceof IoError && err.code !== "ECANCELED") {
+        handlers.state("reopening", err);
+        this.scheduleReopen();
+        return;
+      }
       this.spec = undefined;
       this.handlers = undefined;
       throw err;
@@ -169,7 +187,7 @@ export class SerialLink implements SerialPortLink {
   private scheduleReopen(): void {
     const min = this.opts.reopenMinMs ?? 500;
     const max = this.opts.reopenMaxMs ?? 30_000;
-    const wait = Math.min(max, min * 2 ** this.attempt++);
+    const wait = backoffDelay(this.attempt++, min, max, this.opts.random ?? Math.random);
     const clock = this.opts.clock;
     this.timer = clock.setTimer(clock.monoNs() + wait * NS_PER_MS, () => {
       this.timer = undefined;

@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.js";
 import type { Outbox, OutboxMessage } from "../outbox/outbox.js";
 import type { Clock } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
-import { backoffDelay } from "./backoff.js";
+import { backoffDelay } from "../clock/backoff.js";
 import { explainError } from "./errors.js";
 import { DrainLanes } from "./lanes.js";
 import { redactUrl } from "./secrets.js";

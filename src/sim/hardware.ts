@@ -1,7 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import { VirtualClock } from "../clock/virtual.js";
 import type { LoadedConfig } from "../config/load.js";
-import type { SerialHandlers, SerialPortLink, SerialSpec } from "../io/contract.js";
+import type { SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../io/contract.js";
 import { IoError } from "../io/contract.js";
 import type { Hardware } from "../io/factory.js";
 import { JohnnyFiveInputs } from "../io/johnny-five.js";
@@ -14,6 +14,7 @@ import type { ScenarioFactory, TruthRecord } from "./scenario.js";
 import type { SimSerialDevice } from "./serial.js";
 import { SimSerialBus } from "./serial.js";
 import { SimSite } from "./site.js";
+import { Rng } from "./rng.js";
 import { MicrosecondStamps } from "./stamps.js";
 import type { ParsedTrace } from "./trace.js";
 import type { TraceSource } from "./trace-stream.js";
@@ -49,7 +50,10 @@ export function createSimHardware(loaded: LoadedConfig, opts: SimHardwareOptions
   const stamps = new MicrosecondStamps(clock);
   const settle = settleOf(clock);
   const real = hardwareSerialPaths(loaded.board);
-  const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle });
+  // the reopen backoff's jitter from the run's seed, so a simulated unplug replays exactly
+  const jitter = new Rng(opts.seed ?? loaded.config.sim?.seed ?? 1).fork("serial-backoff");
+  const random = () => jitter.next();
+  const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle, random });
   return {
     inputs: new JohnnyFiveInputs({ io: site.board, clock: stamps, timestampSource: "virtual" }),
     serial: () =>
@@ -75,9 +79,9 @@ class RoutedSerialLink implements SerialPortLink {
     private readonly hardware: () => SerialPortLink,
   ) {}
 
-  open(spec: SerialSpec, handlers: SerialHandlers): Promise<void> {
+  open(spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions): Promise<void> {
     this.link ??= this.real.has(spec.path) ? this.hardware() : this.sim();
-    return this.link.open(spec, handlers);
+    return this.link.open(spec, handlers, opts);
   }
 
   write(data: Buffer): Promise<void> {
@@ -117,10 +121,10 @@ export function createReplayHardware(
   const serial = (): SerialPortLink => {
     const link = new SerialLink({ binding: bus.binding, clock: stamps, logger, settle });
     return {
-      open: (spec, handlers) => {
+      open: (spec, handlers, opts) => {
         const dev = bus.device(spec.path) ?? bus.createDevice(spec.path, spec.baudRate);
         byName.set(spec.name, dev);
-        return link.open(spec, handlers);
+        return link.open(spec, handlers, opts);
       },
       write: (d) => link.write(d),
       close: () => link.close(),

@@ -1,10 +1,11 @@
 import type { Clock } from "../clock/clock.js";
 import type {
   DigitalInputHandlers,
-  DigitalInputs,
   DigitalInputSpec,
+  DigitalInputs,
   Level,
   SerialHandlers,
+  SerialOpenOptions,
   SerialPortLink,
   SerialSpec,
   TimestampSource,
@@ -142,21 +143,25 @@ export class TraceRecorder {
     return () => {
       const link = factory();
       return {
-        open: (spec: SerialSpec, handlers: SerialHandlers) =>
+        open: (spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions) =>
           this.opts.neverRecord?.has(spec.name) || this.opts.neverRecord?.has(serialDeviceKey(undefined, spec.path))
-            ? link.open(spec, handlers)
-            : link.open(spec, {
-                data: (chunk, tNs) => {
-                  this.add(this.us(tNs), dataLine(this.us(tNs), spec.name, chunk));
-                  handlers.data(chunk, tNs);
+            ? link.open(spec, handlers, opts)
+            : link.open(
+                spec,
+                {
+                  data: (chunk, tNs) => {
+                    this.add(this.us(tNs), dataLine(this.us(tNs), spec.name, chunk));
+                    handlers.data(chunk, tNs);
+                  },
+                  state: (state, err) => {
+                    const us = this.us(this.opts.clock.monoNs());
+                    if (state === "reopening") this.add(us, portStateLine(us, spec.name, "lost"));
+                    else if (state === "open") this.add(us, portStateLine(us, spec.name, "open"));
+                    handlers.state(state, err);
+                  },
                 },
-                state: (state, err) => {
-                  const us = this.us(this.opts.clock.monoNs());
-                  if (state === "reopening") this.add(us, portStateLine(us, spec.name, "lost"));
-                  else if (state === "open") this.add(us, portStateLine(us, spec.name, "open"));
-                  handlers.state(state, err);
-                },
-              }),
+                opts,
+              ),
         write: (data) => link.write(data),
         close: () => link.close(),
       };

@@ -49,6 +49,8 @@ describe("simulated serial bus through the real serial link", () => {
       logger: silentLogger,
       reopenMinMs: 500,
       reopenMaxMs: 4000,
+      // the middle of each full-jitter step: waits 250, 500, 1000, 2000 ms
+      random: () => 0.5,
       settle: () => clock.yieldSoon(),
     });
     await link.open(spec, { data: (c) => (text += c.toString("latin1")), state: (s) => states.push([s, clock.monoNs() / NS_PER_S]) });
@@ -58,14 +60,56 @@ describe("simulated serial bus through the real serial link", () => {
     clock.setTimer(10 * NS_PER_S, () => dev.emit("back\r"));
     await clock.runUntil(20 * NS_PER_S);
     await link.close();
-    // attempts 0.5 s, 1 s, 2 s after the loss: 1.5 and 2.5 fail, 4.5 finds the cable back
+    // attempts at 1.25, 1.75 and 2.75 s fail; 4.75 finds the cable back
     expect(states).toEqual([
       ["reopening", 1],
-      ["open", 4.5],
+      ["open", 4.75],
     ]);
     expect(dev.lostBytes).toBe(5);
     expect(text).toBe("back\r");
     expect(link.reopens).toBe(1);
+  });
+
+  it("with retry, a port missing at start is retried by the link itself until the device appears", async () => {
+    const clock = new VirtualClock();
+    const bus = new SimSerialBus(() => clock.yieldSoon());
+    const states: [SerialState, number, string | undefined][] = [];
+    let text = "";
+    const link = new SerialLink({
+      binding: bus.binding,
+      clock,
+      logger: silentLogger,
+      reopenMinMs: 1000,
+      reopenMaxMs: 8000,
+      random: () => 0.5,
+      settle: () => clock.yieldSoon(),
+    });
+    await link.open(
+      spec,
+      { data: (c) => (text += c.toString("latin1")), state: (s, err) => states.push([s, clock.monoNs() / NS_PER_S, err?.code]) },
+      { retry: true },
+    );
+    clock.setTimer(2 * NS_PER_S, () => bus.createDevice(spec.path, 9600));
+    clock.setTimer(10 * NS_PER_S, () => bus.device(spec.path)!.emit("R0480\r"));
+    await clock.runUntil(20 * NS_PER_S);
+    // waits of 0.5, 1, 2 s: 0.5 and 1.5 find nothing, 3.5 finds the sensor
+    expect(states).toEqual([
+      ["reopening", 0, "ENOENT"],
+      ["open", 3.5, undefined],
+    ]);
+    expect(text).toBe("R0480\r");
+    await link.close();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("with retry, close ends the retry, and a second open is refused", async () => {
+    const clock = new VirtualClock();
+    const bus = new SimSerialBus(() => clock.yieldSoon());
+    const link = new SerialLink({ binding: bus.binding, clock, logger: silentLogger });
+    await link.open(spec, { data: () => {}, state: () => {} }, { retry: true });
+    await expect(link.open(spec, { data: () => {}, state: () => {} })).rejects.toMatchObject({ code: "EBUSY" });
+    await link.close();
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it("stops reopening once closed", async () => {

@@ -70,6 +70,8 @@ describe("GPIO character device backend over a fake gpiomon", () => {
       startupMs: 300,
       restartMinMs: 20,
       restartMaxMs: 200,
+      // the top of each jittered backoff step (src/clock/backoff.ts): 20, 40, 80 ms, as the fake expects
+      random: () => 0.999,
       ...over,
     }));
 
