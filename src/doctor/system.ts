@@ -157,7 +157,7 @@ export const serialCheck: DoctorCheck = {
         return {
           status: "fail",
           label: "serial",
-          title: `${where}: ${p.bytes} bytes but no valid frame`,
+          title: `${where}: ${p.bytes} bytes but no valid frame${r.sample ? ` (${r.sample})` : ""}`,
           fix: "wrong baud rate or the wrong sensor model: check baudRate and the sensor's datasheet",
         };
       const status = r.bad > r.frames / 10 ? "warn" : "pass";
