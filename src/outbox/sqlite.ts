@@ -198,9 +198,9 @@ export class SqliteOutbox implements Outbox {
     });
     this.commitTx = db.transaction((drafts: readonly OutboxDraft[], windows: readonly OpenWindow[]) => {
       const out = drafts.length > 0 ? this.doCommit(drafts) : [];
+      // a committed window's checkpoints are left alone here (deleting them would write a page per
+      // window): the open-window record says they are obsolete, and the next checkpoint removes them
       for (const w of windows) {
-        // the committed window's checkpoints are obsolete: its summary is stored now
-        st.delCheckpoints.run(w.topic, w.fromMs === undefined ? Number.MAX_SAFE_INTEGER : Math.round(w.fromMs));
         if (w.fromMs === undefined) st.delOpen.run(w.topic);
         else st.setOpen.run(w.topic, Math.round(w.fromMs));
       }
@@ -232,6 +232,7 @@ export class SqliteOutbox implements Outbox {
           synced: c.synced ? 1 : 0,
           summary: c.summary,
         };
+        st.delCheckpoints.run(row.topic, row.window_start_ms); // earlier windows: committed since
         st.putCheckpoint.run({ ...row, crc: checkpointCrc(row) });
       }
     });

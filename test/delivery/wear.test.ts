@@ -31,7 +31,7 @@ describe.skipIf(!existsSync(DIST))(`disk writes per day of a full site${whySkipp
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const m = /wear (\d+) (\d+)/.exec(out);
+    const m = /wear (\d+) (\d+) (\d+)/.exec(out);
     expect(m, `wear child exited ${code}: ${err}`).not.toBeNull();
     const bytes = Number(m![1]);
     const summaries = Number(m![2]);
