@@ -1,12 +1,9 @@
 import type { HealthSection } from "../aggregate/sensor-monitor.js";
 import { SensorMonitor } from "../aggregate/sensor-monitor.js";
-import type { TimerHandle } from "../clock/clock.js";
-import { NS_PER_MS } from "../clock/clock.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { AdcConfig, RangeSensorConfig } from "../config/sections/level-sensors.js";
 import type { SerialSpec } from "../io/contract.js";
 import { i2ctransfer, LinuxI2cIo } from "../io/linux-i2c.js";
-import { backoffDelay } from "../mqtt/backoff.js";
 import { Ads1115 } from "../sensors/ads1115.js";
 import { FrameDriver } from "../sensors/maxbotix-driver.js";
 import { MedianSampler } from "../sensors/median-sampler.js";
@@ -49,7 +46,7 @@ function busFor(ctx: FeatureContext, spec: SerialSpec): ModbusBus {
       spec: { ...spec, name: spec.path },
       clock: ctx.clock,
       logger: ctx.logger,
-      openSerial: (sp, h) => ctx.openSerial(sp, h),
+      openSerial: (sp, h, o) => ctx.openSerial(sp, h, o),
     });
     m.set(spec.path, b);
   }
@@ -67,21 +64,6 @@ function driverFor(ctx: FeatureContext, cfg: RangeSensorConfig, dc: RangeDriverC
   });
 }
 
-/** Seeded jitter for reopen backoff (xorshift32 from the sensor name), so simulated runs replay exactly. */
-function jitter(seedText: string): () => number {
-  let x = 2166136261;
-  for (let i = 0; i < seedText.length; i++) x = Math.imul(x ^ seedText.charCodeAt(i), 16777619);
-  x = x >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
-
 /**
  * A distance sensor (a rangefinder in a manhole or under a bin lid) on a serial port, whatever its
  * interface: its driver turns what arrives into readings, and a sample is the median of the
@@ -92,10 +74,9 @@ export class RangeSource implements SampleSource {
   readonly monitor: SensorMonitor;
   readonly driver: RangeDriver;
   private readonly sampler = new MedianSampler(512);
-  private retry: TimerHandle | undefined;
-  private stopped = false;
+  /** Times the port was reported missing before it ever opened (for health). */
   private openFailures = 0;
-  private readonly random: () => number;
+  private everOpen = false;
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -107,19 +88,18 @@ export class RangeSource implements SampleSource {
     /** A sample needs at least this many readings in its interval; fewer are dropped. */
     private readonly minReadings = 1,
   ) {
-    this.random = jitter(`${ctx.loaded.config.device.id}/${name}`);
     this.driver = driverFor(ctx, cfg, {
       name,
       clock: ctx.clock,
       logger: ctx.logger,
       spec: this.spec(),
-      openSerial: (spec, handlers) => ctx.openSerial(spec, handlers),
+      openSerial: (spec, handlers, opts) => ctx.openSerial(spec, handlers, opts),
       reading: (kind, mm, tNs) => {
         if (kind !== Reading.Range) return;
         this.monitor.good(tNs);
         if (this.accept()) this.sampler.add(mm, tNs);
       },
-      port: (down) => this.monitor.port(down),
+      port: (down, err) => this.port(down, err?.message),
     });
     const d = this.driver;
     const hints = d.model.hints;
@@ -156,34 +136,30 @@ export class RangeSource implements SampleSource {
     };
   }
 
+  /**
+   * Opens the port. A port missing at start is retried by the link with the shared jittered backoff
+   * (the port's one retry layer, as after an unplug); the monitor raises the fault meanwhile.
+   */
   async start(): Promise<void> {
-    this.stopped = false;
     this.monitor.start();
-    await this.open();
+    await this.driver.open();
+    // opened at once unless the link reported the port missing meanwhile
+    if (this.openFailures === 0) this.everOpen = true;
   }
 
-  /** First open; a missing port is retried with jittered backoff, and the monitor raises the fault meanwhile. */
-  private async open(): Promise<void> {
-    try {
-      await this.driver.open();
-      this.monitor.port(false);
-    } catch (err) {
-      this.openFailures++;
-      this.monitor.port(true);
-      if (this.openFailures === 1) this.ctx.logger.error(`sensor ${this.name}: ${(err as Error).message}; retrying`, { sensor: this.name });
-      if (this.stopped) return;
-      // the shared full-jitter backoff: sensors behind one dead USB hub do not retry in step
-      const waitMs = Math.max(100, backoffDelay(this.openFailures - 1, 2000, 60_000, this.random));
-      this.retry = this.ctx.clock.setTimer(this.ctx.clock.monoNs() + waitMs * NS_PER_MS, () => {
-        this.retry = undefined;
-        void this.open();
-      });
+  private port(down: boolean, error: string | undefined): void {
+    this.monitor.port(down);
+    if (!down) {
+      this.everOpen = true;
+      return;
     }
+    if (this.everOpen) return;
+    this.openFailures++;
+    if (this.openFailures === 1)
+      this.ctx.logger.error(`sensor ${this.name}: ${error ?? "cannot open its port"}; retrying`, { sensor: this.name });
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) this.ctx.clock.clearTimer(this.retry);
     this.monitor.stop();
     await this.driver.close();
   }

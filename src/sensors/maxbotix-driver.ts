@@ -20,13 +20,17 @@ export class FrameDriver implements RangeDriver {
   }
 
   async open(): Promise<void> {
-    await this.ctx.openSerial(this.ctx.spec, {
-      data: (chunk, tNs) => this.parser.push(chunk, tNs),
-      state: (s) => {
-        this.ctx.port(s !== "open");
-        this.parser.reset();
+    await this.ctx.openSerial(
+      this.ctx.spec,
+      {
+        data: (chunk, tNs) => this.parser.push(chunk, tNs),
+        state: (s, err) => {
+          this.ctx.port(s !== "open", err);
+          this.parser.reset();
+        },
       },
-    });
+      { retry: true },
+    );
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/clock.js";
-import type { SerialHandlers, SerialPortLink, SerialSpec } from "../io/contract.js";
+import type { IoError, SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../io/contract.js";
 import type { Logger } from "../log/logger.js";
 import type { LevelModel, Reading } from "./models/index.js";
 
@@ -17,10 +17,11 @@ export interface RangeDriverContext {
   readonly logger: Logger;
   /** The resolved serial port settings. */
   readonly spec: SerialSpec;
-  openSerial(spec: SerialSpec, handlers: SerialHandlers): Promise<SerialPortLink>;
+  /** Drivers open with `{ retry: true }`: the link is the port's one retry layer, at start and after an unplug. */
+  openSerial(spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions): Promise<SerialPortLink>;
   readonly reading: ReadingSink;
-  /** The port went away (true) or is back (false). */
-  port(down: boolean): void;
+  /** The port is missing or went away (true, with the link's error) or is open (false). */
+  port(down: boolean, error?: IoError): void;
 }
 
 /**
@@ -30,7 +31,7 @@ export interface RangeDriverContext {
  */
 export interface RangeDriver {
   readonly model: LevelModel;
-  /** Open the port and start reading. Rejects when the port cannot be opened; the caller retries. */
+  /** Open the port (a missing one is retried by the link, reported through `port`) and start reading. */
   open(): Promise<void>;
   close(): Promise<void>;
   /** Bytes arrive but make no readings (a wrong baud rate, noise, CRC errors). */

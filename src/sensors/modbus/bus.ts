@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../../clock/clock.js";
 import { NS_PER_MS } from "../../clock/clock.js";
-import type { SerialHandlers, SerialPortLink, SerialSpec } from "../../io/contract.js";
+import type { IoError, SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../../io/contract.js";
 import type { Logger } from "../../log/logger.js";
 import { RtuFramer } from "./framer.js";
 
@@ -51,7 +51,7 @@ export interface ModbusBusOptions {
   spec: SerialSpec;
   clock: Clock;
   logger: Logger;
-  openSerial: (spec: SerialSpec, handlers: SerialHandlers) => Promise<SerialPortLink>;
+  openSerial: (spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions) => Promise<SerialPortLink>;
   /** modbus-serial by default; tests may pass another client over the same framer. */
   client?: () => Promise<RtuClientFactory>;
 }
@@ -80,7 +80,7 @@ export class ModbusBus {
   private busy = false;
   private timer: TimerHandle | undefined;
   private users = 0;
-  private readonly portWatchers: ((down: boolean) => void)[] = [];
+  private readonly portWatchers: ((down: boolean, error?: IoError) => void)[] = [];
   readonly counters = new Map<number, ModbusCounters>();
   portDown = false;
 
@@ -105,7 +105,10 @@ export class ModbusBus {
     return c;
   }
 
-  /** Open the link (once for all users). Rejects when the port cannot be opened; call again to retry. */
+  /**
+   * Open the link (once for all users). A port missing at start is retried by the link itself (the
+   * one retry layer of the port); meanwhile requests fail at once as `port`, and the users hear it.
+   */
   open(): Promise<void> {
     if (this.link) return Promise.resolve();
     this.opening ??= this.openOnce().finally(() => {
@@ -116,14 +119,18 @@ export class ModbusBus {
 
   private async openOnce(): Promise<void> {
     const factory = await (this.opts.client ?? modbusSerialClient)();
-    this.link = await this.opts.openSerial(this.opts.spec, {
-      data: (chunk) => this.framer.receive(chunk),
-      state: (s) => {
-        this.portDown = s !== "open";
-        for (const w of this.portWatchers) w(this.portDown);
-      },
-    });
     this.portDown = false;
+    this.link = await this.opts.openSerial(
+      this.opts.spec,
+      {
+        data: (chunk) => this.framer.receive(chunk),
+        state: (s, err) => {
+          this.portDown = s !== "open";
+          for (const w of this.portWatchers) w(this.portDown, err);
+        },
+      },
+      { retry: true },
+    );
     this.framer.opened = true;
     if (!this.client) {
       const c = factory(this.framer);
@@ -133,9 +140,10 @@ export class ModbusBus {
   }
 
   /** One more sensor uses the bus and hears when its port goes (true) and comes back (false); `release` when it stops. */
-  retain(onPort: (down: boolean) => void): void {
+  retain(onPort: (down: boolean, error?: IoError) => void): void {
     this.users++;
     this.portWatchers.push(onPort);
+    if (this.portDown) onPort(true);
   }
 
   /** The last user stopped: fail what is queued and close the link. */

@@ -38,7 +38,7 @@ export class ModbusDriver implements RangeDriver {
     private readonly ctx: RangeDriverContext,
     private readonly opts: ModbusDriverOptions,
   ) {
-    opts.bus.retain((down) => ctx.port(down));
+    opts.bus.retain((down, err) => ctx.port(down, err));
     this.counters = opts.bus.countersOf(opts.unitId);
   }
 
