@@ -3,7 +3,7 @@ import { resolveSerialPath } from "../boards.js";
 import { serialDeviceKey } from "../serial-device.js";
 import type { ConfigIssue } from "../issues.js";
 import { closest } from "../issues.js";
-import type { Check, CheckContext } from "../semantic.js";
+import type { Check, CheckContext } from "../check.js";
 import { TOPIC_SAFE, topicSafeSuggestion } from "../types.js";
 import type { RangeSensorConfig } from "./level-sensors.js";
 
