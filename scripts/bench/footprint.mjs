@@ -168,7 +168,12 @@ async function startup() {
     await new Promise((r) => sub.on("connect", () => sub.subscribe(`roadside/${deviceId}/#`, () => r())));
     await sleep(300); // retained messages of the last run arrive now, before the clock starts
     let first;
-    const got = new Promise((r) => sub.on("message", () => r((first ??= performance.now()))));
+    const got = new Promise((r) =>
+      sub.on("message", () => {
+        first ??= performance.now();
+        r(first);
+      }),
+    );
     const t0 = performance.now();
     const run = spawn(
       process.execPath,
@@ -247,7 +252,7 @@ function makeTrace(base, sizeMb, path) {
   let size = 0;
   for (let k = 0; size < sizeMb * 1e6; k++) {
     const off = k * spanS;
-    const chunk = body.map((l) => l.replace(/"t":([\d.]+)/, (_m, t) => `"t":${(Number(t) + off).toFixed(6)}`)).join("\n") + "\n";
+    const chunk = `${body.map((l) => l.replace(/"t":([\d.]+)/, (_m, t) => `"t":${(Number(t) + off).toFixed(6)}`)).join("\n")}\n`;
     writeSync(fd, chunk);
     size += chunk.length;
   }

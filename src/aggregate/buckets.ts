@@ -84,7 +84,7 @@ export class WindowBuckets<B> {
 
 /** Length of the overlap of [from, to) with a window, ns. */
 export function overlapNs(w: Window, from: number, to: number): number {
-  const a = from > w.startNs ? from : w.startNs;
-  const b = to < w.endNs ? to : w.endNs;
+  const a = Math.max(from, w.startNs);
+  const b = Math.min(to, w.endNs);
   return b > a ? b - a : 0;
 }

@@ -9,7 +9,7 @@ const DAY_NS = 86_400 * NS_PER_S;
  */
 export function fillPercent(emptyMm: number, fullMm: number, distanceMm: number): number {
   const f = (emptyMm - distanceMm) / (emptyMm - fullMm);
-  return (f < 0 ? 0 : f > 1 ? 1 : f) * 100;
+  return (f < 0 ? 0 : Math.min(f, 1)) * 100;
 }
 
 /**

@@ -6,7 +6,9 @@ function run(depths: number[], confirm = 3) {
   const d = new OverflowDetector({ alertMm: 800, spillMm: 1000, hysteresisMm: 20, confirm }, (kind, edge, t, c) =>
     ev.push(`${kind}-${edge}@${t}/${c}`),
   );
-  depths.forEach((x, i) => d.sample(x, i * 10));
+  depths.forEach((x, i) => {
+    d.sample(x, i * 10);
+  });
   return { ev, state: d.state };
 }
 

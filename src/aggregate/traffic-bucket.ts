@@ -172,7 +172,7 @@ export class LaneWindows {
     const cur = this.cur;
     if (cur === undefined) return;
     this.curB![field][loop]! += overlap(cur, from, to);
-    const a = from > cur.endNs ? from : cur.endNs;
+    const a = Math.max(from, cur.endNs);
     if (to > a) {
       if (this.nextB === undefined) this.nextB = this.fresh();
       this.nextB[field][loop]! += to - a;
@@ -185,7 +185,7 @@ export class LaneWindows {
     const cur = this.cur;
     if (cur === undefined) return;
     this.curB!.countFaultNs += overlap(cur, from, to);
-    const a = from > cur.endNs ? from : cur.endNs;
+    const a = Math.max(from, cur.endNs);
     if (to > a) {
       if (this.nextB === undefined) this.nextB = this.fresh();
       this.nextB.countFaultNs += to - a;
@@ -223,7 +223,7 @@ export class LaneWindows {
 
 /** Length of the overlap of [from, to) with a window, ns. */
 export function overlap(w: Window, from: number, to: number): number {
-  const a = from > w.startNs ? from : w.startNs;
-  const b = to < w.endNs ? to : w.endNs;
+  const a = Math.max(from, w.startNs);
+  const b = Math.min(to, w.endNs);
   return b > a ? b - a : 0;
 }

@@ -160,7 +160,7 @@ export class LaneDiagnostics {
 
   off(loop: number, t: number): void {
     const since = this.onSince[loop]!;
-    if (since >= 0) this.onNs[loop]! += t - (since > this.sampleStart ? since : this.sampleStart);
+    if (since >= 0) this.onNs[loop]! += t - Math.max(since, this.sampleStart);
     this.onSince[loop] = -1;
     if (this.active[loop]! & DETECTOR_FAULTS["locked-on"].bit) this.set(loop, "locked-on", false, t, t);
   }
@@ -203,7 +203,7 @@ export class LaneDiagnostics {
     let minOns = Infinity;
     for (let k = 0; k < this.n; k++) {
       const since = this.onSince[k]!;
-      const onNs = this.onNs[k]! + (since >= 0 ? now - (since > this.sampleStart ? since : this.sampleStart) : 0);
+      const onNs = this.onNs[k]! + (since >= 0 ? now - Math.max(since, this.sampleStart) : 0);
       const occ = onNs / dur;
       if (c.enabled) this.evaluate(k, now, occ, dur);
       if (this.ons[k]! > maxOns) maxOns = this.ons[k]!;
@@ -247,7 +247,7 @@ export class LaneDiagnostics {
     const before = this.occ2[k]!;
     const list = this.spikes[k]!;
     // a burst of presence out of light traffic; in a queue every sample is high and none qualifies
-    const around = before > occ ? before : occ;
+    const around = Math.max(before, occ);
     if (mid - around >= c.spikeJump && around < c.spikeJump) list.push(this.sampleStart);
     while (list.length > 0 && now - list[0]! > c.spikeWindowS * 1e9) list.shift();
     if (list.length >= c.spikeCount && !bit("spike")) this.set(k, "spike", true, now, now);
@@ -257,7 +257,7 @@ export class LaneDiagnostics {
   }
 
   /** Record one trap vehicle's outcome (0 both loops, 1 missed by upstream, 2 missed by downstream). */
-  private outcome(code: number, t: number): void {
+  private outcome(code: number, _t: number): void {
     const N = this.outcomes.length;
     if (this.outFilled === N) {
       const old = this.outcomes[this.outPos]!;

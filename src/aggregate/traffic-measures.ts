@@ -72,7 +72,7 @@ export function trafficMeasures(w: Window, b: TrafficBucket, shape: LaneShape): 
     out.push({ n: "wrongway", u: "count", v: b.wrongWay });
   } else if (shape.mode === "presence" && countNs > 0) {
     const v = gFactorSpeed(b.volume, countS, occupancy, shape.gFactorM);
-    if (v === v) out.push({ n: "speed.est", u: shape.speedUnit, v: round(v * k, speedDigits) });
+    if (!Number.isNaN(v)) out.push({ n: "speed.est", u: shape.speedUnit, v: round(v * k, speedDigits) });
   }
   if (b.headN[ref]! > 0) {
     out.push({ n: "headway.mean", u: "s", v: round(b.headSum[ref]! / b.headN[ref]! / 1e9, 3) });

@@ -108,7 +108,11 @@ describe("speed trap measures", () => {
     const lengths = [1.9, 4.5, 9, 18];
     const run = (classes?: unknown) => {
       const r = laneRig({ loops: ["up", "down"], ...(classes ? { lengthClasses: classes } : {}) }, { windowS: 60 });
-      lengths.forEach((L, i) => trapEdges(5 + 5 * i, 25, L).forEach(([t, k, l]) => r.edge(k, l, t)));
+      lengths.forEach((L, i) => {
+        trapEdges(5 + 5 * i, 25, L).forEach(([t, k, l]) => {
+          r.edge(k, l, t);
+        });
+      });
       r.until(60 * S);
       return r.window(0);
     };
@@ -230,6 +234,8 @@ describe("properties (seeded)", () => {
     const vol = r.summaries.reduce((n, s) => n + (s.measures.find((m) => m.n === "volume")?.v ?? 0), 0);
     expect(vol, `seed ${SEED + 1}`).toBe(truth.length);
     expect(r.passages).toHaveLength(truth.length);
-    r.passages.forEach((p, i) => expect(Math.abs(p.v - truth[i]!.v) / truth[i]!.v, `seed ${SEED + 1} vehicle ${i}`).toBeLessThan(1e-4));
+    r.passages.forEach((p, i) => {
+      expect(Math.abs(p.v - truth[i]!.v) / truth[i]!.v, `seed ${SEED + 1} vehicle ${i}`).toBeLessThan(1e-4);
+    });
   });
 });

@@ -124,7 +124,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     this.diag.off(loop, t);
     if (this.faultSince[loop]! < 0 && since >= 0 && this.presence) {
       const end = this.faultEnd[loop]!;
-      const from = since > end ? since : end;
+      const from = Math.max(since, end);
       this.win.spread("onNs", loop, from, t);
     }
     this.lastOff[loop] = t;
@@ -141,8 +141,8 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
   measured(tEnd: number, speedMs: number, lengthM: number): void {
     const b = this.win.at(tEnd);
     this.diag.paired(tEnd);
-    if (speedMs === speedMs) b.addSpeed(speedMs);
-    if (lengthM === lengthM) {
+    if (!Number.isNaN(speedMs)) b.addSpeed(speedMs);
+    if (!Number.isNaN(lengthM)) {
       b.lengthSum += lengthM;
       b.lengthN++;
       const c = classIndex(this.opts.classes, lengthM);
@@ -288,7 +288,7 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
         b.faulted[k] = 1;
       } else if (since >= 0 && this.presence) {
         const fe = this.faultEnd[k]!;
-        const from = since > fe ? since : fe;
+        const from = Math.max(since, fe);
         // a presence held this long may be a loop locking on: not traffic until it ends
         if (end - since >= this.heldNs) b.heldNs[k]! += overlap(w, from, end);
         else b.onNs[k]! += overlap(w, from, end);

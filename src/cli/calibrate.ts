@@ -91,13 +91,22 @@ export async function calibrateCommand(argv: string[], io: Io): Promise<number> 
         : `name the trap with --detector: ${traps.map(([n]) => n).join(", ")}`,
     );
   const det = config.detectors[name];
-  if (!det || det.loops.length !== 2 || det.mode !== "presence")
+  if (det?.loops.length !== 2 || det.mode !== "presence")
     throw new UsageError(`--detector ${name}: not a speed trap of ${values.config}; traps: ${traps.map(([n]) => n).join(", ") || "none"}`);
   const [up, down] = det.loops as [string, string];
   const latency = [config.inputs[up]!.latencyMs, config.inputs[down]!.latencyMs];
   const known = kmh / 3.6;
   const speeds: number[] = [];
-  const agg = laneAggregator(name, { ...det, calibration: "report" }, { sink: () => {}, onPassage: (_t, v) => v === v && speeds.push(v) });
+  const agg = laneAggregator(
+    name,
+    { ...det, calibration: "report" },
+    {
+      sink: () => {},
+      onPassage: (_t, v) => {
+        if (!Number.isNaN(v)) speeds.push(v);
+      },
+    },
+  );
   const glitch = det.loops.map((input) => config.inputs[input]!.glitchMs);
   const isPass = (v: number): boolean => Math.abs(v - known) <= 0.3 * known;
 

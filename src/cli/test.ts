@@ -75,7 +75,7 @@ export async function testCommand(argv: string[], io: Io): Promise<number> {
   io.err(
     `roadside test: ${loaded.config.device.id} on ${loaded.board.name}, ${length} s of ${time}; what it would publish (nothing is sent, no outbox is written):\n`,
   );
-  let res;
+  let res: Awaited<ReturnType<typeof dryRun>>;
   try {
     res = await dryRun(loaded, {
       seconds: length,

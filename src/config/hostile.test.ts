@@ -16,7 +16,7 @@ for (const [i, n] of ["b", "c", "d", "e", "f", "g", "h"].entries())
   bomb.push(`${n}: &${n} [${Array(9).fill(`*${"abcdefg"[i]}`).join(", ")}]`);
 const many = (n: number): string => `${BASE}mqtt:\n${Array.from({ length: n }, (_, i) => `  k${i}: ${i}\n`).join("")}`;
 
-export const CORPUS: Record<string, { text: string; expect: RegExp }> = {
+const CORPUS: Record<string, { text: string; expect: RegExp }> = {
   "alias bomb": { text: `${bomb.join("\n")}\n`, expect: /^\(top level\): aliases \(\*name\) expand to too much data/ },
   "undefined alias": { text: `${BASE}mqtt: *x\n`, expect: /^mqtt: the alias \*x names no anchor/ },
   "!!binary": {

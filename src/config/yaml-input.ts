@@ -86,7 +86,10 @@ export function valueDepthPath(value: unknown): (string | number)[] | undefined 
     const { v, path } = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
     if (path.length >= MAX_DEPTH) return path.slice(0, 8);
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: [...path, i] }));
+    if (Array.isArray(v))
+      v.forEach((x, i) => {
+        stack.push({ v: x, path: [...path, i] });
+      });
     else for (const [k, x] of Object.entries(v as Record<string, unknown>)) stack.push({ v: x, path: [...path, k] });
   }
   return undefined;
@@ -132,7 +135,9 @@ function walk(doc: Document.Parsed, node: unknown, path: (string | number)[], de
       walk(doc, item.value, [...path, key], depth + 1, issues, lc);
     }
   } else if (isSeq(n)) {
-    n.items.forEach((x, i) => walk(doc, x, [...path, i], depth + 1, issues, lc));
+    n.items.forEach((x, i) => {
+      walk(doc, x, [...path, i], depth + 1, issues, lc);
+    });
   }
 }
 

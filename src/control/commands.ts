@@ -114,34 +114,40 @@ export class Commands {
       this.log.info(`command ${name} refused: ${message}`, { id: req.id ?? undefined, code });
       void this.reply(req, { ok: false, error: issues ? { code, message, issues } : { code, message } });
     };
-    if (payload.length > this.opts.maxBytes)
-      return fail(
-        "too-large",
-        `the request has ${payload.length} bytes; at most ${this.opts.maxBytes} are accepted (control.maxCommandBytes)`,
-      );
+    if (payload.length > this.opts.maxBytes) {
+      fail("too-large", `the request has ${payload.length} bytes; at most ${this.opts.maxBytes} are accepted (control.maxCommandBytes)`);
+      return;
+    }
     let obj: Record<string, unknown> = {};
     if (payload.length > 0) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(payload.toString("utf8"));
       } catch {
-        return fail("malformed", 'the request is not JSON; send a JSON object such as {"id":"1"}');
+        fail("malformed", 'the request is not JSON; send a JSON object such as {"id":"1"}');
+        return;
       }
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
-        return fail("malformed", "the request must be a JSON object");
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        fail("malformed", "the request must be a JSON object");
+        return;
+      }
       obj = parsed as Record<string, unknown>;
     }
     const id = obj["id"];
     if (id !== undefined) {
-      if (typeof id !== "string" || !ID.test(id)) return fail("malformed", "id must be a string of 1 to 128 printable ASCII characters");
+      if (typeof id !== "string" || !ID.test(id)) {
+        fail("malformed", "id must be a string of 1 to 128 printable ASCII characters");
+        return;
+      }
       req.id = id;
     }
     switch (name) {
       case "ping":
-        return void this.reply(req, {
+        void this.reply(req, {
           ok: true,
           result: { pong: true, uptimeS: Math.round(this.opts.hooks.uptimeS()), time: new Date(this.opts.hooks.wallMs()).toISOString() },
         });
+        return;
       case "health":
         this.opts.hooks.publishHealth().then(
           (report) => void this.reply(req, { ok: true, result: { published: true, configHash: report.configHash } }),
@@ -149,11 +155,14 @@ export class Commands {
         );
         return;
       case "config":
-        return this.config(req, obj, fail);
+        this.config(req, obj, fail);
+        return;
       case "restart":
-        return this.restart(req, obj, fail);
+        this.restart(req, obj, fail);
+        return;
       default:
-        return fail("unknown-command", `unknown command ${JSON.stringify(name)}; commands: ${COMMAND_NAMES.join(", ")}`);
+        fail("unknown-command", `unknown command ${JSON.stringify(name)}; commands: ${COMMAND_NAMES.join(", ")}`);
+        return;
     }
   }
 
@@ -163,15 +172,23 @@ export class Commands {
     fail: (code: string, message: string, issues?: string[]) => void,
   ): void {
     const verifier = this.opts.verifier;
-    if (!verifier) return fail("disabled", "remote config is off on this device: no control.publicKeyFile is provisioned");
+    if (!verifier) {
+      fail("disabled", "remote config is off on this device: no control.publicKeyFile is provisioned");
+      return;
+    }
     const hook = this.opts.hooks.applyConfig;
-    if (!hook)
-      return fail(
+    if (!hook) {
+      fail(
         "unsupported",
         "this device runs without a config file (the demo), so a new config could not be kept; start it with roadside run --config FILE",
       );
+      return;
+    }
     const v = verifier.verify("config", obj);
-    if (!v.ok) return fail(v.code, v.message);
+    if (!v.ok) {
+      fail(v.code, v.message);
+      return;
+    }
     const { config, yaml } = v.body;
     let result: ValidationResult;
     let text: string;
@@ -182,33 +199,46 @@ export class Commands {
       result = validateConfig(config);
       text = `${JSON.stringify(config, null, 2)}\n`;
     } else {
-      return fail("malformed", "the signed body needs config (a JSON object) or yaml (the config file's text)");
+      fail("malformed", "the signed body needs config (a JSON object) or yaml (the config file's text)");
+      return;
     }
-    if (!result.ok)
-      return fail(
-        "invalid-config",
-        `the new config has ${result.issues.length} problem(s); nothing was changed`,
-        formatIssues(result.issues),
-      );
+    if (!result.ok) {
+      fail("invalid-config", `the new config has ${result.issues.length} problem(s); nothing was changed`, formatIssues(result.issues));
+      return;
+    }
     const cur = this.opts.current.config;
     const next = result.loaded.config;
-    if (next.device.id !== cur.device.id)
-      return fail(
+    if (next.device.id !== cur.device.id) {
+      fail(
         "immutable",
         `device.id cannot be changed remotely (${cur.device.id} → ${next.device.id}): it names the topics and the sequence numbers`,
       );
-    if (next.state.dir !== cur.state.dir) return fail("immutable", "state.dir cannot be changed remotely: the outbox lives there");
+      return;
+    }
+    if (next.state.dir !== cur.state.dir) {
+      fail("immutable", "state.dir cannot be changed remotely: the outbox lives there");
+      return;
+    }
     this.log.info(`applying a new config (hash ${result.loaded.hash.slice(0, 12)}…)`, { id: req.id ?? undefined });
     hook({ loaded: result.loaded, text }, req);
   }
 
   private restart(req: CommandRequest, obj: Record<string, unknown>, fail: (code: string, message: string) => void): void {
     const verifier = this.opts.verifier;
-    if (!verifier) return fail("disabled", "remote restart is off on this device: no control.publicKeyFile is provisioned");
+    if (!verifier) {
+      fail("disabled", "remote restart is off on this device: no control.publicKeyFile is provisioned");
+      return;
+    }
     const hook = this.opts.hooks.restart;
-    if (!hook) return fail("unsupported", "this device cannot restart itself here");
+    if (!hook) {
+      fail("unsupported", "this device cannot restart itself here");
+      return;
+    }
     const v = verifier.verify("restart", obj);
-    if (!v.ok) return fail(v.code, v.message);
+    if (!v.ok) {
+      fail(v.code, v.message);
+      return;
+    }
     this.log.info("restart requested by command", { id: req.id ?? undefined });
     const sent = this.reply(req, { ok: true, result: { restarting: true } });
     // restart once the reply is acknowledged (or after 2 s): the operator learns it was taken

@@ -19,7 +19,9 @@ function rig(env: NodeJS.ProcessEnv, fail = false) {
       timers.push(t);
       return t;
     },
-    clearInterval: (h) => void ((h as { cleared: boolean }).cleared = true),
+    clearInterval: (h) => {
+      (h as { cleared: boolean }).cleared = true;
+    },
   });
   return { n, sent, logs, timers };
 }

@@ -110,7 +110,10 @@ export const brokerCheck: DoctorCheck = {
       });
     let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
     let conn = await tryConnect(version);
-    if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") conn = await tryConnect((version = 4));
+    if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") {
+      version = 4;
+      conn = await tryConnect(version);
+    }
     if (!conn.client)
       return [
         {

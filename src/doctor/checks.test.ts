@@ -277,7 +277,13 @@ describe("support bundle parts", () => {
       unavailable: "not a systemd host (no journalctl)",
     });
     let asked: readonly string[] = [];
-    const env = { ...base, exec: async (_c: string, args: readonly string[]) => ((asked = args), ok("a\nb\n")) };
+    const env = {
+      ...base,
+      exec: async (_c: string, args: readonly string[]) => {
+        asked = args;
+        return ok("a\nb\n");
+      },
+    };
     expect(await journalSinceBoot(env, "roadside.service", 10)).toMatchObject({ lines: ["a", "b"] });
     expect(asked).toEqual(["-u", "roadside.service", "-b", "--no-pager", "-q", "-o", "short-iso", "-n", "10"]);
     const denied = {

@@ -97,7 +97,7 @@ export async function lastHealth(loaded: LoadedConfig, waitMs: number, brokerUrl
   const url = brokerUrl ?? loaded.config.mqtt.url;
   const topic = new Topics(loaded.config.mqtt.prefix, loaded.config.device.id).health();
   if (!url) return { topic, unavailable: "no mqtt.url: the device publishes to its embedded broker" };
-  let auth;
+  let auth: ReturnType<typeof configBrokerOptions>;
   try {
     auth = configBrokerOptions(loaded);
   } catch (err) {

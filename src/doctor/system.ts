@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Board } from "../config/boards.js";
-import type { CheckResult, DoctorCheck, DoctorContext } from "./check.js";
+import type { CheckResult, DoctorCheck } from "./check.js";
 import { bytes } from "./check.js";
 import { matchBoard, parseCompatible, DEVICE_TREE_COMPATIBLE, DEVICE_TREE_MODEL } from "./board.js";
 

@@ -40,7 +40,7 @@ function arg(s: string): string {
 export function systemdUnit(o: UnitOptions): string {
   const lines = [
     "# roadside edge runtime, written by `roadside install`. Regenerate rather than edit:",
-    "# roadside install --help. Enable: systemctl daemon-reload && systemctl enable --now " + o.name,
+    `# roadside install --help. Enable: systemctl daemon-reload && systemctl enable --now ${o.name}`,
     "",
     "[Unit]",
     `Description=roadside edge runtime${o.label ? ` (${o.label})` : ""}`,
@@ -82,7 +82,7 @@ export function systemdUnit(o: UnitOptions): string {
     "StateDirectory=roadside",
     "StateDirectoryMode=0750",
     "",
-    "# logs: journald (journalctl -u " + o.name + "); roadside writes one JSON object per line without a terminal",
+    `# logs: journald (journalctl -u ${o.name}); roadside writes one JSON object per line without a terminal`,
     "StandardOutput=journal",
     "StandardError=journal",
     `SyslogIdentifier=${o.name}`,

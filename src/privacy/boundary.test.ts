@@ -50,13 +50,13 @@ const SPECIFIERS = [
 ];
 const REEXPORT = /\bexport\s+(?:type\s+)?(?:\*|\{[^}]*\})\s*(?:as\s+\w+\s*)?from\s*["']([^"']+)["']/g;
 
-export interface Violation {
+interface Violation {
   file: string;
   rule: string;
 }
 
 /** Every boundary violation in a set of files (path → source). */
-export function violations(files: ReadonlyMap<string, string>): Violation[] {
+function violations(files: ReadonlyMap<string, string>): Violation[] {
   const out: Violation[] = [];
   for (const [file, src] of files) {
     if (file === RAW || file === SELF) continue;

@@ -39,7 +39,7 @@ export class Disclosure {
   /** A count as it will be published before suppression: noised (if configured), whole, ≥ 0. */
   noisy(value: number): number {
     const v = this.noise.apply(value);
-    return v > 0 ? v : 0;
+    return Math.max(v, 0);
   }
 }
 

@@ -235,7 +235,7 @@ describe("probe gate", () => {
 });
 
 describe("tag gate", () => {
-  const read = (gate: TagGate, parser: Rdm6300Parser, clock: VirtualClock, user: number) => {
+  const read = (_gate: TagGate, parser: Rdm6300Parser, clock: VirtualClock, user: number) => {
     const tag = Buffer.from([0x01, 0x00, 0x00, 0x00, user]);
     parser.feed(rdm6300Frame(tag), clock.monoNs());
   };

@@ -38,7 +38,9 @@ export async function interview(p: Prompter, o: InterviewOptions): Promise<Provi
 
   const ids = [...o.boards.keys()];
   o.write("Boards:\n");
-  ids.forEach((b, i) => o.write(`  ${i + 1}) ${b.padEnd(22)} ${o.boards.get(b)!.name}${o.detected?.id === b ? "  (this machine)" : ""}\n`));
+  ids.forEach((b, i) => {
+    o.write(`  ${i + 1}) ${b.padEnd(22)} ${o.boards.get(b)!.name}${o.detected?.id === b ? "  (this machine)" : ""}\n`);
+  });
   const boardDefault = g.board ?? o.detected?.id ?? "sim";
   const boardAnswer = await p.askValid("Board (number or name)", boardDefault, (a) =>
     boardOf(a, ids) ? undefined : `no board ${JSON.stringify(a)}; pick 1–${ids.length} or a name above`,

@@ -141,7 +141,13 @@ describe(`trace recorder and player (seed ${SEED})`, () => {
     const rec = new TraceRecorder({ path, clock, reorderMs: 1000 });
     rec.start();
     let handlers: SerialHandlers | undefined;
-    const fakeLink: SerialPortLink = { open: async (_s, h) => void (handlers = h), write: async () => {}, close: async () => {} };
+    const fakeLink: SerialPortLink = {
+      open: async (_s, h) => {
+        handlers = h;
+      },
+      write: async () => {},
+      close: async () => {},
+    };
     const link = rec.serial(() => fakeLink)();
     await link.open(
       { name: "p", path: "/dev/x", baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1 },

@@ -183,9 +183,9 @@ function speedAccuracy(
   const devDay: number[] = [];
   const truthDay: number[] = [];
   for (const p of run.passages) {
-    if (p.detector !== name || !(p.speedMs === p.speedMs)) continue;
+    if (p.detector !== name || Number.isNaN(p.speedMs)) continue;
     const v = byEnd.get(p.tEndNs);
-    if (!v || !v.steady) continue;
+    if (!v?.steady) continue;
     errs.push(Math.abs(p.speedMs - v.speedMs) / v.speedMs);
     devDay.push(p.speedMs);
     truthDay.push(v.speedMs);

@@ -178,21 +178,39 @@ export class TrafficSim {
       case "stuck-off": {
         const mode = f.kind === "stuck-on" ? 1 : -1;
         during(
-          () => chans.forEach((c) => c.setStuck(mode)),
-          () => chans.forEach((c) => c.setStuck(0)),
+          () =>
+            chans.forEach((c) => {
+              c.setStuck(mode);
+            }),
+          () =>
+            chans.forEach((c) => {
+              c.setStuck(0);
+            }),
         );
         break;
       }
       case "chatter":
         during(
-          () => chans.forEach((c) => c.setChatter(true, p["rateHz"] ?? 2)),
-          () => chans.forEach((c) => c.setChatter(false)),
+          () =>
+            chans.forEach((c) => {
+              c.setChatter(true, p["rateHz"] ?? 2);
+            }),
+          () =>
+            chans.forEach((c) => {
+              c.setChatter(false);
+            }),
         );
         break;
       case "bounce":
         during(
-          () => chans.forEach((c) => c.setBounce({ count: p["count"] ?? 3, widthMs: p["widthMs"] ?? 1 })),
-          () => chans.forEach((c) => c.setBounce(undefined)),
+          () =>
+            chans.forEach((c) => {
+              c.setBounce({ count: p["count"] ?? 3, widthMs: p["widthMs"] ?? 1 });
+            }),
+          () =>
+            chans.forEach((c) => {
+              c.setBounce(undefined);
+            }),
         );
         break;
       case "intermittent": {
@@ -200,8 +218,16 @@ export class TrafficSim {
         const len = (p["forS"] ?? 10) * NS_PER_S;
         for (let t = f.startNs; t < f.endNs && t < f.startNs + 366 * 86400 * NS_PER_S; t += every) {
           const end = Math.min(t + len, f.endNs);
-          this.at(t, () => chans.forEach((c) => c.setStuck(1)));
-          this.at(end, () => chans.forEach((c) => c.setStuck(0)));
+          this.at(t, () =>
+            chans.forEach((c) => {
+              c.setStuck(1);
+            }),
+          );
+          this.at(end, () =>
+            chans.forEach((c) => {
+              c.setStuck(0);
+            }),
+          );
         }
         break;
       }

@@ -180,30 +180,30 @@ export class LiveView implements DeviceObserver {
         this.outbox = undefined;
       }
     }
-    const fit = (s: string): string => (s.length > columns ? `${s.slice(0, columns - 1)}…` : s);
+    const clip = (s: string): string => (s.length > columns ? `${s.slice(0, columns - 1)}…` : s);
     const { config, board } = this.o.loaded;
     const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
     const out: string[] = [];
     const link = `${this.mqtt.state}${this.mqtt.detail ? ` (${this.mqtt.detail})` : ""}${this.mqtt.sinceMs ? ` for ${age((nowMs - this.mqtt.sinceMs) / 1000)}` : ""}`;
-    out.push(fit(`roadside ${config.device.id} (${board.name})  ${clock(nowMs)} UTC  broker ${link} → ${this.o.brokerUrl}`));
+    out.push(clip(`roadside ${config.device.id} (${board.name})  ${clock(nowMs)} UTC  broker ${link} → ${this.o.brokerUrl}`));
     const ob = this.outbox;
     const outbox = ob
       ? `outbox ${ob.depth} waiting${ob.depth > 0 && ob.oldestMs !== undefined ? `, oldest ${age((nowMs - ob.oldestMs) / 1000)}` : ""}, next seq ${ob.nextSeq}`
       : "outbox ?";
     const last = this.lastDelivered ? ` (last seq ${this.lastDelivered.seq}, ${age((nowMs - this.lastDelivered.ms) / 1000)} ago)` : "";
     out.push(
-      fit(
+      clip(
         `window ${clock(this.windowStartMs)} +${formatDuration(config.windows.default)}, ${Math.floor((nowMs - this.windowStartMs) / 1000)} s in · ${outbox} · delivered ${this.delivered}${last}`,
       ),
     );
     out.push("");
     const nameW = Math.max(5, ...this.inputs.map((r) => r.name.length));
     const whereW = Math.max(4, ...this.inputs.map((r) => r.where.length));
-    out.push(`\x1b[1m${fit(`${"INPUT".padEnd(nameW)}  ${"LINE".padEnd(whereW)}  STATE   EDGES  ON  LAST EDGE`)}\x1b[0m`);
+    out.push(`\x1b[1m${clip(`${"INPUT".padEnd(nameW)}  ${"LINE".padEnd(whereW)}  STATE   EDGES  ON  LAST EDGE`)}\x1b[0m`);
     for (const r of this.inputs) {
       const lastEdge = r.lastNs < 0 ? "–" : `${((nowNs - r.lastNs) / NS_PER_S).toFixed(1)} s ago`;
       out.push(
-        fit(
+        clip(
           `${r.name.padEnd(nameW)}  ${r.where.padEnd(whereW)}  ${(r.level === 1 ? "ACTIVE" : "idle").padEnd(6)}  ${String(r.edges).padStart(5)}  ${String(r.activations).padStart(2)}  ${lastEdge}`,
         ),
       );
@@ -212,7 +212,7 @@ export class LiveView implements DeviceObserver {
     out.push("");
     const keys = [...this.streams.keys()].sort();
     const keyW = Math.max(6, ...keys.map((k) => k.length));
-    out.push(`\x1b[1m${fit(`${"STREAM".padEnd(keyW)}  WINDOW       SEQ     LATEST`)}\x1b[0m`);
+    out.push(`\x1b[1m${clip(`${"STREAM".padEnd(keyW)}  WINDOW       SEQ     LATEST`)}\x1b[0m`);
     for (const k of keys) {
       const d = this.streams.get(k)!;
       const values = Object.entries(d.measures)
@@ -220,7 +220,7 @@ export class LiveView implements DeviceObserver {
         .join("  ");
       const win = d.kind === "alarm" ? clock(d.windowStartMs) : `${clock(d.windowStartMs)} ${formatDuration(d.windowS)}`;
       out.push(
-        fit(
+        clip(
           `${k.padEnd(keyW)}  ${win.padEnd(11)}  ${String(d.seq).padEnd(6)}  ${values}${d.timeq !== "synced" && d.timeq ? `  time ${d.timeq}` : ""}`,
         ),
       );
@@ -229,7 +229,7 @@ export class LiveView implements DeviceObserver {
       out.push(`(the first summaries come when the first window closes, ${clock(this.windowStartMs + config.windows.default * 1000)})`);
     if (this.events.length > 0 && out.length + this.events.length + 2 < rows) {
       out.push("");
-      out.push(...this.events.map(fit));
+      out.push(...this.events.map(clip));
     }
     return out.slice(0, Math.max(1, rows - 1));
   }

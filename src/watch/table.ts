@@ -31,10 +31,10 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     return opts.utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
   };
   const paint = (code: number, s: string): string => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const fit = (s: string): string => (s.length > opts.columns ? `${s.slice(0, Math.max(0, opts.columns - 1))}…` : s);
+  const clip = (s: string): string => (s.length > opts.columns ? `${s.slice(0, Math.max(0, opts.columns - 1))}…` : s);
   const t = model.totals();
   const lines: string[] = [];
-  lines.push(fit(`${opts.title}  ${clock(opts.nowMs)}${opts.utc ? " UTC" : ""}`));
+  lines.push(clip(`${opts.title}  ${clock(opts.nowMs)}${opts.utc ? " UTC" : ""}`));
   const parts = [
     `${t.devices} device${t.devices === 1 ? "" : "s"}: ${t.online} online, ${t.offline} offline`,
     `${t.messages} messages`,
@@ -44,14 +44,14 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   if (t.resets > 0) parts.push(`counter restarts ${t.resets}`);
   if (t.invalid > 0) parts.push(`invalid ${t.invalid}`);
   if (t.conflicts > 0) parts.push(`conflicts ${t.conflicts}`);
-  lines.push(fit(parts.join(" · ")));
+  lines.push(clip(parts.join(" · ")));
   const behind = [...model.devices.values()].filter((d) => d.catchingUp);
   if (behind.length > 0) {
     const d = behind[0]!;
     lines.push(
       paint(
         YELLOW,
-        fit(
+        clip(
           `catching up: ${d.id} ${duration(d.behindS)} behind, ${d.catchupMessages} backlog messages so far${behind.length > 1 ? ` (+${behind.length - 1} more devices)` : ""}`,
         ),
       ),
@@ -67,7 +67,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     lines.push(
       paint(
         1,
-        fit(
+        clip(
           `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`,
         ),
       ),
@@ -93,16 +93,16 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
         !h ? "(no health yet)" : h.faults.length === 0 ? "none" : h.faults.join(", "),
       ];
       const bad = h !== undefined && (h.faults.length > 0 || h.synced === false || (h.oldestAgeS ?? 0) > 3600 || (h.cpuTempC ?? 0) >= 80);
-      const line = fit(cells.join("  "));
+      const line = clip(cells.join("  "));
       lines.push(d.status === "offline" ? paint(RED, line) : bad || d.silent || d.catchingUp ? paint(YELLOW, line) : line);
     }
-    if (devices.length > budget) lines.push(fit(`… ${devices.length - budget} more devices`));
+    if (devices.length > budget) lines.push(clip(`… ${devices.length - budget} more devices`));
     lines.push("");
   }
   const streams = devices.flatMap((d) => [...d.streams.keys()]);
   const streamW = Math.min(24, Math.max(6, ...streams.map((s) => s.length)));
   const head = `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"STREAM".padEnd(streamW)}  ${"WINDOW".padEnd(12)}  ${"SEQ".padStart(7)}  VALUES`;
-  lines.push(paint(1, fit(head)));
+  lines.push(paint(1, clip(head)));
 
   const events = model.notable.slice(-Math.max(0, Math.min(model.notable.length, Math.floor(opts.rows / 4))));
   const budget = Math.max(1, opts.rows - lines.length - (events.length > 0 ? events.length + 2 : 0) - 1);
@@ -125,7 +125,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
         String(ev.seq).padStart(7),
         values(ev),
       ];
-      const line = fit(cells.join("  "));
+      const line = clip(cells.join("  "));
       if (body.length < budget) body.push(color && first ? paint(color, line) : line);
       else hidden++;
     });
@@ -134,7 +134,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   else if (body.length === 0) body.push("(no window closed yet)");
   if (hidden > 0) {
     body.pop();
-    body.push(fit(`… ${hidden + 1} more rows; narrow it down with --device ID`));
+    body.push(clip(`… ${hidden + 1} more rows; narrow it down with --device ID`));
   }
   lines.push(...body);
   if (events.length > 0) {
@@ -142,7 +142,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     lines.push(paint(1, "RECENT"));
     for (const ev of events) {
       const [code, text] = describe(ev);
-      const line = fit(`${clock(Date.parse(ev.receivedAt))}  ${text}`);
+      const line = clip(`${clock(Date.parse(ev.receivedAt))}  ${text}`);
       lines.push(code ? paint(code, line) : line);
     }
   }

@@ -10,7 +10,17 @@ import { parseTrace } from "../../src/sim/trace.js";
 import { startAedes } from "../helpers/brokers.js";
 
 function capture(isTTY = false): Io & { stdout: string; stderr: string } {
-  const io = { stdout: "", stderr: "", isTTY, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  const io = {
+    stdout: "",
+    stderr: "",
+    isTTY,
+    out: (t: string) => {
+      io.stdout += t;
+    },
+    err: (t: string) => {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 

@@ -32,8 +32,7 @@ async function startChild(url: string, db: string, startWall: number): Promise<{
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   child.stdout.on("data", (d: Buffer) => {
     buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
+    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       if (line.startsWith("ready ")) run.ready = Number(line.slice(6));

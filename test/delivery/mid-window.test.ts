@@ -31,7 +31,12 @@ async function hold(
     const m = /held (\d+)/.exec(d.toString());
     if (m) at = Number(m[1]);
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", (c) => ((code = c), resolve())));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (c) => {
+      code = c;
+      resolve();
+    }),
+  );
   await until(() => at > 0 || code !== null, "the window child to hold its window", 30_000);
   if (at < 0) throw new Error(`window child exited (${code}): ${err}`);
   return {

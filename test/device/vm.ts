@@ -92,8 +92,14 @@ let kvmVerdict: boolean | undefined;
 export function kvmWorks(image: VmImage): boolean {
   if (kvmVerdict !== undefined) return kvmVerdict;
   const forced = process.env["ROADSIDE_VM_ACCEL"];
-  if (forced) return (kvmVerdict = forced === "kvm");
-  if (!existsSync("/dev/kvm")) return (kvmVerdict = false);
+  if (forced) {
+    kvmVerdict = forced === "kvm";
+    return kvmVerdict;
+  }
+  if (!existsSync("/dev/kvm")) {
+    kvmVerdict = false;
+    return kvmVerdict;
+  }
   const r = spawnSync(
     "qemu-system-x86_64",
     [

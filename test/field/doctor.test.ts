@@ -145,7 +145,7 @@ sim: { seed: 1, traffic: { lane1: { vehiclesPerHour: 900 } } }
       );
       const d = await runCli(["doctor", "-c", file, "--seconds", "30", "--state-dir", join(dir, "state2"), "--skip", "clock"]);
       expect(d.code, d.stdout).toBe(1);
-      expect(d.stdout).toMatch(/✓ input   a \(GPIO17, pin 11\): \d+ edges in 30 s \(simulated\)/);
+      expect(d.stdout).toMatch(/✓ input {3}a \(GPIO17, pin 11\): \d+ edges in 30 s \(simulated\)/);
       expect(d.stdout).toContain("✗ input   b (GPIO22, pin 15): held active for all 30 s (simulated), no edges");
       expect(d.stdout).toMatch(
         /fix: no vehicle stays on a loop that long: a fail-safe card calls on a broken loop or feeder .* or the wrong polarity \(an active-high card or switch needs inputs\.b\.activeLow: false\)/,

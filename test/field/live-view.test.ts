@@ -38,6 +38,7 @@ describe.skipIf(!hasScript())(`the live view of roadside run${hasScript() ? "" :
       "07:01:12  WARN  lost the broker mqtts://broker.city.example:8883; summaries are kept in the outbox until it is back",
     );
     // it leaves the terminal as it found it: main screen back, cursor shown
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequences start with ESC
     expect(run.output().endsWith("\x1b[?25h\x1b[?1049l") || /\x1b\[\?25h\x1b\[\?1049l\s*$/.test(run.output())).toBe(true);
   });
 });

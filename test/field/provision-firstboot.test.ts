@@ -51,7 +51,7 @@ function rig(): Rig {
   writeFileSync(join(b, "install.sh"), STUB);
   const tar = spawnSync("tar", ["-czf", join(seed, `${BUNDLE}.tar.gz`), "-C", join(root, "b"), BUNDLE]);
   expect(tar.status).toBe(0);
-  writeFileSync(join(seed, `${BUNDLE}.tar.gz.sha256`), "0".repeat(64) + `  ${BUNDLE}.tar.gz\n`);
+  writeFileSync(join(seed, `${BUNDLE}.tar.gz.sha256`), `${"0".repeat(64)}  ${BUNDLE}.tar.gz\n`);
   for (const d of ["eu", "ew", "vu", "vw"]) mkdirSync(join(root, d));
   return { root, seed, etc: join(root, "eu"), var: join(root, "vu") };
 }

@@ -150,6 +150,7 @@ describe("watch flags conflicting payloads; colours obey NO_COLOR", () => {
     const dir = mkdtempSync(join(tmpdir(), "roadside-nocolor-"));
     const file = join(dir, "d.yaml");
     writeFileSync(file, "device: { id: nc-1, board: sim }\ninputs: { a: { line: GPIO17 } }\ndetectors: { lane1: { loops: [a] } }\n");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: SGR colour sequences start with ESC
     const SGR_COLOUR = /\x1b\[(?:1|3\d|90)m/;
     const draw = async (command: string, env: NodeJS.ProcessEnv): Promise<string> => {
       const r = startInPty(command, { columns: 120, rows: 30, env });

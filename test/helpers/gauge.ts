@@ -80,8 +80,7 @@ export const gaugeFeature: FeatureFactory = (ctx) => {
         {
           data: (chunk, tNs) => {
             text += chunk.toString("latin1");
-            let i: number;
-            while ((i = text.indexOf("\r")) >= 0) {
+            for (let i = text.indexOf("\r"); i >= 0; i = text.indexOf("\r")) {
               frame(text.slice(0, i), tNs);
               text = text.slice(i + 1);
             }

@@ -41,8 +41,7 @@ function census() {
   const heapUsed = process.memoryUsage().heapUsed;
   const fd = getHeapSnapshot();
   const chunks = [];
-  let c;
-  while ((c = fd.read()) !== null) chunks.push(c);
+  for (let c = fd.read(); c !== null; c = fd.read()) chunks.push(c);
   const snap = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   const {
     node_fields: f,
@@ -90,12 +89,12 @@ const grown = [...late.counts]
   .slice(0, 15);
 const windows = Math.floor(late.atS / r.loaded.config.windows.default) - Math.floor(warm.atS / r.loaded.config.windows.default);
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     windows,
     heapGrowth: late.heapUsed - warm.heapUsed,
     grown,
     committed: res.committed,
     undelivered: res.undelivered,
     windowsKept: kept.length,
-  }) + "\n",
+  })}\n`,
 );

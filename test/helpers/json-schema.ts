@@ -56,7 +56,9 @@ function validateAt(root: Schema, schema: Schema, value: unknown, path: string):
       }
     }
     if (typeOf(v) === "array" && s["items"] !== undefined)
-      (v as unknown[]).forEach((x, i) => check(s["items"] as Schema, x, `${at}[${i}]`));
+      (v as unknown[]).forEach((x, i) => {
+        check(s["items"] as Schema, x, `${at}[${i}]`);
+      });
     for (const key of ["oneOf", "anyOf"] as const) {
       const alts = s[key] as Schema[] | undefined;
       if (!alts) continue;

@@ -26,6 +26,7 @@ export class TerminalScreen {
     for (let i = 0; i < data.length; i++) {
       const ch = data[i]!;
       if (ch === "\x1b") {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: CSI sequences start with ESC
         const m = /^\x1b\[([?0-9;]*)([A-Za-z])/.exec(data.slice(i));
         if (!m) continue;
         this.csi(m[1]!, m[2]!);
