@@ -34,7 +34,7 @@ web: { listen: "${listen}"${tokenFile ? `, tokenFile: ${tokenFile}` : ""} }
 `;
 }
 
-function run(dir: string, args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+function run(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, "run", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -61,7 +61,7 @@ describe("the status page on the device, in chromium", () => {
     writeFileSync(join(dir, "token"), `${TOKEN}\n`);
     chmodSync(join(dir, "token"), 0o600);
     writeFileSync(join(dir, "dev.yaml"), config(`127.0.0.1:${port}`, broker.url, "token"));
-    device = run(dir, ["-c", join(dir, "dev.yaml"), "--state-dir", join(dir, "state"), "--quiet"]);
+    device = run(["-c", join(dir, "dev.yaml"), "--state-dir", join(dir, "state"), "--quiet"]);
     const deadline = Date.now() + 20_000;
     while (!device.out().includes("status page on")) {
       if (Date.now() > deadline || device.child.exitCode !== null) throw new Error(`the status page did not start: ${device.out()}`);
@@ -118,13 +118,13 @@ describe("the status page on the device, in chromium", () => {
 
   it("refuses a network address without a token, and a token file others can read (exit 2)", async () => {
     writeFileSync(join(dir, "open.yaml"), config("0.0.0.0:1", broker.url));
-    const a = run(dir, ["-c", join(dir, "open.yaml"), "--state-dir", join(dir, "s2"), "--quiet"]);
+    const a = run(["-c", join(dir, "open.yaml"), "--state-dir", join(dir, "s2"), "--quiet"]);
     expect(await a.exited).toBe(2);
     expect(a.out()).toContain("web.tokenFile");
     writeFileSync(join(dir, "loose"), `${TOKEN}\n`);
     chmodSync(join(dir, "loose"), 0o644);
     writeFileSync(join(dir, "loose.yaml"), config("0.0.0.0:1", broker.url, "loose"));
-    const b = run(dir, ["-c", join(dir, "loose.yaml"), "--state-dir", join(dir, "s3"), "--quiet"]);
+    const b = run(["-c", join(dir, "loose.yaml"), "--state-dir", join(dir, "s3"), "--quiet"]);
     expect(await b.exited).toBe(2);
     expect(b.out()).toContain("chmod 600");
   });

@@ -202,7 +202,7 @@ describe("web view in chromium", () => {
     const { page, guard } = await guardedPage(browser, origin);
     await page.setViewport(DESKTOP);
     await page.goto(`${origin}/`, { waitUntil: "load" });
-    await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length >= 51`);
+    await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length >= 51 && document.body.dataset.live === "up"`);
     // two devices come back (their birth message), then one's link dies (the broker sends its will)
     const pub = (topic: string, text: string): Promise<void> =>
       new Promise((r) => feed.publish(topic, text, { qos: 1, retain: true }, () => r()));
@@ -279,7 +279,8 @@ describe("web view in chromium", () => {
     await page.select("#range", "6");
     await page.waitForFunction(`document.body.dataset["loaded"] === "2"`);
     expect(page.url()).toBe(`${origin}/device/site-01?hours=6`);
-    await page.screenshot({ path: join(SHOTS, "device-desktop.png"), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, "device-desktop.png") });
+    await page.screenshot({ path: join(SHOTS, "device-desktop-full.png"), fullPage: true });
     await page.setViewport(PHONE);
     await page.waitForFunction(`document.documentElement.scrollWidth <= 390`).catch(async (err: Error) => {
       const wide = await page.evaluate(

@@ -221,13 +221,18 @@
       for (const u of charts.values()) u.setSize({ width: Math.max(280, u.root.parentElement.clientWidth), height: 220 });
     }, 150);
   });
-  load().then(() =>
-    live(`/events?device=${encodeURIComponent(id)}`, {
+  // the stream first, then the data: nothing published in between is missed, and a reconnect reloads
+  live(
+    `/events?device=${encodeURIComponent(id)}`,
+    {
       msg: () => {
         // a burst of messages (a backlog draining) costs one reload
         clearTimeout(reloadTimer);
         reloadTimer = setTimeout(load, 1000);
       },
-    }),
+    },
+    (up) => {
+      if (up) load();
+    },
   );
 })();

@@ -144,16 +144,22 @@
     schedule();
   }
 
-  json("/api/fleet")
-    .then((data) => {
-      take(data);
-      live("/events", { rows: take }, (up) => {
-        document.body.dataset.live = up ? "up" : "down";
+  // the stream first, then the table: a row that changes in between comes by the stream; after a
+  // reconnect (a restarted watch, a phone back from sleep) the whole table is fetched again
+  live("/events", { rows: take }, (up) => {
+    if (!up) {
+      document.body.dataset.live = "down";
+      return;
+    }
+    json("/api/fleet")
+      .then((data) => {
+        take(data);
+        document.body.dataset.live = "up";
+      })
+      .catch((err) => {
+        document.getElementById("totals").textContent = `cannot load the fleet: ${err.message}`;
       });
-    })
-    .catch((err) => {
-      document.getElementById("totals").textContent = `cannot load the fleet: ${err.message}`;
-    });
+  });
   // ages move on without messages
   setInterval(schedule, 5000);
 })();

@@ -124,19 +124,25 @@
     }
   });
 
-  json("/api/status")
-    .then((s) => {
-      renderStatus(s);
-      loadHour();
-      live("/events", {
-        status: renderStatus,
-        msg: () => {
-          clearTimeout(hourTimer);
-          hourTimer = setTimeout(loadHour, 1000);
-        },
-      });
-    })
-    .catch((err) => {
-      document.getElementById("summary").textContent = `cannot load the status: ${err.message}`;
-    });
+  live(
+    "/events",
+    {
+      status: renderStatus,
+      msg: () => {
+        clearTimeout(hourTimer);
+        hourTimer = setTimeout(loadHour, 1000);
+      },
+    },
+    (up) => {
+      if (!up) return;
+      json("/api/status")
+        .then((s) => {
+          renderStatus(s);
+          return loadHour();
+        })
+        .catch((err) => {
+          document.getElementById("summary").textContent = `cannot load the status: ${err.message}`;
+        });
+    },
+  );
 })();
