@@ -1,3 +1,4 @@
+import { FRAME_MODEL_IDS } from "../sensors/models/index.js";
 import type { LineRef } from "./line-ref.js";
 import { parseLineRef } from "./line-ref.js";
 
@@ -37,7 +38,7 @@ export interface SensorDef {
   build(a: SensorAnswer, t: SensorTarget, err: (msg: string) => void): void;
 }
 
-const MODELS = ["hrxl", "hrxl-10m", "xl", "lv"];
+const MODELS: readonly string[] = FRAME_MODEL_IDS;
 
 function mm(a: SensorAnswer, key: string, err: (m: string) => void): number | undefined {
   const v = a.options[key];
