@@ -62,6 +62,13 @@ interface Pending {
   receivedMs: number;
 }
 
+/**
+ * Batches committing at once per process: while one waits for its commit (the WAL flush), the next is
+ * already being written. Each batch acknowledges its own messages after its own commit; device rows
+ * are locked in device order, so the two never deadlock over the gap ledger.
+ */
+const PARALLEL = 2;
+
 /** Topics under the prefix whose "device" starts with `_` are ingest's own (device ids start alphanumeric). */
 const OWN = "_ingest";
 
@@ -76,7 +83,7 @@ export class Ingester {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private reporter: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly flushes = new Set<Promise<void>>();
   private readonly startedMs: number;
   private readonly now: () => number;
   private totals = { messages: 0, stored: 0, duplicates: 0, invalid: 0, gapsOpened: 0, filled: 0, resets: 0, dbErrors: 0 };
@@ -196,26 +203,23 @@ export class Ingester {
   }
 
   private schedule(): void {
-    if (this.flushing) return;
     const batch = this.opts.batchSize ?? 500;
-    if (this.pending.length >= batch || this.stopping) {
-      this.kick();
-      return;
-    }
-    if (this.pending.length > 0 && !this.timer) {
+    while (this.flushes.size < PARALLEL && (this.pending.length >= batch || (this.stopping && this.pending.length > 0))) this.startFlush();
+    if (this.pending.length > 0 && !this.timer && this.flushes.size < PARALLEL) {
       const wait = Math.max(0, (this.opts.batchMs ?? 200) - (this.now() - this.pending[0]!.receivedMs));
-      this.timer = setTimeout(() => this.kick(), wait);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.pending.length > 0 && this.flushes.size < PARALLEL) this.startFlush();
+      }, wait);
     }
   }
 
-  private kick(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = this.flush().finally(() => {
-      this.flushing = undefined;
+  private startFlush(): void {
+    const p: Promise<void> = this.flush().finally(() => {
+      this.flushes.delete(p);
       this.schedule();
     });
+    this.flushes.add(p);
   }
 
   private async flush(): Promise<void> {
@@ -304,9 +308,9 @@ export class Ingester {
     if (this.reporter) clearInterval(this.reporter);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (let i = 0; i < 10 && (this.flushing || this.pending.length); i++) {
-      if (this.flushing) await this.flushing;
-      else this.kick();
+    for (let i = 0; i < 10 && (this.flushes.size || this.pending.length); i++) {
+      this.schedule();
+      await Promise.all(this.flushes);
     }
     const h = await this.report();
     const client = this.client;

@@ -92,7 +92,7 @@ export class PgStore {
     const c = await this.pool.connect();
     try {
       await c.query("BEGIN");
-      const res = await this.writeIn(c, devices, summaries, alarms, health, manifests, [...status.values()]);
+      const res = await this.writeIn(c, summaries, alarms, health, manifests, [...status.values()]);
       await c.query("COMMIT");
       return res;
     } catch (err) {
@@ -105,18 +105,12 @@ export class PgStore {
 
   private async writeIn(
     c: PoolClient,
-    devices: string[],
     summaries: SummaryRow[],
     alarms: AlarmRow[],
     health: HealthRow[],
     manifests: ManifestRow[],
     status: StatusRow[],
   ): Promise<BatchResult> {
-    const locked = await c.query<{ device: string; max_seq: string | null }>(
-      "SELECT device, max_seq FROM roadside.devices WHERE device = ANY($1) ORDER BY device FOR UPDATE",
-      [devices],
-    );
-    const maxSeq = new Map<string, number | null>(locked.rows.map((r) => [r.device, r.max_seq === null ? null : Number(r.max_seq)]));
     const inserted: { device: string; seq: string }[] = [];
     if (summaries.length) {
       const r = await c.query<{ device: string; seq: string }>(
@@ -180,6 +174,13 @@ export class PgStore {
          WHERE d.device = u.device AND (d.status_at IS NULL OR d.status_at <= u.at)`,
         [status.map((s) => s.device), status.map((s) => s.status), status.map((s) => iso(s.atMs))],
       );
+    // the device rows are locked last, just before the commit: the rows above never wait for another
+    // process (their keys are distinct messages), so the share group serialises only on the ledger
+    const locked = await c.query<{ device: string; max_seq: string | null }>(
+      "SELECT device, max_seq FROM roadside.devices WHERE device = ANY($1) ORDER BY device FOR UPDATE",
+      [[...new Set(inserted.map((r) => r.device))].sort()],
+    );
+    const maxSeq = new Map<string, number | null>(locked.rows.map((r) => [r.device, r.max_seq === null ? null : Number(r.max_seq)]));
     const res = await this.ledger(c, maxSeq, inserted);
     res.duplicates = summaries.length + alarms.length - inserted.length;
     return res;
