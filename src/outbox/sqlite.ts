@@ -17,74 +17,19 @@ import type {
   OutboxStats,
   Priority,
 } from "./outbox.js";
-import type { LossReason } from "./policy.js";
+import type { SqliteOutboxOptions } from "./options.js";
+import { DEFAULT_MAX_BYTES, MAX_BATCH, PLAUSIBLE_WALL_MS, SEQ_BLOCK } from "./options.js";
 import { DropPolicy, Ledger, lossReport } from "./policy.js";
 import type { DropRow, MetaKey, Row } from "./schema.js";
-import { checkpointCrc, createOrMigrate, LOSS_CAUSE, ROW_OVERHEAD, rowCrc, rowIntegrity, topicCrc, toMessage } from "./schema.js";
+import { CrashRecords } from "./crash.js";
+import { createOrMigrate, ROW_OVERHEAD, rowCrc, rowIntegrity, topicCrc, toMessage } from "./schema.js";
 import type { Statements } from "./statements.js";
 import { prepareStatements } from "./statements.js";
 
-export interface SqliteOutboxOptions {
-  /** Database file; its folder is created if missing. `:memory:` for tests that need no durability. */
-  path: string;
-  /** Wall clock for `createdMs` and drop times, ms since epoch. */
-  now: () => number;
-  /** Bound on what waiting messages may take, bytes. Default 64 MiB (weeks of a busy site's summaries). */
-  maxBytes?: number;
-  /**
-   * Free space to leave on the disk, bytes, checked through `freeBytes` at every commit: below it the
-   * outbox stops growing (new messages replace the oldest), whatever `maxBytes` says. Default 0.
-   */
-  minFreeBytes?: number;
-  /** Free bytes on the outbox's disk (statfs), if known. */
-  freeBytes?: () => number | undefined;
-  /** Sequence number a new outbox starts from (recovery raises it above a damaged store's). Default 1. */
-  firstSeq?: number;
-  /**
-   * Rewrite a stored payload so it carries a loss report (replacing any it has). Given, a drop is
-   * reported in the oldest surviving message of the same topic, i.e. right after the gap, where a
-   * subscriber looks for it. Without it, the next message committed on the topic carries it.
-   */
-  annotate?: (payload: Buffer, lost: LossReport) => Buffer;
-  /** How long to wait for a lock another process holds before failing with `locked`, ms. Default 5000. */
-  busyTimeoutMs?: number;
-  /** Told when a commit had to drop messages (count, and whether alarms had to go). */
-  onDrop?: (loss: { count: number; alarms: number; fromMs: number; toMs: number; reason: LossReason }) => void;
-  /**
-   * The high-water mark file beside the outbox: the highest sequence number reserved, written
-   * (fsynced) ahead of use in blocks of `SEQ_BLOCK`. A new or replaced outbox starts at or above it,
-   * so numbering never restarts below a number already used. Default `{path}.seq`; false: none.
-   */
-  seqFile?: string | false;
-  /**
-   * Numbering is unknown (a damaged outbox, no high-water mark): refuse commits until the wall
-   * clock is plausible, then continue at the wall clock in seconds.
-   */
-  seqFloorFromClock?: boolean;
-  /**
-   * The signed-command counter to carry over into a replaced outbox (read from the damaged one), if
-   * it could be read. Without it, a replaced outbox says the counter is unknown.
-   */
-  commandCounter?: number;
-  /** Told (a sentence for the log) when stored messages failed their checksum and were discarded. */
-  onDamaged?: (message: string) => void;
-}
-
-/** Earliest plausible wall time (2024-01-01): a Pi without RTC that has not synced yet says 1970. */
-export const PLAUSIBLE_WALL_MS = Date.UTC(2024, 0, 1);
-
+export type { SqliteOutboxOptions } from "./options.js";
+export { DEFAULT_MAX_BYTES, PLAUSIBLE_WALL_MS, SEQ_BLOCK } from "./options.js";
 export type { LossReason } from "./policy.js";
-
-/**
- * Sequence numbers reserved per write of the high-water mark file. A 4-lane site with a manhole and
- * a bin sends about 9,000 messages a day: one extra small fsynced write a day, against one per window.
- */
-export const SEQ_BLOCK = 10_000;
-/** Largest commit the mark's slack allows for (one window of every stream, plus held-back alarms). */
-const MAX_BATCH = 10_000;
-
 export { ROW_OVERHEAD } from "./schema.js";
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 const PRIORITY: Record<Priority, number> = { routine: 0, alarm: 1 };
 
@@ -117,8 +62,7 @@ export class SqliteOutbox implements Outbox {
   private readonly ackTx: Database.Transaction<(seqs: readonly number[]) => void>;
   private readonly expireTx: Database.Transaction<(nowMs: number) => number>;
   private readonly damagedTx: Database.Transaction<(rows: readonly DropRow[]) => void>;
-  private readonly checkpointTx: Database.Transaction<(cps: readonly Checkpoint[]) => void>;
-  private readonly settleTx: Database.Transaction<(losses: readonly CrashLoss[], drafts: readonly OutboxDraft[]) => OutboxMessage[]>;
+  private readonly crash: CrashRecords;
   private acked = new Set<number>();
   private ackQueue: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
@@ -220,42 +164,7 @@ export class SqliteOutbox implements Outbox {
       if (rows.length > 0) this.policy.drop(rows, "expired");
       return rows.length;
     });
-    this.checkpointTx = db.transaction((cps: readonly Checkpoint[]) => {
-      for (const c of cps) {
-        const row = {
-          topic: c.topic,
-          window_start_ms: Math.round(c.windowStartMs),
-          window_s: c.windowS,
-          observed_from_ms: Math.round(c.observedFromMs),
-          observed_ms: Math.round(c.observedMs),
-          taken_ms: Math.round(c.takenMs),
-          synced: c.synced ? 1 : 0,
-          summary: c.summary,
-        };
-        st.delCheckpoints.run(row.topic, row.window_start_ms); // earlier windows: committed since
-        st.putCheckpoint.run({ ...row, crc: checkpointCrc(row) });
-      }
-    });
-    this.settleTx = db.transaction((losses: readonly CrashLoss[], drafts: readonly OutboxDraft[]) => {
-      let count = 0;
-      let from = Number.POSITIVE_INFINITY;
-      let to = Number.NEGATIVE_INFINITY;
-      for (const l of losses) {
-        // never rewrites a message the previous process may have sent: the next one committed carries it
-        st.addLost.run(l.topic, l.count, Math.round(l.fromMs), Math.round(l.toMs), LOSS_CAUSE.crash);
-        count += l.count;
-        from = Math.min(from, l.fromMs);
-        to = Math.max(to, l.toMs);
-      }
-      if (losses.length > 0) {
-        st.addMeta.run(count, "interrupted");
-        this.policy.lastLoss(count, Math.round(from), Math.round(to));
-      }
-      const out = drafts.length > 0 ? this.doCommit(drafts) : [];
-      st.clearOpen.run();
-      st.clearCheckpoints.run();
-      return out;
-    });
+    this.crash = new CrashRecords(db, st, this.policy, (drafts) => this.doCommit(drafts), opts.path);
   }
 
   commit(drafts: readonly OutboxDraft[], windows: readonly OpenWindow[] = []): OutboxMessage[] {
@@ -321,49 +230,16 @@ export class SqliteOutbox implements Outbox {
   }
 
   saveCheckpoints(checkpoints: readonly Checkpoint[]): void {
-    if (checkpoints.length === 0) return;
-    try {
-      // like acknowledgements, without waiting for the disk: a checkpoint lost to a power cut leaves
-      // the one before it (a shorter recovered window), and an fsync per checkpoint would wear the card
-      this.db.pragma("synchronous = NORMAL");
-      this.checkpointTx.immediate(checkpoints);
-    } catch (err) {
-      throw classify(err, this.path, `saving ${checkpoints.length} checkpoint(s)`);
-    } finally {
-      this.db.pragma("synchronous = FULL");
-    }
+    this.crash.save(checkpoints);
   }
 
   crashRecord(): CrashRecord {
-    try {
-      const open = this.st.allOpen.all().map((r) => ({ topic: r.topic, fromMs: r.from_ms }));
-      const checkpoints: Checkpoint[] = [];
-      for (const r of this.st.allCheckpoints.all()) {
-        if (checkpointCrc(r) !== r.crc) continue; // damaged: its window counts as lost
-        checkpoints.push({
-          topic: r.topic,
-          windowStartMs: r.window_start_ms,
-          windowS: r.window_s,
-          observedFromMs: r.observed_from_ms,
-          observedMs: r.observed_ms,
-          takenMs: r.taken_ms,
-          synced: r.synced === 1,
-          summary: r.summary,
-        });
-      }
-      return { open, checkpoints };
-    } catch (err) {
-      throw classify(err, this.path, "reading the windows open at the last stop");
-    }
+    return this.crash.record();
   }
 
   settleCrash(losses: readonly CrashLoss[], recovered: readonly OutboxDraft[]): OutboxMessage[] {
-    try {
-      this.flushAcks();
-      return this.settleTx.immediate(losses, recovered);
-    } catch (err) {
-      throw classify(err, this.path, "accounting for windows open at the last crash");
-    }
+    this.flushAcks();
+    return this.crash.settle(losses, recovered);
   }
 
   /** The last accepted signed command's issuedAt (0: none yet), or undefined when it was lost with a replaced outbox. */
