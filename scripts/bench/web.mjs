@@ -2,6 +2,7 @@
 // Benchmark of issue 17 (the web view): what the pages cost.
 //
 //   node scripts/bench/web.mjs [--devices 1000] [--windows 24] [--loads 5] [--settle 20] [--samples 10] [--only fleet,rss]
+//        [--shots DIR]   (a screenshot of the 1,000-device fleet page into DIR: docs/img/fleet.png is one)
 //
 // - fleet: `watch --web`'s FleetWeb holding --devices devices (status, manifest, heartbeat and
 //   --windows traffic windows each, fed as MQTT messages are), and headless chromium loading the
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     settle: { type: "string", default: "20" },
     samples: { type: "string", default: "10" },
     only: { type: "string", default: "fleet,rss" },
+    shots: { type: "string" },
   },
 });
 const only = new Set(values.only.split(","));
@@ -44,16 +46,30 @@ async function fleet() {
   const { encodeSenmlCbor } = await import(join(root, "dist/publish/senml.js"));
   const n = Number(values.devices);
   const windows = Number(values.windows);
-  const web = new FleetWeb({ prefix: "roadside", host: "127.0.0.1", port: 0, historyPath: join(work, "h.db"), retentionS: 86400, title: "bench" });
+  const web = new FleetWeb({
+    prefix: "roadside",
+    host: "127.0.0.1",
+    port: 0,
+    historyPath: join(work, "h.db"),
+    retentionS: 86400,
+    title: "bench",
+  });
   const origin = await web.start();
   const now = Date.now();
   const t0 = performance.now();
   for (let d = 1; d <= n; d++) {
     const id = `pole-${String(d).padStart(4, "0")}`;
     const base = `roadside/${id}`;
-    web.message(`${base}/status`, Buffer.from("online"), true);
+    // a fleet as it looks on a normal day: a few devices down, a few alarms open
+    web.message(`${base}/status`, Buffer.from(d % 37 === 0 ? "offline" : "online"), true);
     web.message(`${base}/manifest`, Buffer.from(JSON.stringify({ manifest: 1, device: id, site: `Street ${d % 97}`, streams: [] })), true);
-    const health = { health: 1, device: id, outbox: { depth: d % 7, oldestAgeS: d % 7 ? 60 : null, dropped: { routine: d % 3 } }, clock: { synced: d % 50 !== 0 }, cpuTempC: 40 + (d % 30) };
+    const health = {
+      health: 1,
+      device: id,
+      outbox: { depth: d % 7, oldestAgeS: d % 7 ? 60 : null, dropped: { routine: d % 3 } },
+      clock: { synced: d % 50 !== 0 },
+      cpuTempC: 40 + (d % 30),
+    };
     web.message(`${base}/health`, Buffer.from(JSON.stringify(health)), true);
     for (let w = 0; w < windows; w++) {
       const bt = Math.floor(now / 300_000) * 300 - (windows - w) * 300;
@@ -69,11 +85,27 @@ async function fleet() {
       ];
       web.message(`${base}/traffic/lane1`, encodeSenmlCbor(pack), false);
     }
+    if (d % 41 === 0) {
+      const alarm = [
+        { bn: `${id}:alarm:lane1:`, bt: Math.floor(now / 1000) - 600, n: "seq", v: windows + 1 },
+        { n: "schema", v: 1 },
+        { n: "timeq", vs: "synced" },
+        { n: "alarm", vs: "detector-fault" },
+        { n: "state", vs: "start" },
+        { n: "code", v: 210 },
+        { n: "input", vs: "lane1.up" },
+      ];
+      web.message(`${base}/alarm/lane1`, encodeSenmlCbor(alarm), false);
+    }
   }
   const feedMs = performance.now() - t0;
   web.tick();
   const api = await (await fetch(`${origin}/api/fleet`)).text();
-  const browser = await puppeteer.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  const browser = await puppeteer.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
   const loads = [];
   let liveMs = 0;
   try {
@@ -84,6 +116,7 @@ async function fleet() {
       await page.goto(`${origin}/`, { waitUntil: "domcontentloaded" });
       await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length === ${n}`, { timeout: 60_000, polling: "mutation" });
       loads.push(performance.now() - start);
+      if (i === 0 && values.shots) await page.screenshot({ path: join(values.shots, "fleet-1000.png") });
       if (i === 0) {
         // every device's heartbeat changes at once: one SSE event, one redraw
         await page.waitForFunction(`document.body.dataset.live === "up"`);
@@ -94,7 +127,10 @@ async function fleet() {
           web.message(`roadside/${id}/health`, Buffer.from(JSON.stringify({ health: 1, device: id, outbox: { depth: 99 } })), true);
         }
         web.flush();
-        await page.waitForFunction(`Number(document.body.dataset.rendered) > ${before} && document.querySelector("#fleet tbody tr [data-col=outbox]").textContent.startsWith("99")`, { polling: "mutation" });
+        await page.waitForFunction(
+          `Number(document.body.dataset.rendered) > ${before} && document.querySelector("#fleet tbody tr [data-col=outbox]").textContent.startsWith("99")`,
+          { polling: "mutation" },
+        );
         liveMs = performance.now() - s;
       }
       await page.close();
@@ -104,8 +140,12 @@ async function fleet() {
     await web.stop();
   }
   console.log(`fleet page, ${n} devices (${windows} windows each, fed in ${feedMs.toFixed(0)} ms):`);
-  console.log(`  load to ${n} rows: median ${median(loads).toFixed(0)} ms, worst ${Math.max(...loads).toFixed(0)} ms over ${loads.length} loads`);
-  console.log(`  /api/fleet: ${(api.length / 1024).toFixed(0)} KiB; a live update of every row (one event): ${liveMs.toFixed(0)} ms to redrawn`);
+  console.log(
+    `  load to ${n} rows: median ${median(loads).toFixed(0)} ms, worst ${Math.max(...loads).toFixed(0)} ms over ${loads.length} loads`,
+  );
+  console.log(
+    `  /api/fleet: ${(api.length / 1024).toFixed(0)} KiB; a live update of every row (one event): ${liveMs.toFixed(0)} ms to redrawn`,
+  );
 }
 
 function freePort() {
@@ -138,7 +178,9 @@ sim:
     lane1: { vehiclesPerHour: 1200, speedKmh: 50 }
 ${web ? `web: { listen: "127.0.0.1:${port}" }\n` : ""}`,
   );
-  const child = spawn(process.execPath, [join(root, "bin/roadside.js"), "run", "-c", cfg, "--state-dir", join(work, label), "--quiet"], { stdio: "ignore" });
+  const child = spawn(process.execPath, [join(root, "bin/roadside.js"), "run", "-c", cfg, "--state-dir", join(work, label), "--quiet"], {
+    stdio: "ignore",
+  });
   const sample = async () => {
     const xs = [];
     for (let i = 0; i < Number(values.samples); i++) {
@@ -152,7 +194,11 @@ ${web ? `web: { listen: "127.0.0.1:${port}" }\n` : ""}`,
     const idle = await sample();
     let looking;
     if (web) {
-      const browser = await puppeteer.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+      const browser = await puppeteer.launch({
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu"],
+      });
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "load" });
       looking = await sample();

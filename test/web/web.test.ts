@@ -198,35 +198,6 @@ describe("web view in chromium", () => {
     await page.close();
   });
 
-  it("a device that goes offline, or falls silent past the bound, changes its row live", async () => {
-    const { page, guard } = await guardedPage(browser, origin);
-    await page.setViewport(DESKTOP);
-    await page.goto(`${origin}/`, { waitUntil: "load" });
-    await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length >= 51 && document.body.dataset.live === "up"`);
-    // two devices come back (their birth message), then one's link dies (the broker sends its will)
-    const pub = (topic: string, text: string): Promise<void> =>
-      new Promise((r) => feed.publish(topic, text, { qos: 1, retain: true }, () => r()));
-    await pub("roadside/pole-0007/status", "online");
-    await pub("roadside/pole-0008/status", "online");
-    const status = (id: string): Promise<string | undefined> =>
-      page.$eval(`tr[data-id="${id}"]`, (tr) => tr.getAttribute("data-status")).catch(() => undefined);
-    await waitFor(() => web.model.devices.get("pole-0008")?.status === "online");
-    web.flush();
-    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0007"]')?.getAttribute("data-status") === "online"`);
-    await pub("roadside/pole-0007/status", "offline");
-    await waitFor(() => web.model.devices.get("pole-0007")?.status === "offline");
-    web.flush();
-    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0007"]')?.getAttribute("data-status") === "offline"`);
-    expect(await status("pole-0008")).toBe("online");
-    // pole-0008 says nothing more: after 3 windows of 5 min + 30 s (the watch model's rule) it is offline
-    skewMs = (3 * 300 + 31) * 1000;
-    web.tick();
-    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0008"] [data-col=status]')?.textContent === "offline (silent)"`);
-    expect(guard.errors).toEqual([]);
-    expect(guard.foreign).toEqual([]);
-    await page.close();
-  });
-
   it("the device page plots the published windows: values, gaps as gaps, suppressed counts as suppressed", async () => {
     const { page, guard } = await guardedPage(browser, origin);
     await page.setViewport(DESKTOP);
@@ -319,6 +290,35 @@ describe("web view in chromium", () => {
     expect(x![i - 1]).toBe((last.windowStartMs + 300_000) / 1000);
     expect(vol![i - 1]).toBeNull();
     expect(vol![i - 2]).toBe(last.measures["volume"]?.v);
+    expect(guard.errors).toEqual([]);
+    expect(guard.foreign).toEqual([]);
+    await page.close();
+  });
+
+  it("a device that goes offline, or falls silent past the bound, changes its row live", async () => {
+    const { page, guard } = await guardedPage(browser, origin);
+    await page.setViewport(DESKTOP);
+    await page.goto(`${origin}/`, { waitUntil: "load" });
+    await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length >= 51 && document.body.dataset.live === "up"`);
+    // two devices come back (their birth message), then one's link dies (the broker sends its will)
+    const pub = (topic: string, text: string): Promise<void> =>
+      new Promise((r) => feed.publish(topic, text, { qos: 1, retain: true }, () => r()));
+    await pub("roadside/pole-0007/status", "online");
+    await pub("roadside/pole-0008/status", "online");
+    const status = (id: string): Promise<string | undefined> =>
+      page.$eval(`tr[data-id="${id}"]`, (tr) => tr.getAttribute("data-status")).catch(() => undefined);
+    await waitFor(() => web.model.devices.get("pole-0008")?.status === "online");
+    web.flush();
+    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0007"]')?.getAttribute("data-status") === "online"`);
+    await pub("roadside/pole-0007/status", "offline");
+    await waitFor(() => web.model.devices.get("pole-0007")?.status === "offline");
+    web.flush();
+    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0007"]')?.getAttribute("data-status") === "offline"`);
+    expect(await status("pole-0008")).toBe("online");
+    // pole-0008 says nothing more: after 3 windows of 5 min + 30 s (the watch model's rule) it is offline
+    skewMs = (3 * 300 + 31) * 1000;
+    web.tick();
+    await page.waitForFunction(`document.querySelector('tr[data-id="pole-0008"] [data-col=status]')?.textContent === "offline (silent)"`);
     expect(guard.errors).toEqual([]);
     expect(guard.foreign).toEqual([]);
     await page.close();

@@ -12,26 +12,25 @@
   let data = null;
   let reloadTimer = null;
 
+  /** The newest window as published; diagnostics (quality.*, class.*) folded away. */
   function values(s) {
     if (!s.latest) return null;
-    const dl = el("dl", { class: "values", "data-stream": `${s.kind}/${s.stream}`, "data-seq": s.latest.seq, "data-t": s.latest.tMs });
+    const attrs = { class: "values", "data-stream": `${s.kind}/${s.stream}`, "data-seq": s.latest.seq, "data-t": s.latest.tMs };
+    const main = el("dl", attrs);
+    const more = el("dl", { class: "values" });
     for (const [n, m] of Object.entries(s.latest.measures)) {
       const sup = n.endsWith(".suppressed") && m.vb === true;
       const name = sup ? n.slice(0, -".suppressed".length) : n;
-      dl.append(
-        el(
-          "div",
-          {},
-          el("dt", {}, name),
-          el(
-            "dd",
-            { "data-measure": name, "data-v": m.v, "data-suppressed": sup ? "true" : undefined, class: sup ? "suppressed" : undefined },
-            sup ? "suppressed (< k)" : value(m, s.kind),
-          ),
-        ),
+      const dd = el(
+        "dd",
+        { "data-measure": name, "data-v": m.v, "data-suppressed": sup ? "true" : undefined, class: sup ? "suppressed" : undefined },
+        sup ? "suppressed (< k)" : value(m, s.kind),
       );
+      (/^(quality|class|headway|gap|length)\./.test(n) ? more : main).append(el("div", {}, el("dt", {}, name), dd));
     }
-    return dl;
+    if (more.childElementCount > 0)
+      main.append(el("details", { class: "more" }, el("summary", {}, `${more.childElementCount} more`), more));
+    return main;
   }
 
   function renderStreams() {
