@@ -8,5 +8,5 @@ export type { Row } from "./rows.js";
 export { describeRow, rowsOf } from "./rows.js";
 export type { Partitioning, SchemaState } from "./schema.js";
 export { migrate } from "./schema.js";
-export type { BatchResult } from "./store.js";
+export type { BatchResult, LedgerResult } from "./store.js";
 export { PgStore } from "./store.js";

@@ -69,6 +69,9 @@ interface Pending {
  */
 const PARALLEL = 2;
 
+/** The gap ledger's pass follows every commit, and runs at least this often. */
+const LEDGER_EVERY_MS = 1000;
+
 /** Topics under the prefix whose "device" starts with `_` are ingest's own (device ids start alphanumeric). */
 const OWN = "_ingest";
 
@@ -84,6 +87,8 @@ export class Ingester {
   private timer: NodeJS.Timeout | undefined;
   private reporter: NodeJS.Timeout | undefined;
   private readonly flushes = new Set<Promise<void>>();
+  private ledgerRun: Promise<void> | undefined;
+  private ledgerTimer: NodeJS.Timeout | undefined;
   private readonly startedMs: number;
   private readonly now: () => number;
   private totals = { messages: 0, stored: 0, duplicates: 0, invalid: 0, gapsOpened: 0, filled: 0, resets: 0, dbErrors: 0 };
@@ -172,6 +177,8 @@ export class Ingester {
     });
     const every = this.opts.reportEveryMs ?? 10_000;
     if (every > 0) this.reporter = setInterval(() => void this.report(), every);
+    // numbers another member committed are put in the ledger even when this one is idle
+    if (this.opts.store) this.ledgerTimer = setInterval(() => void this.ledger(), LEDGER_EVERY_MS);
   }
 
   private die(why: string): void {
@@ -232,9 +239,6 @@ export class Ingester {
         const res = await this.opts.store.write(rows);
         this.totals.stored += res.stored;
         this.totals.duplicates += res.duplicates;
-        this.totals.gapsOpened += res.gapsOpened;
-        this.totals.filled += res.filled;
-        this.totals.resets += res.resets;
       }
     } catch (err) {
       // nothing acknowledged: put the batch back and try again; the broker holds the rest
@@ -249,6 +253,7 @@ export class Ingester {
     this.lastDbError = null;
     const now = this.now();
     for (const p of batch) p.release();
+    void this.ledger();
     this.interval.commitLagMs = Math.max(this.interval.commitLagMs, now - batch[0]!.receivedMs);
     for (const r of rows)
       if (r.table === "summaries") {
@@ -258,6 +263,25 @@ export class Ingester {
     // the decoder's per-device memory of recent windows serves watch's conflict display, not ingest:
     // dropping it keeps a city's worth of devices small
     for (const d of this.model.devices.values()) d.windows.clear();
+  }
+
+  /** A pass of the gap ledger, unless one of this process runs already (another process's is skipped by the store). */
+  private ledger(): Promise<void> {
+    if (!this.opts.store || this.ledgerRun) return this.ledgerRun ?? Promise.resolve();
+    const store = this.opts.store;
+    this.ledgerRun = store
+      .ledgerPass()
+      .then((r) => {
+        if (!r) return;
+        this.totals.gapsOpened += r.gapsOpened;
+        this.totals.filled += r.filled;
+        this.totals.resets += r.resets;
+      })
+      .catch((err: Error) => this.opts.err(`roadside ingest: gap ledger pass failed: ${err.message}; tried again with the next batch`))
+      .finally(() => {
+        this.ledgerRun = undefined;
+      });
+    return this.ledgerRun;
   }
 
   /** The health record now (and the start of a new report interval). */
@@ -312,6 +336,9 @@ export class Ingester {
       this.schedule();
       await Promise.all(this.flushes);
     }
+    if (this.ledgerTimer) clearInterval(this.ledgerTimer);
+    await this.ledger();
+    await this.ledger();
     const h = await this.report();
     const client = this.client;
     if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));

@@ -94,6 +94,9 @@ CREATE TABLE roadside.gaps (
   filled_at timestamptz
 );
 CREATE INDEX gaps_open ON roadside.gaps (device, seq_from) WHERE filled_at IS NULL;
+
+-- numbers committed since the gap ledger's last pass (store.ts ledgerPass): a queue, emptied each pass
+CREATE TABLE roadside.arrivals (device text NOT NULL, seq bigint NOT NULL);
 `;
 
 const num = (name: string, col: string): string => `(measures->'${name}'->>'v')::float8 AS ${col}`;

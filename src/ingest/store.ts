@@ -4,16 +4,24 @@ import { monthStart, Partitions } from "./partitions.js";
 import type { AlarmRow, HealthRow, ManifestRow, Row, StatusRow, SummaryRow } from "./rows.js";
 import type { Partitioning } from "./schema.js";
 
-/** What one committed batch did. */
+/** What one committed batch did: rows new to the database (summaries and alarms), and those it already had (redeliveries). */
 export interface BatchResult {
-  /** Rows new to the database (summaries and alarms), and those it already had (redeliveries). */
   stored: number;
   duplicates: number;
-  /** Gaps opened, and missing numbers filled by late messages. */
+}
+
+/** What one pass of the gap ledger did. */
+export interface LedgerResult {
+  /** Numbers looked at. */
+  arrivals: number;
+  /** Gaps opened, missing numbers filled by late messages, counter restarts. */
   gapsOpened: number;
   filled: number;
   resets: number;
 }
+
+/** Held by the one process running a ledger pass. */
+const LEDGER_LOCK = 0x6c656467; // "ledg"
 
 /** A number this small, far below the highest stored, is a restarted counter (as src/watch/sequence.ts). */
 const RESTART_MAX = 16;
@@ -26,8 +34,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Writes batches of rows in one transaction each, so a batch is either stored whole or not at all and
  * its messages are acknowledged to the broker only after the commit (exactly once with the unique
- * keys). Every process of a share group locks the device rows it touches, in device order, before
- * writing; that serialises the sequence bookkeeping (gap ledger) per device without deadlocks.
+ * keys). The gap ledger is kept apart (`ledgerPass`), so the processes of a share group never lock
+ * each other out of a commit.
  */
 export class PgStore {
   private readonly partitions: Partitions;
@@ -174,16 +182,45 @@ export class PgStore {
          WHERE d.device = u.device AND (d.status_at IS NULL OR d.status_at <= u.at)`,
         [status.map((s) => s.device), status.map((s) => s.status), status.map((s) => iso(s.atMs))],
       );
-    // the device rows are locked last, just before the commit: the rows above never wait for another
-    // process (their keys are distinct messages), so the share group serialises only on the ledger
-    const locked = await c.query<{ device: string; max_seq: string | null }>(
-      "SELECT device, max_seq FROM roadside.devices WHERE device = ANY($1) ORDER BY device FOR UPDATE",
-      [[...new Set(inserted.map((r) => r.device))].sort()],
-    );
-    const maxSeq = new Map<string, number | null>(locked.rows.map((r) => [r.device, r.max_seq === null ? null : Number(r.max_seq)]));
-    const res = await this.ledger(c, maxSeq, inserted);
-    res.duplicates = summaries.length + alarms.length - inserted.length;
-    return res;
+    if (inserted.length)
+      await c.query("INSERT INTO roadside.arrivals (device, seq) SELECT * FROM unnest($1::text[], $2::bigint[])", [
+        inserted.map((r) => r.device),
+        inserted.map((r) => r.seq),
+      ]);
+    return { stored: inserted.length, duplicates: summaries.length + alarms.length - inserted.length };
+  }
+
+  /**
+   * One pass of the gap ledger over the numbers committed since the last pass (`roadside.arrivals`),
+   * by whichever process of the group gets the lock; the others skip. Batches only append to the
+   * arrivals table, so the members of a share group never wait for each other's commits; the ledger
+   * follows a pass behind. Returns undefined when another process holds the pass.
+   */
+  async ledgerPass(): Promise<LedgerResult | undefined> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      const lock = await c.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS ok", [LEDGER_LOCK]);
+      if (!lock.rows[0]?.ok) {
+        await c.query("ROLLBACK");
+        return undefined;
+      }
+      const arrived = await c.query<{ device: string; seq: string }>("DELETE FROM roadside.arrivals RETURNING device, seq");
+      const devices = [...new Set(arrived.rows.map((r) => r.device))];
+      const known = await c.query<{ device: string; max_seq: string | null }>(
+        "SELECT device, max_seq FROM roadside.devices WHERE device = ANY($1)",
+        [devices],
+      );
+      const maxSeq = new Map<string, number | null>(known.rows.map((r) => [r.device, r.max_seq === null ? null : Number(r.max_seq)]));
+      const res = await this.ledger(c, maxSeq, arrived.rows);
+      await c.query("COMMIT");
+      return res;
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
   }
 
   /**
@@ -195,8 +232,8 @@ export class PgStore {
     c: PoolClient,
     maxSeq: Map<string, number | null>,
     inserted: { device: string; seq: string }[],
-  ): Promise<BatchResult> {
-    const res: BatchResult = { stored: inserted.length, duplicates: 0, gapsOpened: 0, filled: 0, resets: 0 };
+  ): Promise<LedgerResult> {
+    const res: LedgerResult = { arrivals: inserted.length, gapsOpened: 0, filled: 0, resets: 0 };
     if (inserted.length === 0) return res;
     const byDevice = new Map<string, number[]>();
     for (const r of inserted) {

@@ -6,7 +6,7 @@ import { startMosquitto } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
 import type { IngestChild } from "./rig.js";
-import { publisher, spawnIngest, stoppedCounts, trafficFleet } from "./rig.js";
+import { publisher, spawnIngest, stoppedCounts, trafficFleet, SETTLED } from "./rig.js";
 
 // Exactly once through `roadside ingest` as real child processes, a real Mosquitto 2 (MQTT 5 shared
 // subscriptions, persistent sessions) and a real PostgreSQL. SEED=N replays a run.
@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitRows(count: (sql: string) => Promise<number>, n: number, what: string): Promise<void> {
   const end = Date.now() + 30_000;
-  while ((await count("SELECT count(*) AS n FROM roadside.summaries")) < n) {
+  while ((await count(SETTLED)) < n) {
     if (Date.now() > end) throw new Error(`seed ${SEED}: ${what}: fewer than ${n} rows after 30 s`);
     await sleep(100);
   }

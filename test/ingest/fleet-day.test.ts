@@ -9,7 +9,7 @@ import type { Mosquitto } from "../helpers/brokers.js";
 import { startMosquitto, subscribe } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
-import { spawnIngest, stoppedCounts } from "./rig.js";
+import { spawnIngest, stoppedCounts, SETTLED } from "./rig.js";
 
 // A simulated fleet (the real simulator and device pipeline: traffic poles and a CSO manhole with a
 // storm) publishes a shortened day to Mosquitto; `roadside ingest` stores it. Every (device, seq) a
@@ -59,7 +59,7 @@ describe("a simulated fleet's day", () => {
         seen.add(`${d.device}/${d.seq}`);
       }
       expect(seen.size).toBe(sent);
-      const stored = "SELECT (SELECT count(*) FROM roadside.summaries) + (SELECT count(*) FROM roadside.alarms) AS n";
+      const stored = SETTLED;
       const end = Date.now() + 60_000;
       while ((await count(stored)) < sent && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       expect(await count(stored)).toBe(sent);

@@ -4,7 +4,7 @@ import type { Mosquitto } from "../helpers/brokers.js";
 import { startMosquitto } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
-import { alarmMsg, publisher, spawnIngest, stoppedCounts, summaryMsg } from "./rig.js";
+import { alarmMsg, publisher, spawnIngest, stoppedCounts, summaryMsg, SETTLED } from "./rig.js";
 
 // the gap ledger and bad payloads, against a real PostgreSQL and Mosquitto, through `roadside ingest`
 let db: Postgres;
@@ -39,16 +39,16 @@ describe("gap ledger", () => {
     try {
       // 1–3 and 7–10 arrive; 4–6 are held back (a device's reconnect reordered them)
       await pub.publish([1, 2, 3, 7, 8, 9, 10].map(lane));
-      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 7; i++) await sleep(100);
+      for (let i = 0; i < 300 && (await count(SETTLED)) < 7; i++) await sleep(100);
       const open = await pool.query("SELECT device, seq_from, seq_to, missing, filled_at FROM roadside.gaps");
       expect(open.rows).toEqual([{ device: "pole-0007", seq_from: "4", seq_to: "6", missing: "3", filled_at: null }]);
       // one of them: the gap stays open, with two missing
       await pub.publish([lane(5)]);
-      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 8; i++) await sleep(100);
+      for (let i = 0; i < 300 && (await count(SETTLED)) < 8; i++) await sleep(100);
       expect((await pool.query("SELECT missing, filled_at FROM roadside.gaps")).rows).toEqual([{ missing: "2", filled_at: null }]);
       // the rest, and a redelivery of 5: the gap closes, nothing is stored twice
       await pub.publish([lane(4), lane(6), lane(5)]);
-      for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.summaries")) < 10; i++) await sleep(100);
+      for (let i = 0; i < 300 && (await count(SETTLED)) < 10; i++) await sleep(100);
       for (let i = 0; i < 300 && (await count("SELECT count(*) AS n FROM roadside.open_gaps")) > 0; i++) await sleep(100);
       const closed = await pool.query("SELECT missing, filled_at IS NOT NULL AS filled FROM roadside.gaps");
       expect(closed.rows).toEqual([{ missing: "0", filled: true }]);

@@ -5,7 +5,7 @@ import { startMosquitto } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
 import type { Msg } from "./rig.js";
-import { alarmMsg, publisher, spawnIngest, summaryMsg } from "./rig.js";
+import { alarmMsg, publisher, spawnIngest, summaryMsg, SETTLED } from "./rig.js";
 
 // The documented views and functions answer from rows ingest wrote; dry run; retention.
 let db: Postgres;
@@ -27,9 +27,7 @@ async function database(name: string): Promise<{ url: string; pool: pg.Pool; row
 async function stored(pool: pg.Pool, n: number): Promise<void> {
   const end = Date.now() + 30_000;
   for (;;) {
-    const r = await pool.query<{ n: string }>(
-      "SELECT (SELECT count(*) FROM roadside.summaries) + (SELECT count(*) FROM roadside.alarms) AS n",
-    );
+    const r = await pool.query<{ n: string }>(SETTLED);
     if (Number(r.rows[0]!.n) >= n) return;
     if (Date.now() > end) throw new Error(`fewer than ${n} rows after 30 s`);
     await new Promise((res) => setTimeout(res, 100));
