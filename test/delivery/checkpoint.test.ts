@@ -109,6 +109,7 @@ describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, (
     }[];
     raw.close();
     expect(cps.map((c) => c.topic)).toEqual([
+      "roadside/ckpt-1/bin/bin1",
       "roadside/ckpt-1/level/mh1",
       "roadside/ckpt-1/traffic/lane1",
       "roadside/ckpt-1/traffic/lane2",
@@ -125,7 +126,8 @@ describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, (
       // per lane: 0:00, 1:00, 2:00 (recovered), 10:00, 11:00, 12:00 (at the stop); mh1: 0:00 (recovered), 10:00
       () =>
         sub.messages.filter((m) => m.topic.includes("/traffic/")).length >= 2 * 6 &&
-        sub.messages.filter((m) => m.topic.endsWith("/level/mh1")).length >= 2,
+        sub.messages.filter((m) => m.topic.endsWith("/level/mh1")).length >= 2 &&
+        sub.messages.some((m) => m.topic.endsWith("/bin/bin1")),
       "the windows of both runs at the subscriber",
       15_000,
     );
@@ -133,7 +135,7 @@ describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, (
 
     const byTopic = new Map<string, DecodedMessage[]>();
     for (const x of sub.messages) {
-      if (!/\/(traffic|level|presence)\//.test(x.topic)) continue; // data only: not status, manifest, alarms
+      if (!/\/(traffic|level|bin|presence)\//.test(x.topic)) continue; // data only: not status, manifest, alarms
       const list = byTopic.get(x.topic) ?? [];
       list.push(decodeMessage(x.payload));
       byTopic.set(x.topic, list);
@@ -171,6 +173,13 @@ describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, (
     expect(mr?.observedS).toBe(140);
     expect(mr?.measures["samples"]?.v).toBeGreaterThan(0);
     for (const s of [0, 300_000, 600_000].map((t) => T0 + t)) expect(covered(mh, s), `mh1 window ${new Date(s).toISOString()}`).toBe(true);
+
+    // the bin's too (its window summary is published even when nothing changed: the crash is news)
+    const bin = byTopic.get("roadside/ckpt-1/bin/bin1") ?? [];
+    const br = bin.find((m) => m.recovered === "crash");
+    expect(br?.windowStartMs).toBe(T0);
+    expect(br?.observedS).toBe(140);
+    expect(br?.measures["samples"]?.v).toBeGreaterThan(0);
 
     // presence: never checkpointed, so the window open at the kill is lost, the cause on its own topic
     const pres = byTopic.get("roadside/ckpt-1/presence/ped1") ?? [];
