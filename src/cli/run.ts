@@ -1,35 +1,27 @@
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { NS_PER_MS } from "../clock/clock.js";
-import { CronTicker } from "../clock/cron.js";
 import { RealClock } from "../clock/real.js";
-import { parseDuration } from "../config/duration.js";
-import { demoConfig } from "../config/defaults.js";
-import type { LoadedConfig, ValidationResult } from "../config/load.js";
-import { formatIssues, loadConfigFile, validateConfig } from "../config/load.js";
-import { CommandVerifier, DeviceReplayStore, FileReplayStore, loadPublicKey } from "../control/signing.js";
-import type { Generation, SupervisorHooks } from "../control/supervisor.js";
+import type { LoadedConfig } from "../config/load.js";
+import { DeviceReplayStore, FileReplayStore, loadPublicKey } from "../control/signing.js";
 import { RESTART_EXIT_CODE, Supervisor } from "../control/supervisor.js";
-import { linuxSystemProbe } from "../control/system.js";
-import type { Hardware } from "../io/factory.js";
-import { boardHardware } from "./hardware.js";
-import { createLogger } from "../log/logger.js";
-import { isJournalStream } from "../log/journal.js";
 import { ServiceNotifier } from "../control/notify.js";
-import { journalObserver, LiveView } from "../watch/live-view.js";
-import type { EmbeddedBroker } from "../mqtt/embedded.js";
-import { startEmbeddedBroker } from "../mqtt/embedded.js";
+import { journalObserver } from "../watch/live-view.js";
 import { loadTransport, redactUrl } from "../mqtt/secrets.js";
-import { OutboxError } from "../outbox/errors.js";
-import { openOutbox } from "../outbox/open.js";
-import { lockStateDir, StateLockError } from "../outbox/lock.js";
-import { annotateLoss, decodeMessage } from "../publish/envelope.js";
-import { Device } from "../runtime.js";
-import { identifierPortNames } from "../config/sections/identifiers.js";
-import { TraceRecorder } from "../sim/recorder.js";
 import type { Io } from "./args.js";
-import { EXIT, parse, UsageError } from "./args.js";
-import { formatMessage } from "./printer.js";
+import { EXIT, parse } from "./args.js";
+import {
+  banner,
+  brokerFor,
+  generationBuilder,
+  loadRunConfig,
+  lockState,
+  openRunOutbox,
+  recorderFor,
+  runFlags,
+  runLogger,
+  type Screen,
+  stopSignal,
+} from "./run-steps.js";
 import { version } from "./version.js";
 
 export const RUN_HELP = `Usage: roadside run [options]
@@ -102,36 +94,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.out(RUN_HELP);
     return EXIT.ok;
   }
-  let durationS: number | undefined;
-  if (values.duration !== undefined) {
-    durationS = parseDuration(values.duration);
-    if (durationS === undefined || durationS <= 0)
-      throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 90s, 10m or 2h`);
-  }
-  const level = values["log-level"];
-  if (level !== undefined && !["debug", "info", "warn", "error"].includes(level)) {
-    throw new UsageError(`--log-level ${JSON.stringify(level)}: use debug, info, warn or error`);
-  }
-
-  const result: ValidationResult = values.config ? loadConfigFile(values.config) : validateConfig(demoConfig());
-  if (!result.ok) {
-    io.err(`${values.config ?? "built-in demo config"}: ${result.issues.length} problem(s):\n`);
-    for (const line of formatIssues(result.issues)) io.err(`${line}\n`);
-    return EXIT.usage;
-  }
-  const loaded = result.loaded;
+  const { durationS, level } = runFlags(values);
+  const loaded = loadRunConfig(values.config, io);
+  if (!loaded) return EXIT.usage;
   const { config } = loaded;
-  // On a terminal, the live view owns the screen and shows log lines inside it; without one (systemd),
-  // one structured line per event for journald.
-  let live: LiveView | undefined;
-  const useLive = io.isTTY && !values.quiet && !values.lines;
-  const logger = createLogger({
-    level: (level as "debug" | "info" | "warn" | "error" | undefined) ?? config.log.level,
-    format: config.log.format === "auto" ? (process.stderr.isTTY ? "text" : "json") : config.log.format,
-    write: (line) => (live ? live.log(line) : process.stderr.write(line)),
-    // under systemd every line carries its priority, so `journalctl -p warning` finds the trouble
-    priorityPrefix: isJournalStream(2),
-  });
+  const screen: Screen = { useLive: io.isTTY && !values.quiet && !values.lines, live: undefined };
+  const logger = runLogger(loaded, level, screen);
   const notifier = new ServiceNotifier({ logger });
   const journal = !io.isTTY && !values.quiet && process.env["JOURNAL_STREAM"] ? journalObserver(logger) : undefined;
 
@@ -146,50 +114,14 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
 
-  // one process per state folder: a second would take the broker session over and publish its own summaries
-  let lock: ReturnType<typeof lockStateDir>;
-  try {
-    lock = lockStateDir(dir);
-  } catch (err) {
-    if (err instanceof StateLockError) {
-      io.err(`${err.message}\n`);
-      return EXIT.usage;
-    }
-    io.err(
-      `cannot lock the state folder ${dir}: ${(err as Error).message}; check that the folder is writable by this user or pass --state-dir\n`,
-    );
-    return EXIT.failure;
-  }
-  process.once("exit", () => lock.release());
-
-  let broker: EmbeddedBroker | undefined;
-  if (!(values.broker ?? config.mqtt.url)) {
-    broker = await startEmbeddedBroker(config.mqtt.embeddedPort);
-    if (broker.port !== config.mqtt.embeddedPort && config.mqtt.embeddedPort !== 0) {
-      logger.warn(`port ${config.mqtt.embeddedPort} is taken; the embedded broker listens on ${broker.port} instead`);
-    }
-  }
-  const brokerUrl = (l: LoadedConfig): string => values.broker ?? l.config.mqtt.url ?? broker?.url ?? "mqtt://127.0.0.1:1883";
-
-  let opened: ReturnType<typeof openOutbox>;
-  try {
-    opened = openOutbox({
-      path: join(dir, "outbox.db"),
-      now: () => clock.wallMs(),
-      maxBytes: config.outbox.maxBytes,
-      minFreeBytes: config.outbox.minFreeDisk,
-      freeBytes: () => linuxSystemProbe().disk(dir)?.freeBytes,
-      onCorrupt: config.outbox.onCorrupt,
-      onDamaged: (message) => logger.error(message),
-      annotate: annotateLoss,
-      logger,
-    });
-  } catch (err) {
+  const lock = lockState(dir, io);
+  if (typeof lock === "number") return lock;
+  const { broker, brokerUrl } = await brokerFor(values.broker, loaded, logger);
+  const opened = openRunOutbox(loaded, dir, clock, logger);
+  if ("error" in opened) {
     await broker?.close();
     lock.release();
-    io.err(
-      `${err instanceof OutboxError ? err.message : `cannot open the outbox in ${dir}: ${(err as Error).message}; check that the folder is writable or pass --state-dir`}\n`,
-    );
+    io.err(`${opened.error}\n`);
     return EXIT.failure;
   }
   const { outbox, recovery } = opened;
@@ -213,112 +145,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   // the signed-command counter: in the outbox database, mirrored in control.json (src/control/signing.ts)
   const replay = new DeviceReplayStore(outbox, new FileReplayStore(join(dir, "control.json")));
 
-  let exit: (code: number) => void = () => {};
-  let durationTimer: ReturnType<typeof clock.setTimer> | undefined;
-  const stopped = new Promise<number>((resolve) => {
-    exit = resolve;
-    process.once("SIGINT", () => resolve(EXIT.ok));
-    process.once("SIGTERM", () => resolve(EXIT.ok));
-    if (durationS !== undefined) durationTimer = clock.setTimer(clock.monoNs() + durationS * 1000 * NS_PER_MS, () => resolve(EXIT.ok));
+  const { stopped, exit } = stopSignal(clock, durationS);
+  const recorder = recorderFor(values.record, loaded, clock);
+  const build = generationBuilder({
+    ...{ io, clock, logger, configPath: values.config, configDir, quiet: values.quiet === true, stateDir: dir, startedNs },
+    ...{ outbox, recovery, replay, brokerUrl, recorder, web, journal, screen },
   });
-  // a pending --duration timer would keep the process alive after a signal stopped it
-  void stopped.then(() => durationTimer && clock.clearTimer(durationTimer));
-
-  // --record: the recorder sits between the hardware and the device, so it sees what the drivers see;
-  // identifier ports (probe scanners, RFID readers) are never recorded
-  const recorder = values.record
-    ? new TraceRecorder({
-        path: values.record,
-        clock,
-        reorderMs: 1000,
-        neverRecord: identifierPortNames(config.identifiers),
-        note: `roadside run --record on ${loaded.board.name}, device ${config.device.id}`,
-      })
-    : undefined;
-  const build = async (l: LoadedConfig, hooks: SupervisorHooks): Promise<Generation> => {
-    const transport = loadTransport(l.config.mqtt, { baseDir: configDir });
-    if (transport.problems.length > 0) throw new Error(transport.problems.join("; "));
-    for (const w of transport.warnings) logger.warn(w);
-    const verifier = l.config.control.publicKeyFile
-      ? new CommandVerifier({
-          publicKey: loadPublicKey(resolve(configDir, l.config.control.publicKeyFile)),
-          deviceId: l.config.device.id,
-          wallMs: () => clock.wallMs(),
-          synced: () => clock.synced,
-          maxSkewMs: l.config.control.maxClockSkew * 1000,
-          replay,
-        })
-      : undefined;
-    const hw: Hardware & { close?: () => Promise<void> } = boardHardware(l, { clock, logger });
-    // a new generation (config applied) gets a view of its own inputs and streams
-    live?.stop();
-    live = useLive
-      ? new LiveView({
-          loaded: l,
-          clock,
-          brokerUrl: redactUrl(brokerUrl(l)),
-          outboxStats: () => outbox.stats(),
-          write: io.out,
-          size: () => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 }),
-        })
-      : undefined;
-    const view = live;
-    web?.generation(l);
-    const device = new Device(l, (web ? web.wrap.bind(web) : <T>(d: T): T => d)({
-      clock,
-      logger,
-      inputs: recorder ? recorder.inputs(hw.inputs) : hw.inputs,
-      serial: recorder ? recorder.serial(hw.serial) : hw.serial,
-      ...(recorder ? { onAnalog: (name: string, volts: number, tNs: number) => recorder.analog(name, volts, tNs) } : {}),
-      ioPlugin: hw.ioPlugin,
-      outbox,
-      brokerUrl: brokerUrl(l),
-      version: version(),
-      ticker: () => new CronTicker(),
-      stateDir: dir,
-      startedNs,
-      mqtt: { connectOptions: transport.options },
-      control: { ...(verifier ? { verifier } : {}), ...(values.config ? { applyConfig: hooks.applyConfig } : {}), restart: hooks.restart },
-      ...(recovery
-        ? { outboxRecovered: `${recovery.reason}; moved to ${recovery.movedTo}; numbering restarted at ${recovery.firstSeq}` }
-        : {}),
-      ...(view
-        ? { onEdge: view.onEdge, onCommitted: view.onCommitted, onMqttState: view.onMqttState }
-        : journal
-          ? { onCommitted: journal.onCommitted }
-          : {}),
-      onDelivered: view
-        ? view.onDelivered
-        : journal
-          ? journal.onDelivered
-          : values.quiet
-            ? undefined
-            : (m) => {
-                try {
-                  io.out(`${formatMessage(decodeMessage(m.payload))}\n`);
-                } catch {
-                  io.out(`${m.topic}  seq ${m.seq}  (${m.payload.length} bytes)\n`);
-                }
-              },
-    }));
-    try {
-      await device.start();
-    } catch (err) {
-      await device.stop(0).catch(() => {});
-      await hw.close?.();
-      throw err;
-    }
-    hw.site?.start();
-    view?.start();
-    return {
-      device,
-      stop: async () => {
-        hw.site?.stop();
-        await device.stop();
-        await hw.close?.();
-      },
-    };
-  };
 
   const supervisor = new Supervisor({
     initial: loaded,
@@ -329,12 +161,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     onExit: (code) => exit(code),
   });
 
-  if (!values.quiet && !useLive) {
-    io.out(`roadside ${config.device.id} on ${loaded.board.name}${broker ? " with an embedded broker" : ""}\n`);
-    io.out(`publishing to ${redactUrl(brokerUrl(loaded))} under ${config.mqtt.prefix}/${config.device.id}/…; state in ${dir}\n`);
-    if (broker) io.out(`watch it from another terminal: mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t '${config.mqtt.prefix}/#' -v\n`);
-    io.out(`summaries appear at the end of each window (${config.windows.default}s by default); Ctrl-C stops\n\n`);
-  }
+  if (!values.quiet && !screen.useLive) banner(io, loaded, redactUrl(brokerUrl(loaded)), broker, dir);
 
   if (recorder) {
     recorder.start();
@@ -355,8 +182,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 
   const code = await stopped;
   await notifier.stopping();
-  live?.stop();
-  live = undefined;
+  screen.live?.stop();
+  screen.live = undefined;
   await supervisor.stop();
   await web?.stop();
   recorder?.close();
