@@ -16,7 +16,12 @@ describe("delivery config sections", () => {
     const r = validateConfig({ device: { id: "d1", board: "sim" } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.loaded.config.outbox).toEqual({ maxBytes: 64 * 1024 * 1024, minFreeDisk: 50_000_000, onCorrupt: "recover" });
+    expect(r.loaded.config.outbox).toEqual({
+      maxBytes: 64 * 1024 * 1024,
+      minFreeDisk: 50_000_000,
+      checkpointInterval: 60,
+      onCorrupt: "recover",
+    });
     expect(r.loaded.config.health).toEqual({ interval: 60, cpuTempFile: "/sys/class/thermal/thermal_zone0/temp" });
     expect(r.loaded.config.control).toEqual({ commands: true, maxCommandBytes: 65536, maxClockSkew: 600, applyTimeout: 60 });
     expect(r.loaded.config.mqtt).toMatchObject({ backoffMin: 2, backoffMax: 300, maxInFlight: 16 });
@@ -26,7 +31,7 @@ describe("delivery config sections", () => {
     const r = validateConfig({
       device: { id: "d1", board: "sim" },
       mqtt: { url: "mqtt://b:1883", tls: { cert: "c.pem" }, passwordFile: "pw", backoffMin: "10m", backoffMax: "1m" },
-      outbox: { maxBytes: "1kB", expireAfter: "soon" },
+      outbox: { maxBytes: "1kB", expireAfter: "soon", checkpointInterval: "2s" },
       health: { interval: "2s" },
     });
     expect(r.ok).toBe(false);
@@ -34,6 +39,7 @@ describe("delivery config sections", () => {
     const lines = formatIssues(r.issues).join("\n");
     expect(lines).toMatch(/outbox\.maxBytes: .*too small/);
     expect(lines).toMatch(/outbox\.expireAfter: "soon" is not a time to expiry/);
+    expect(lines).toMatch(/outbox\.checkpointInterval: use 0 \(no checkpoints\) or at least 5s/);
     expect(lines).toMatch(/health\.interval: .*between 5s and 1d/);
     expect(lines).toMatch(/mqtt\.tls: TLS settings need an mqtts:\/\//);
     expect(lines).toMatch(/mqtt\.tls\.key: mutual TLS needs both cert and key/);
