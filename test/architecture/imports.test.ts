@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -19,7 +20,7 @@ import { cycles, type Edge, graph, importsOf, readTree } from "./import-graph.js
  * - control (health, heartbeat, commands, manifest) observes the pipeline; the pipeline reports
  *   into it through interfaces it defines itself, never by importing control.
  * - features wire one feature's sensors, aggregators and gates; runtime.ts wires a device.
- * - The tools (provision, install, watch; doctor, sim, web, ingest) sit on top; the simulator's hardware is an io
+ * - The tools (provision, install, watch; doctor, sim, ingest; web, whose pages run doctor) sit on top; the simulator's hardware is an io
  *   backend by contract (it implements src/io/contract.ts), and the CLI injects it.
  * - The CLI is the composition root and may import anything.
  */
@@ -40,7 +41,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["features"],
   ["runtime.ts"],
   ["provision", "install", "watch"],
-  ["doctor", "sim", "web", "ingest"],
+  ["doctor", "sim", "ingest"],
+  ["web"],
   ["cli"],
 ];
 const COMPOSITION_ROOT = "cli";
@@ -103,6 +105,13 @@ describe("import graph of src/ (DESIGN.md: nothing reaches back up)", () => {
   it("has no dynamic import it cannot read", () => {
     const unreadable = edges.filter((e) => e.dynamic && e.spec === "").map((e) => `${e.from}:${e.line}`);
     expect(unreadable).toEqual([]);
+  });
+
+  it("docs/architecture.md draws the same layers", () => {
+    const doc = readFileSync(resolve(ROOT, "docs", "architecture.md"), "utf8");
+    // rows like " 3  sensors/models        model definitions…" or "16  provision · install · watch"
+    const rows = [...doc.matchAll(/^\s*(\d+)\s{2}(\S+(?: · \S+)*)/gm)].map((m) => m[2]!.split(" · "));
+    expect(rows).toEqual(LAYERS);
   });
 
   it("puts every folder of src/ in a layer", () => {
