@@ -42,7 +42,8 @@ function rows(s: Json | boolean, path: string, out: string[]): void {
   const extra = s["additionalProperties"];
   if (extra && typeof extra === "object") rows(extra as Json, `${path}.<name>`, out);
   if (s["type"] === "array" && s["items"]) rows(s["items"] as Json, `${path}[]`, out);
-  for (const alt of (s["anyOf"] ?? []) as Json[]) if (alt["type"] === "object") rows(alt, path, out);
+  // union members (a discriminated union is a oneOf: manhole sensors, a bin's distance sensor) each list their options
+  for (const alt of (s["anyOf"] ?? s["oneOf"] ?? []) as Json[]) if (alt["type"] === "object") rows(alt, path, out);
 }
 
 /** docs/config-reference.md */

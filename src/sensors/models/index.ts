@@ -14,7 +14,8 @@ export type {
   SerialDefaults,
   SimTarget,
 } from "./types.js";
-export { Reading } from "./types.js";
+export { CONFIG_TYPE, Reading } from "./types.js";
+import { CONFIG_TYPE } from "./types.js";
 
 /**
  * Every level sensor model roadside reads: the one list. The config schema, its checks, the
@@ -71,7 +72,7 @@ export function levelModelsTable(): string {
         ? `Modbus RTU, unit ${m.modbus.defaultUnitId}, FC ${String(m.modbus.poll.fc).padStart(2, "0")} reg ${m.modbus.poll.address}×${m.modbus.poll.count}`
         : `serial R+${m.frame.digits} digits+CR`;
     const ds = `${m.datasheet.title}, ${m.datasheet.section}${m.datasheet.verified ? "" : " (register map not verified against the document)"}`;
-    const type = m.interface === "modbus-rtu" ? "modbus" : "maxbotix";
+    const type = CONFIG_TYPE[m.interface];
     return `| \`${m.id}\` | \`${type}\` | ${m.name} | ${m.principle} | ${m.minRangeMm}–${m.maxRangeMm} mm | ${iface}, ${line} | ${ds.replace(/\|/g, "\\|")} |`;
   };
   return [
