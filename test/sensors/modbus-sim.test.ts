@@ -111,3 +111,35 @@ describe.skipIf(!hasMosquitto())(
     });
   },
 );
+
+describe(`a Modbus sensor whose line is missing at start (seed ${SEED})`, () => {
+  it("is reported unplugged, its polls fail at once as port-down, and the link keeps retrying", async () => {
+    const { startAedes } = await import("../helpers/brokers.js");
+    const aedes = await startAedes();
+    try {
+      const dev = await startSimDevice(
+        {
+          device: { id: "mb-2", board: "sim" },
+          manholes: {
+            mh9: {
+              // nothing simulated on sim5: the adapter is not plugged in
+              sensor: { type: "modbus" as const, model: "vegapuls-c21", port: { path: "sim5" } },
+              mountHeightMm: 2400,
+              overflowHeightMm: 1500,
+              staleAfter: "2m",
+            },
+          },
+        },
+        { brokerUrl: aedes.url, seed: SEED, startWallMs: T0 },
+      );
+      await dev.run(10 * 60);
+      const h = dev.device.health.snapshot()["sensor.mh9"]!;
+      await dev.stop();
+      expect(h).toMatchObject({ state: "unplugged", openFailures: 1, responses: 0, timeouts: 0 });
+      expect(h["requests"]).toBeGreaterThanOrEqual(590);
+      expect(h["notSent"]).toBe(h["requests"]);
+    } finally {
+      await aedes.close();
+    }
+  });
+});

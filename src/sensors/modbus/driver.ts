@@ -121,6 +121,8 @@ export class ModbusDriver implements RangeDriver {
       exceptions: c.exceptions,
       lastException: c.lastException,
       invalidAnswers: c.invalid + this.decodeErrors,
+      /** Polls not sent: the port was missing or gone. */
+      notSent: c.portDown,
       lastDistanceMm: this.lastMm,
       lastError: this.lastError,
     };
