@@ -41,12 +41,12 @@ import { Topics } from "./publish/topics.js";
 
 export interface DeviceDeps {
   clock: Clock;
-  logger: Logger;
   /**
    * Real time, for waits on the broker (the drain at stop): the network does not speed up when
    * `clock` is virtual, and a virtual clock stands still once a simulation ends. Default a RealClock.
    */
   realClock?: Clock;
+  logger: Logger;
   /** Digital inputs of the board (GPIO character device, johnny-five, simulator). */
   inputs: DigitalInputs;
   /** Makes a serial port link (serialport over the hardware binding, or the simulator's). */
@@ -141,6 +141,7 @@ export class Device {
       deviceId: config.device.id,
       topics: this.topics,
       encoding: config.publish.encoding,
+      profile: config.publish.profile,
       outbox: deps.outbox,
       logger: this.log,
       clock: deps.clock,
@@ -189,6 +190,7 @@ export class Device {
       topics: this.topics,
       logger: this.log,
       intervalS: config.health.interval,
+      ...(config.publish.profile === "cellular" ? { changesOnlyEveryS: config.publish.healthEvery } : {}),
       report: () => this.healthReport(),
     });
     if (config.control.commands) {
@@ -297,7 +299,7 @@ export class Device {
         if (!this.deps.serial)
           throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
         const link = this.deps.serial();
-        await link.open(spec, handlers);
+        await link.open(spec, handlers, opts);
         this.serialLinks.push(link);
         return link;
       },

@@ -8,6 +8,7 @@ import { observedSeconds } from "../clock/windows.js";
 import type { Encoding } from "./envelope.js";
 import { alarmPack, contentType, encodePack, summaryPack } from "./envelope.js";
 import type { Topics } from "./topics.js";
+import { compactPack, encodeCompact, groupByWindow } from "./compact.js";
 
 export interface PublisherOptions {
   deviceId: string;
@@ -22,6 +23,8 @@ export interface PublisherOptions {
    * delivered or dropped for space. Alarms never expire.
    */
   expireAfterS?: number;
+  /** standard (default): one message per stream; cellular: one pack per window (src/publish/compact.ts). */
+  profile?: "standard" | "cellular";
   /** Called after each commit with the committed messages (the MQTT session drains them). */
   onCommitted?: (messages: OutboxMessage[], summaries: Summary[]) => void;
 }
@@ -100,6 +103,7 @@ export class Publisher {
       if (expiresAtMs !== undefined) d.expiresAtMs = expiresAtMs;
       return d;
     });
+    if (this.opts.profile === "cellular") drafts.splice(0, drafts.length, ...this.compactDrafts(summaries, expiresAtMs));
     let msgs: OutboxMessage[];
     try {
       if (expireAfter !== undefined) this.opts.outbox.expire(this.opts.clock.wallMs());
@@ -135,5 +139,21 @@ export class Publisher {
     const msgs = this.opts.outbox.settleCrash?.(losses, drafts) ?? [];
     if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
     return msgs;
+  }
+
+  private compactDrafts(summaries: Summary[], expiresAtMs: number | undefined): OutboxDraft[] {
+    return groupByWindow(summaries).map((group) => {
+      const w = group[0]!.window;
+      const d: OutboxDraft = {
+        topic: this.opts.topics.window(),
+        priority: "routine",
+        contentType: contentType(this.opts.encoding),
+        spanFromMs: w.startWallMs,
+        spanToMs: w.startWallMs + observedSeconds(w) * 1000,
+        encode: (seq, lost) => encodeCompact(compactPack(this.opts.deviceId, group, seq, lost), this.opts.encoding),
+      };
+      if (expiresAtMs !== undefined) d.expiresAtMs = expiresAtMs;
+      return d;
+    });
   }
 }

@@ -48,6 +48,10 @@ export class Topics {
   stream(kind: StreamTopicKind, name: string): string {
     return `${this.base}/${kind}/${check(`${kind} stream`, name)}`;
   }
+  /** The cellular profile's packs: every stream of one window in one message. */
+  window(): string {
+    return `${this.base}/window`;
+  }
   /** Events of one sensor (overflow, fire, detector fault…). */
   alarm(name: string): string {
     return `${this.base}/alarm/${check("alarm source", name)}`;

@@ -1,6 +1,9 @@
 import type { DecodedMessage } from "../publish/envelope.js";
 import { decodeMessage } from "../publish/envelope.js";
 import type { AlarmEvent, DataEvent, MeasureValue, WatchEvent } from "./events.js";
+import type { DecodedCompact } from "./compact.js";
+import { decodeCompact } from "./compact.js";
+import type { SeqResult } from "./sequence.js";
 import { fingerprint, SeqTracker } from "./sequence.js";
 
 /** The latest of one stream of one device. */
@@ -116,6 +119,8 @@ export class WatchModel {
           dev.health = parseJson(text);
           dev.healthMs = nowMs;
           return [{ type: "health", receivedAt, topic, device, health: dev.health }];
+        case "window":
+          return this.compact(dev, topic, payload, receivedAt, nowMs);
         case "doctor": {
           dev.doctorMs = nowMs;
           const ev: WatchEvent = { type: "doctor", receivedAt, topic, device, payload: parseJson(text) };
@@ -166,7 +171,48 @@ export class WatchModel {
     return out;
   }
 
-  private data(dev: DeviceState, topic: string, msg: DecodedMessage, nowMs: number): WatchEvent[] {
+  /**
+   * A cellular-profile pack (docs/payloads.md "Cellular profile"): its sequence number is checked
+   * once, then each stream in it becomes the data event the standard profile's message would have
+   * made (topic `…/{kind}/{stream}`), so everything built on these events reads both profiles.
+   */
+  private compact(dev: DeviceState, topic: string, payload: Uint8Array, receivedAt: string, nowMs: number): WatchEvent[] {
+    let decoded: DecodedCompact;
+    try {
+      decoded = decodeCompact(payload);
+    } catch (err) {
+      return [this.bad(topic, payload, receivedAt, `not a cellular-profile pack: ${(err as Error).message}`)];
+    }
+    const env = decoded.envelope;
+    if (env.device !== dev.id) {
+      return [
+        this.bad(
+          topic,
+          payload,
+          receivedAt,
+          `payload names device ${JSON.stringify(env.device)} but the topic is device ${JSON.stringify(dev.id)}`,
+        ),
+      ];
+    }
+    if (env.seq < 0) return [this.bad(topic, payload, receivedAt, "the pack has no seq record")];
+    const seq = dev.seq.observe(env.seq, fingerprint(`window::${env.windowStartMs}`));
+    const out: WatchEvent[] = [];
+    const base = topic.slice(0, topic.length - "window".length);
+    for (const [i, msg] of decoded.streams.entries()) {
+      // gaps and the pack's loss report (which belongs to …/window) are announced once, with the first stream
+      if (i === 0 && env.dropped) msg.dropped = env.dropped;
+      out.push(...this.data(dev, `${base}${msg.kind}/${msg.stream}`, msg, nowMs, { seq, announce: i === 0, lossTopic: topic }));
+    }
+    return out;
+  }
+
+  private data(
+    dev: DeviceState,
+    topic: string,
+    msg: DecodedMessage,
+    nowMs: number,
+    checked?: { seq: SeqResult; announce: boolean; lossTopic: string },
+  ): WatchEvent[] {
     const out: WatchEvent[] = [];
     const receivedAt = iso(nowMs);
     const conflict = msg.kind === "alarm" ? undefined : this.conflict(dev, topic, msg, receivedAt);
@@ -174,8 +220,11 @@ export class WatchModel {
       this.note(conflict);
       out.push(conflict);
     }
-    const seq = dev.seq.observe(msg.seq, fingerprint(`${msg.kind}:${msg.stream}:${msg.windowStartMs}`));
-    if (seq.check === "gap") {
+    const seq = checked?.seq ?? dev.seq.observe(msg.seq, fingerprint(`${msg.kind}:${msg.stream}:${msg.windowStartMs}`));
+    const announce = checked?.announce ?? true;
+    if (!announce) {
+      // the pack's other streams: its sequence number was checked and announced with the first
+    } else if (seq.check === "gap") {
       const gap: WatchEvent = { type: "gap", receivedAt, device: dev.id, from: seq.from!, to: seq.to!, missing: seq.to! - seq.from! + 1 };
       this.note(gap);
       out.push(gap);
@@ -188,7 +237,7 @@ export class WatchModel {
       const lost: WatchEvent = {
         type: "dropped",
         receivedAt,
-        topic,
+        topic: checked?.lossTopic ?? topic,
         device: dev.id,
         count: msg.dropped.count,
         from: iso(msg.dropped.fromMs),

@@ -91,6 +91,17 @@ export const publishSection = z
       .enum(["cbor", "json"])
       .default("cbor")
       .describe("SenML encoding: cbor (application/senml+cbor, default, compact) or json (application/senml+json, for people)."),
+    profile: z
+      .enum(["standard", "cellular"])
+      .default("standard")
+      .describe(
+        'standard (default): one message per stream per window (docs/payloads.md). cellular: the streams of one window in one message on …/window, defaults and zero counters as a bit mask, health only on changes and every healthEvery (docs/payloads.md "Cellular profile"), for SIMs priced by the megabyte.',
+      ),
+    healthEvery: duration("publish.healthEvery")
+      .default(21600)
+      .describe(
+        "cellular profile: the full heartbeat at least this often; in between it is published only when something a technician acts on changed (faults, drops, clock, connection). Default 6h.",
+      ),
   })
-  .default({ encoding: "cbor" })
-  .describe("Payload encoding.");
+  .default({ encoding: "cbor", profile: "standard", healthEvery: 21600 })
+  .describe("Payload encoding and profile.");

@@ -1,0 +1,82 @@
+import { COMPACT_KIND, DEFAULTS, DEFAULTS_RECORD, longName, readShort, UNITS } from "../publish/compact-tables.js";
+import type { DecodedMessage } from "../publish/envelope.js";
+import { decodeSenmlCbor, decodeSenmlJson } from "../publish/senml.js";
+
+/** One cellular-profile message: its envelope, and one standard-looking message per stream in it. */
+export interface DecodedCompact {
+  /** The pack's own envelope (kind `window`, stream ""); `dropped` is the loss of the …/window topic. */
+  envelope: DecodedMessage;
+  /** Per stream, as the standard profile would have sent it: seq and window of the pack, units and defaults restored. */
+  streams: DecodedMessage[];
+}
+
+const META = new Set(["seq", "schema", "window", "observed", "timeq", "dropped", "dropped.from", "dropped.to"]);
+
+/** Decode a `{prefix}/{device}/window` payload (docs/payloads.md "Cellular profile"). Throws on anything else. */
+export function decodeCompact(payload: Uint8Array): DecodedCompact {
+  const isJson = payload[0] === 0x5b; // '['
+  const pack = isJson ? decodeSenmlJson(payload) : decodeSenmlCbor(payload);
+  const first = pack[0];
+  if (!first?.bn) throw new Error("not a roadside message: the first record has no base name");
+  const [device = "", kind = ""] = first.bn.split(":");
+  if (kind !== COMPACT_KIND)
+    throw new Error(`not a cellular-profile pack: its base name is ${JSON.stringify(first.bn)}, not {device}:window:`);
+  const envelope: DecodedMessage = {
+    device,
+    kind,
+    stream: "",
+    seq: -1,
+    schema: -1,
+    windowStartMs: (first.bt ?? 0) * 1000,
+    windowS: 0,
+    observedS: 0,
+    timeq: "",
+    measures: {},
+  };
+  const streams: DecodedMessage[] = [];
+  let cur: DecodedMessage | undefined;
+  for (const r of pack) {
+    if (r.bn !== undefined && r !== first) {
+      const [d = "", k = "", s = ""] = r.bn.split(":");
+      if (d !== device) throw new Error(`a stream of device ${JSON.stringify(d)} inside a pack of ${JSON.stringify(device)}`);
+      const { dropped: _lost, ...env } = envelope;
+      cur = { ...env, kind: k, stream: s, measures: {} };
+      streams.push(cur);
+    }
+    const n = r.n ?? "";
+    if (!cur) {
+      if (n === "seq") envelope.seq = r.v ?? -1;
+      else if (n === "schema") envelope.schema = r.v ?? -1;
+      else if (n === "window") envelope.windowS = r.v ?? 0;
+      else if (n === "observed") envelope.observedS = r.v ?? 0;
+      else if (n === "timeq") envelope.timeq = r.vs ?? "";
+      else if (n === "dropped") envelope.dropped = { count: r.v ?? 0, fromMs: 0, toMs: 0 };
+      else if (n === "dropped.from" && envelope.dropped) envelope.dropped.fromMs = Math.round((r.v ?? 0) * 1000);
+      else if (n === "dropped.to" && envelope.dropped) envelope.dropped.toMs = Math.round((r.v ?? 0) * 1000);
+      if (!META.has(n)) envelope.measures[n] = value(n, r);
+      continue;
+    }
+    if (n === DEFAULTS_RECORD) {
+      let bits = r.v ?? 0;
+      for (let i = 0; bits > 0; i++, bits = Math.floor(bits / 2)) {
+        const d = DEFAULTS[i];
+        if (bits % 2 === 1 && d) cur.measures[d.n] = value(d.n, d);
+      }
+    } else {
+      const name = longName(n);
+      if (name === undefined) throw new Error(`short name ${JSON.stringify(n)} is not in this decoder's table: update roadside`);
+      cur.measures[name] = value(name, name === n || r.v === undefined ? r : { ...r, v: readShort(r.v) });
+    }
+  }
+  return { envelope, streams };
+}
+
+function value(n: string, r: { u?: string; v?: number; vs?: string; vb?: boolean }): DecodedMessage["measures"][string] {
+  const m: DecodedMessage["measures"][string] = {};
+  const u = r.u ?? UNITS[n];
+  if (u !== undefined) m.u = u;
+  if (r.v !== undefined) m.v = r.v;
+  else if (r.vs !== undefined) m.vs = r.vs;
+  else if (r.vb !== undefined) m.vb = r.vb;
+  return m;
+}
