@@ -53,7 +53,7 @@ export const outboxSection = z
       .refine((v) => v === 0 || v >= 5, { message: "use 0 (no checkpoints) or at least 5s; e.g. 1m" })
       .default(60)
       .describe(
-        "How often the open windows' counts are saved to the outbox, so a crash or power cut loses at most this much of them: the window is then published from its checkpoint as partial (recovered). Default 1m: about 5 MB a day more disk writes on a full site, +15 % (docs/delivery.md, Measured; scripts/bench/checkpoint-wear.mjs). 0: no checkpoints (a window open at a crash is reported lost). Never for identifier-derived (presence) windows.",
+        "How often the open windows' counts are saved to the outbox, so a crash or power cut loses at most this much of them: the window is then published from its checkpoint as partial (recovered). Default 1m: about 6 MB a day more disk writes on a full site, +15–20 % (docs/delivery.md, Measured; scripts/bench/checkpoint-wear.mjs). 0: no checkpoints (a window open at a crash is reported lost). Never for identifier-derived (presence) windows.",
       ),
     onCorrupt: z
       .enum(["recover", "stop"])
