@@ -320,7 +320,9 @@ export class TrafficAggregator implements WindowListener, LoopListener, PassageL
     const w: Window = { ...cur, endNs: Math.min(nowNs, cur.endNs), partial: true };
     const b = src.clone();
     this.addOngoing(b, w);
-    return { kind: "traffic", name: this.opts.detector, window: w, measures: trafficMeasures(w, b, this.opts) };
+    const measures = trafficMeasures(w, b, this.opts);
+    if (this.cal !== undefined) measures.push(...this.cal.measures()); // as finalize: the estimate so far
+    return { kind: "traffic", name: this.opts.detector, window: w, measures };
   }
 
   /** For the health heartbeat. */
