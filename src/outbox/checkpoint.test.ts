@@ -52,17 +52,19 @@ afterEach(() => {
 });
 
 describe("checkpoints and crash accounting in the outbox", () => {
-  it("keeps one checkpoint per stream and window, drops older windows' with the next, and survives a reopen", () => {
+  it("keeps one checkpoint per stream and window, drops those before the previous window with the next, and survives a reopen", () => {
     const path = tmp();
     const a = outbox(path);
     a.commit([], [{ topic: LANE, fromMs: T0 + 2 * MIN }]);
+    a.saveCheckpoints([cp(LANE, 0, 30_000)]);
     a.saveCheckpoints([cp(LANE, 1, 30_000)]);
     a.saveCheckpoints([cp(LANE, 2, 20_000)]);
     a.saveCheckpoints([cp(LANE, 2, 50_000)]);
     a.close();
     const rec = outbox(path).crashRecord();
     expect(rec.open).toEqual([{ topic: LANE, fromMs: T0 + 2 * MIN }]);
-    expect(rec.checkpoints).toEqual([cp(LANE, 2, 50_000)]);
+    // the previous window's stays (it may be in its grace, not yet committed), older ones go
+    expect(rec.checkpoints).toEqual([cp(LANE, 1, 30_000), cp(LANE, 2, 50_000)]);
   });
 
   it("a window commit writes nothing to the checkpoint table (no extra page per window on the SD card)", () => {

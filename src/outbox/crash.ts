@@ -34,7 +34,9 @@ export class CrashRecords {
           synced: c.synced ? 1 : 0,
           summary: c.summary,
         };
-        st.delCheckpoints.run(row.topic, row.window_start_ms); // earlier windows: committed since
+        // windows before the previous one were committed since; the previous one may still be in its
+        // grace (a checkpoint taken just after a boundary) and keeps its checkpoint until the next
+        st.delCheckpoints.run(row.topic, row.window_start_ms - row.window_s * 1000);
         st.putCheckpoint.run({ ...row, crc: checkpointCrc(row) });
       }
     });

@@ -154,7 +154,7 @@ export interface Outbox {
   /**
    * Store checkpoints of open windows (one per stream and window, replacing older ones of that
    * window). Written without waiting for the disk: a checkpoint lost to a power cut leaves the one
-   * before it. Checkpoints of a stream's earlier windows are deleted with it. Those of a window
+   * before it. Checkpoints of a stream's windows before the previous one are deleted with it. Those of a window
    * committed since stay until then, obsolete: the open-window record is past them, and recovery
    * (aggregate/checkpoint.ts `planRecovery`) uses only windows from the one recorded open on.
    */

@@ -17,8 +17,8 @@ import type { OutboxMessage } from "./outbox.js";
  * - `lost_causes` / `lost.causes` (layout 4): why the losses a report covers happened, as `LOSS_CAUSE`
  *   bits, so the report can name a crash (the outbox's own drops need no name: they are the default).
  * - `checkpoint` (layout 4): per stream, the summary of its open window as it stood at the last
- *   checkpoint (docs/delivery.md "Crashes mid-window"); one row per stream and window, older windows'
- *   rows deleted by the stream's next checkpoint, all of them at start. Rows of a window committed
+ *   checkpoint (docs/delivery.md "Crashes mid-window"); one row per stream and window, rows of windows before
+ *   the previous one deleted by the stream's next checkpoint, all of them at start. Rows of a window committed
  *   since are obsolete by the `open:` record. Never a stream derived from identifiers.
  * - `crc` / `tcrc` (layout 3): CRC-32 of the whole row, and of its topic and span alone. SQLite's
  *   quick_check sees only the b-tree structure, so random bytes inside a record pass it; a damaged

@@ -108,7 +108,7 @@ describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, (
       summary: string;
     }[];
     raw.close();
-    expect(cps.map((c) => c.topic)).toEqual([
+    expect([...new Set(cps.map((c) => c.topic))]).toEqual([
       "roadside/ckpt-1/bin/bin1",
       "roadside/ckpt-1/level/mh1",
       "roadside/ckpt-1/traffic/lane1",
