@@ -69,6 +69,14 @@ interface Pending {
  */
 const PARALLEL = 2;
 
+/**
+ * Reading from the broker stops with this many batches waiting, and goes on below LOW_WATER: a broker
+ * resuming a session can push a day's backlog at once, and taking it all in would hold it in memory
+ * and make every message wait for all the others' commits.
+ */
+const HIGH_WATER = 4;
+const LOW_WATER = 2;
+
 /** The gap ledger's pass follows every commit, and runs at least this often. */
 const LEDGER_EVERY_MS = 1000;
 
@@ -88,6 +96,8 @@ export class Ingester {
   private reporter: NodeJS.Timeout | undefined;
   private readonly flushes = new Set<Promise<void>>();
   private ledgerRun: Promise<void> | undefined;
+  /** MQTT.js continuations held while too many messages wait (see customHandleAcks). */
+  private stalled: (() => void)[] = [];
   private ledgerTimer: NodeJS.Timeout | undefined;
   private readonly startedMs: number;
   private readonly now: () => number;
@@ -135,7 +145,11 @@ export class Ingester {
       },
       customHandleAcks: (topic, payload, packet, done) => {
         this.receive(topic, payload, packet);
-        done(0);
+        // MQTT.js hands over the next packet only after this callback (the PUBACK itself is held by
+        // HeldAcks until the commit): while too many messages wait, hold it, so the socket stops being
+        // read and TCP pushes back on the broker
+        if (this.pending.length >= HIGH_WATER * batch) this.stalled.push(() => done(0));
+        else done(0);
       },
     };
     const client = mqtt.connect(this.opts.brokerUrl, options);
@@ -158,6 +172,11 @@ export class Ingester {
             `roadside ingest: subscribing to ${this.filters.join(", ")} failed${err ? `: ${err.message}` : ` for ${refused.map((g) => g.topic).join(", ")}`}; check the broker's ACL lets this user read ${this.opts.prefix}/# (and $share/${this.opts.group ?? "GROUP"}/${this.opts.prefix}/#)`,
           );
       });
+    });
+    client.on("close", () => {
+      // nothing waiting was acknowledged: the broker delivers all of it again on the next connection
+      this.stalled = [];
+      if (!this.stopping) this.pending = [];
     });
     client.on("disconnect", (packet) => {
       if (packet.reasonCode === 142)
@@ -209,6 +228,17 @@ export class Ingester {
     this.schedule();
   }
 
+  /**
+   * Stop reading from the broker while more than a few batches wait: a broker resuming a session can
+   * push a day's backlog at once, and taking it all in would hold it in memory and starve the commits.
+   */
+  private backpressure(): void {
+    if (this.stalled.length === 0 || this.pending.length >= LOW_WATER * (this.opts.batchSize ?? 500)) return;
+    const go = this.stalled;
+    this.stalled = [];
+    for (const f of go) f();
+  }
+
   private schedule(): void {
     const batch = this.opts.batchSize ?? 500;
     while (this.flushes.size < PARALLEL && (this.pending.length >= batch || (this.stopping && this.pending.length > 0))) this.startFlush();
@@ -254,6 +284,7 @@ export class Ingester {
     const now = this.now();
     for (const p of batch) p.release();
     void this.ledger();
+    this.backpressure();
     this.interval.commitLagMs = Math.max(this.interval.commitLagMs, now - batch[0]!.receivedMs);
     for (const r of rows)
       if (r.table === "summaries") {
