@@ -129,7 +129,10 @@ const mosq = spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "i
 for (;;) {
   const ok = await new Promise((r) => {
     const s = new Socket();
-    s.once("connect", () => (s.destroy(), r(true)));
+    s.once("connect", () => {
+      s.destroy();
+      r(true);
+    });
     s.once("error", () => r(false));
     s.connect(port, "127.0.0.1");
   });

@@ -38,7 +38,10 @@ export async function startMosquitto() {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((resolve) => {
       const s = new Socket();
-      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once("error", () => resolve(false));
       s.connect(port, "127.0.0.1");
     });
@@ -50,7 +53,10 @@ export async function startMosquitto() {
     pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
-        child.once("exit", () => (rmSync(dir, { recursive: true, force: true }), resolve()));
+        child.once("exit", () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
         child.kill("SIGTERM");
       }),
   };

@@ -230,7 +230,13 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     let n = 0;
     await clock.runUntil(endNs, {
       yieldEvery: 500,
-      onYield: () => new Promise<void>((r) => setImmediate(() => (++n % 50 === 0 ? show() : undefined, r()))),
+      onYield: () =>
+        new Promise<void>((r) =>
+          setImmediate(() => {
+            if (++n % 50 === 0) show();
+            r();
+          }),
+        ),
     });
   } else {
     while (clock.monoNs() < endNs) {

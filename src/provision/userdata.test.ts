@@ -106,6 +106,7 @@ describe("user-data merge", () => {
     expect(r.stdout.split("\n")[0]).toBe("#!/bin/sh");
     const root = mkdtempSync(join(tmpdir(), "roadside-runcmd-ci-"));
     spawnSync("mkdir", ["-p", `${root}/boot/firmware/roadside`]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script's ${BASH_SOURCE[0]}, not a template
     writeFileSync(`${root}/boot/firmware/roadside/firstboot.sh`, 'echo "firstboot ran from $(dirname "${BASH_SOURCE[0]}")"\n');
     const script = join(root, "runcmd");
     writeFileSync(script, r.stdout.replaceAll("/boot/", `${root}/boot/`));
@@ -122,6 +123,7 @@ describe("user-data merge", () => {
     expect(found.status).toBe(1);
     expect(found.stderr).toContain("roadside: no firstboot.sh in");
     spawnSync("mkdir", ["-p", `${root}/boot/roadside`]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script's ${BASH_SOURCE[0]}, not a template
     writeFileSync(`${root}/boot/roadside/firstboot.sh`, 'echo "ran from $(dirname "${BASH_SOURCE[0]}")"\n');
     const ran = spawnSync("sh", ["-c", script], { encoding: "utf8" });
     expect(ran.stdout.trim()).toBe(`ran from ${root}/boot/roadside`);

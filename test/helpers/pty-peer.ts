@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
  * "unplugging" (closing the pty) and "plugging" (a new pty behind the same link) look to the
  * binding like a USB adapter going away and coming back.
  */
-const SCRIPT = String.raw`
+const SCRIPT = `
 import os, pty, sys, select
 link = sys.argv[1]
 def newpty():

@@ -80,7 +80,14 @@ function loopbackRig(): (() => Promise<SerialRig>) | undefined {
     // what the far end "sends" is written through the link and comes back over the jumper
     const rig: SerialRig = {
       link: {
-        open: (s, h) => link.open(s, { ...h, data: (c, t) => (echoed.push(c), h.data(c, t)) }),
+        open: (s, h) =>
+          link.open(s, {
+            ...h,
+            data: (c, t) => {
+              echoed.push(c);
+              h.data(c, t);
+            },
+          }),
         write: (d) => link.write(d),
         close: () => link.close(),
       },
