@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mosquitto } from "../helpers/brokers.js";
@@ -144,6 +146,12 @@ describe("views", () => {
       expect(
         (await rows<{ n: number }>(`SELECT roadside.spills_1224('mh-0001', 'mh1', '2026-05-04T00:00Z', '2026-05-04T22:00Z') AS n`))[0]!.n,
       ).toBe(2);
+      // every query docs/ingest.md shows runs against this schema
+      const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "ingest.md"), "utf8");
+      const section = doc.slice(doc.indexOf("## Questions in SQL"), doc.indexOf("## Watching ingest"));
+      const queries = [...section.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(/;\s*\n/).filter((q) => q.trim()));
+      expect(queries.length).toBeGreaterThanOrEqual(6);
+      for (const q of queries) await pool.query(q);
     } finally {
       await pub.close();
       expect(await ingest.stop()).toBe(0);
@@ -214,5 +222,39 @@ describe("dry run and retention", () => {
     expect(await again.stop()).toBe(0);
     expect(await rows("SELECT seq FROM roadside.summaries")).toEqual([{ seq: "2" }]);
     await pool.end();
+  });
+
+  it("the roles and grants of docs/ingest.md: ingest creates its schema, a reader reads and cannot write", async () => {
+    const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "ingest.md"), "utf8");
+    const setup = doc.slice(doc.indexOf("## Setup with a real PostgreSQL"));
+    const block = /```sql\n([\s\S]*?)```/.exec(setup)![1]!;
+    const [before, after] = block.split("-- after ingest's first start");
+    db.psql("CREATE DATABASE city");
+    db.psql("CREATE ROLE alice LOGIN; CREATE ROLE grafana LOGIN");
+    const inCity = (sql: string) => {
+      const pool = new pg.Pool({ connectionString: db.url.replace(/\/roadside$/, "/city"), max: 1 });
+      return pool.query(sql).finally(() => pool.end());
+    };
+    await inCity(before!);
+    const url = `postgres://roadside_ingest@127.0.0.1:${db.port}/city`;
+    const ingest = await spawnIngest(["--broker", mosq.url, "--db", url, "--client-id", "ingest-roles"]);
+    const pub = await publisher(mosq.url);
+    const own = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await pub.publish([summaryMsg("pole-0001", 1, "traffic", "lane1", T0, [{ n: "volume", u: "count", v: 9 }])]);
+      await stored(own, 1);
+    } finally {
+      await pub.close();
+      expect(await ingest.stop()).toBe(0);
+      await own.end();
+    }
+    await inCity(after!.replace(/^[^\n]*\n/, ""));
+    const alice = new pg.Pool({ connectionString: `postgres://alice@127.0.0.1:${db.port}/city`, max: 1 });
+    try {
+      expect((await alice.query("SELECT volume FROM roadside.windows")).rows).toEqual([{ volume: 9 }]);
+      await expect(alice.query("DELETE FROM roadside.summaries")).rejects.toThrow(/permission denied/);
+    } finally {
+      await alice.end();
+    }
   });
 });
