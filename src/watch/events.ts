@@ -34,6 +34,8 @@ export interface DataEvent extends Base {
   windowS: number;
   observedS: number;
   timeq: string;
+  /** Set on a summary rebuilt from its window's last checkpoint after a crash (`recovered`: `crash`). */
+  recovered?: string;
   measures: Record<string, MeasureValue>;
 }
 
@@ -74,10 +76,13 @@ export interface DroppedEvent extends Base {
   type: "dropped";
   topic: string;
   device: string;
+  /** 0 when the report only names time the device was down after a recovered window. */
   count: number;
   /** Span the dropped messages covered, ISO 8601. */
   from: string;
   to: string;
+  /** `dropped.cause` when the device names it (`crash`, alone or with other causes). */
+  cause?: string;
 }
 
 /** The device's counter started again (its state was wiped): not a redelivery. */

@@ -243,6 +243,7 @@ export class WatchModel {
         from: iso(msg.dropped.fromMs),
         to: iso(msg.dropped.toMs),
       };
+      if (msg.droppedCause) lost.cause = msg.droppedCause;
       this.note(lost);
       out.push(lost);
     }
@@ -293,6 +294,7 @@ export class WatchModel {
         timeq: msg.timeq,
         measures,
       };
+      if (msg.recovered) ev.recovered = msg.recovered;
     }
     out.push(ev);
     if (seq.check === "duplicate") return out;
