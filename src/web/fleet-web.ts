@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { WatchEvent } from "../watch/events.js";
 import { WatchModel } from "../watch/model.js";
 import type { FleetRow } from "./fleet.js";
-import { fleetRow, OpenAlarms } from "./fleet.js";
+import { fleetRow, Heartbeats, OpenAlarms } from "./fleet.js";
 import { HistoryStore } from "./history.js";
 import { devicePage, fleetPage } from "./pages.js";
 import { deviceSeries, levelThresholds } from "./series.js";
@@ -39,6 +39,9 @@ export class FleetWeb {
   readonly model: WatchModel;
   readonly history: HistoryStore;
   private readonly alarms = new OpenAlarms();
+  private readonly beats = new Heartbeats();
+  /** Devices whose heartbeat was late at the last tick. */
+  private readonly late = new Set<string>();
   private readonly manifests: Map<string, unknown>;
   private readonly storedHealth: Map<string, unknown>;
   private readonly server: WebServer;
@@ -80,8 +83,12 @@ export class FleetWeb {
 
   /** One MQTT message. Returns the model's events (for a caller that also prints them). */
   message(topic: string, payload: Uint8Array, retained: boolean): WatchEvent[] {
-    const events = this.model.message(topic, payload, retained, this.now());
-    for (const ev of events) this.apply(ev);
+    const now = this.now();
+    const events = this.model.message(topic, payload, retained, now);
+    for (const ev of events) {
+      if (ev.type === "health") this.beats.note(ev.device, retained, now, ev.health);
+      this.apply(ev);
+    }
     return events;
   }
 
@@ -90,6 +97,13 @@ export class FleetWeb {
     const now = this.now();
     const events = this.model.tick(now);
     for (const ev of events) this.apply(ev);
+    for (const id of this.model.devices.keys()) {
+      const late = this.beats.late(id, now);
+      if (late === this.late.has(id)) continue;
+      if (late) this.late.add(id);
+      else this.late.delete(id);
+      this.dirty.add(id);
+    }
     if (now - this.lastPruneMs > 60_000) {
       this.lastPruneMs = now;
       this.history.prune(now);
@@ -104,14 +118,14 @@ export class FleetWeb {
     const rows: FleetRow[] = [];
     for (const id of this.dirty) {
       const d = this.model.devices.get(id);
-      if (d) rows.push(fleetRow(d, this.manifests.get(id), this.alarms));
+      if (d) rows.push(fleetRow(d, this.manifests.get(id), this.alarms, this.late.has(id)));
     }
     this.dirty.clear();
     this.hub.send("rows", { rows, totals: this.model.totals(), link: this.link, now: this.now() }, (f) => f.fleet);
   }
 
   rows(): FleetRow[] {
-    const rows = [...this.model.devices.values()].map((d) => fleetRow(d, this.manifests.get(d.id), this.alarms));
+    const rows = [...this.model.devices.values()].map((d) => fleetRow(d, this.manifests.get(d.id), this.alarms, this.late.has(d.id)));
     // devices known from the history only (watch restarted, the device has said nothing since)
     for (const [id, manifest] of this.manifests)
       if (!this.model.devices.has(id)) {
@@ -210,7 +224,7 @@ export class FleetWeb {
     }
     sendJson(res, {
       id,
-      row: fleetRow(dev ?? placeholder(id, this.storedHealth.get(id)), manifest, this.alarms),
+      row: fleetRow(dev ?? placeholder(id, this.storedHealth.get(id)), manifest, this.alarms, this.late.has(id)),
       manifest: manifest ?? null,
       health: dev?.health ?? this.storedHealth.get(id) ?? null,
       retentionS: this.opts.retentionS,

@@ -7,8 +7,11 @@ export interface FleetRow {
   id: string;
   /** online; offline (its last will, a clean stop, or silent past the bound); behind (delivering a backlog); unknown. */
   status: "online" | "offline" | "behind" | "unknown";
-  /** Why offline: `status` (the broker said so) or `silent` (nothing for three windows). */
-  why?: "status" | "silent";
+  /**
+   * Why offline: `status` (the broker said so), `silent` (no data for three windows), or
+   * `heartbeat` (no heartbeat for three of its intervals).
+   */
+  why?: "status" | "silent" | "heartbeat";
   lastSeenMs: number | null;
   site: string | null;
   outboxDepth: number | null;
@@ -52,7 +55,41 @@ export class OpenAlarms {
 
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
-export function fleetRow(dev: DeviceState, manifest: unknown, alarms: OpenAlarms): FleetRow {
+/**
+ * When each device's heartbeats come, to see one stop: late after three of its intervals plus 30 s,
+ * the bound after which an MQTT 5 broker drops the retained heartbeat (docs/payloads.md "Health").
+ * The interval is learnt from the heartbeats' own `time` (a backlog or a simulator delivers them in
+ * bursts, so arrival gaps would say seconds), the larger of the last two gaps, so a heartbeat a
+ * `health` command asked for does not shorten it; retained replays teach nothing.
+ */
+export class Heartbeats {
+  private readonly beats = new Map<string, { lastMs: number; deviceMs: number | undefined; gaps: [number, number] }>();
+
+  note(device: string, retained: boolean, nowMs: number, health: unknown): void {
+    const t = health !== null && typeof health === "object" ? Date.parse(String((health as Record<string, unknown>)["time"])) : Number.NaN;
+    const deviceMs = Number.isFinite(t) ? t : undefined;
+    const b = this.beats.get(device);
+    if (!b) {
+      this.beats.set(device, { lastMs: nowMs, deviceMs, gaps: [0, 0] });
+      return;
+    }
+    if (!retained) {
+      const gap = deviceMs !== undefined && b.deviceMs !== undefined ? deviceMs - b.deviceMs : nowMs - b.lastMs;
+      if (gap > 0) b.gaps = [b.gaps[1], gap];
+    }
+    b.lastMs = nowMs;
+    b.deviceMs = deviceMs;
+  }
+
+  late(device: string, nowMs: number): boolean {
+    const b = this.beats.get(device);
+    if (!b || b.gaps[1] === 0) return false;
+    const interval = Math.max(b.gaps[0], b.gaps[1], 5000);
+    return nowMs - b.lastMs > 3 * interval + 30_000;
+  }
+}
+
+export function fleetRow(dev: DeviceState, manifest: unknown, alarms: OpenAlarms, heartbeatLate = false): FleetRow {
   const h = healthView(dev.health);
   const site = manifest !== null && typeof manifest === "object" ? str((manifest as Record<string, unknown>)["site"]) : null;
   let status: FleetRow["status"] = dev.status === "unknown" ? "unknown" : dev.status;
@@ -62,6 +99,9 @@ export function fleetRow(dev: DeviceState, manifest: unknown, alarms: OpenAlarms
     // the watch model's rule (src/watch/model.ts tick): online but nothing for 3 windows + 30 s
     status = "offline";
     why = "silent";
+  } else if (dev.status === "online" && heartbeatLate) {
+    status = "offline";
+    why = "heartbeat";
   } else if (dev.catchingUp) status = "behind";
   else if (dev.status === "unknown" && dev.lastMessageMs !== undefined) status = "online";
   const row: FleetRow = {

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OWN_ASSETS } from "../../src/web/assets.js";
 import { readToken } from "../../src/web/device-start.js";
+import { encodeSenmlCbor } from "../../src/publish/senml.js";
+import { FleetWeb } from "../../src/web/fleet-web.js";
 import { EMBEDDED } from "../../src/web/embedded.js";
 import type { HistoryRow } from "../../src/web/history.js";
 import { HistoryStore } from "../../src/web/history.js";
@@ -88,6 +90,69 @@ describe("web building blocks", () => {
       "lane1:detector-fault:start",
       "lane1:detector-fault:end",
     ]);
+  });
+
+  it("a device whose heartbeats stop turns offline after three of its intervals plus 30 s", async () => {
+    let now = T0;
+    const web = new FleetWeb({
+      prefix: "roadside",
+      host: "127.0.0.1",
+      port: 0,
+      historyPath: ":memory:",
+      retentionS: 86400,
+      title: "t",
+      now: () => now,
+    });
+    // the device's clock is what tells the interval (1 min here), not when the heartbeats arrive
+    const beat = (): void =>
+      void web.message("roadside/p1/health", Buffer.from(JSON.stringify({ health: 1, time: new Date(now).toISOString() })), false);
+    web.message("roadside/p1/status", Buffer.from("online"), true);
+    beat();
+    now += 60_000;
+    beat();
+    now += 3 * 60_000 + 30_000;
+    web.tick();
+    expect(web.rows()[0]).toMatchObject({ status: "online" });
+    now += 1000;
+    web.tick();
+    expect(web.rows()[0]).toMatchObject({ status: "offline", why: "heartbeat" });
+    beat();
+    web.tick();
+    expect(web.rows()[0]).toMatchObject({ status: "online" });
+    await web.stop();
+  });
+
+  it("a device delivering a backlog is behind, then online once caught up", async () => {
+    const now = T0;
+    const web = new FleetWeb({
+      prefix: "roadside",
+      host: "127.0.0.1",
+      port: 0,
+      historyPath: ":memory:",
+      retentionS: 86400,
+      title: "t",
+      now: () => now,
+    });
+    const data = (seq: number, bt: number): void =>
+      void web.message(
+        "roadside/p2/traffic/lane1",
+        encodeSenmlCbor([
+          { bn: "p2:traffic:lane1:", bt: bt / 1000, n: "seq", v: seq },
+          { n: "schema", v: 1 },
+          { n: "window", u: "s", v: 60 },
+          { n: "observed", u: "s", v: 60 },
+          { n: "timeq", vs: "synced" },
+          { n: "volume", u: "count", v: 3 },
+        ]),
+        false,
+      );
+    web.message("roadside/p2/status", Buffer.from("online"), false);
+    data(1, now - 3600_000);
+    expect(web.rows()[0]).toMatchObject({ status: "behind" });
+    expect(web.rows()[0]!.behindS).toBeGreaterThan(3000);
+    data(2, now - 60_000);
+    expect(web.rows()[0]).toMatchObject({ status: "online", behindS: 0 });
+    await web.stop();
   });
 
   it("listen addresses: loopback and link-local need no token, anything else does", () => {

@@ -172,7 +172,7 @@
 
   function renderSummary() {
     const r = data.row;
-    const parts = [`${r.status}${r.why === "silent" ? " (silent)" : ""}`];
+    const parts = [`${r.status}${r.why ? { silent: " (silent)", heartbeat: " (no heartbeat)", status: "" }[r.why] : ""}`];
     if (r.site) parts.push(r.site);
     if (r.lastSeenMs) parts.push(`last seen ${age((data.now - r.lastSeenMs) / 1000)} ago`);
     if (r.outboxDepth !== null) parts.push(`outbox ${r.outboxDepth}`);

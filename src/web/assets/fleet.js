@@ -49,7 +49,8 @@
   }
 
   function statusText(r) {
-    if (r.status === "offline") return r.why === "silent" ? "offline (silent)" : "offline";
+    if (r.status === "offline")
+      return r.why === "silent" ? "offline (silent)" : r.why === "heartbeat" ? "offline (no heartbeat)" : "offline";
     if (r.status === "behind") return `behind ${age(r.behindS)}`;
     return r.status;
   }
