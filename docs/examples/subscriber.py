@@ -88,7 +88,7 @@ def decode_window(payload):
         n = r.get("n")
         if i > 0 and "bn" in r:
             values = {}
-            streams.append((*r["bn"].split(":")[1:3], values))
+            streams.append((*r["bn"].split(":")[:2], values))
         if values is None:
             seq = int(r["v"]) if n == "seq" else seq
         elif n == "_":

@@ -4,7 +4,7 @@ import { COMPACT_KIND, DEFAULTS, DEFAULTS_RECORD, longName, readShort, shortName
 import { encodeCompactCbor } from "./compact-cbor.js";
 import type { Encoding } from "./envelope.js";
 import { encodePack } from "./envelope.js";
-import { baseName, SCHEMA_VERSION, timeQuality, windowStartMs } from "./envelope.js";
+import { SCHEMA_VERSION, timeQuality, windowStartMs } from "./envelope.js";
 import type { SenmlRecord } from "./senml.js";
 import { observedSeconds } from "../clock/windows.js";
 
@@ -14,9 +14,9 @@ import { observedSeconds } from "../clock/windows.js";
  * per-message costs (topic, MQTT 5 properties, TLS record, PUBACK) and its repeated envelope, units
  * and zero counters were most of the bytes; the measures themselves are the same values.
  *
- *   { bn: "{device}:window:", bt: window start, n: "seq", v }   then schema, window, observed, timeq
+ *   { bn: "{device}:window:", bt: window start, n: "seq", v }   then schema, window, [observed], [timeq]
  *   [dropped, dropped.from, dropped.to]                           as in the standard envelope
- *   { bn: "{device}:{kind}:{stream}:", n: "_", v: bits }          per stream: the bits of DEFAULTS
+ *   { bn: "{kind}:{stream}:", n: "_", v: bits }                   per stream: the bits of DEFAULTS
  *   { n: short name, [u: only when not UNITS[n]], v | vs | vb } …  its other measures (NAMES)
  */
 
@@ -43,10 +43,10 @@ export function compactPack(deviceId: string, group: readonly Summary[], seq: nu
     { bn: `${deviceId}:${COMPACT_KIND}:`, bt: windowStartMs(w) / 1000, n: "seq", v: seq },
     { n: "schema", v: SCHEMA_VERSION },
     { n: "window", v: w.lengthS },
-    { n: "observed", v: observed(first) },
-    // kept even when synced: the outbox inserts a loss report right after it (annotateLoss)
-    { n: "timeq", vs: timeQuality(w) },
   ];
+  // absent = the default: the whole window observed, the clock synchronised
+  if (observed(first) !== w.lengthS) pack.push({ n: "observed", v: observed(first) });
+  if (timeQuality(w) !== "synced") pack.push({ n: "timeq", vs: timeQuality(w) });
   if (lost) {
     pack.push(
       { n: "dropped", u: "count", v: lost.count },
@@ -54,7 +54,8 @@ export function compactPack(deviceId: string, group: readonly Summary[], seq: nu
       { n: "dropped.to", u: "s", v: lost.toMs / 1000 },
     );
   }
-  for (const s of group) pushStream(pack, baseName(deviceId, s.kind, s.name), s.measures);
+  // the device is in the pack's base name; a stream's names only its kind and stream (11+ bytes each)
+  for (const s of group) pushStream(pack, `${s.kind}:${s.name}:`, s.measures);
   return pack;
 }
 

@@ -93,7 +93,9 @@ export function alarmPack(deviceId: string, a: Alarm, wallMs: number, timeq: Tim
 export function annotateLoss(payload: Buffer, lost: LossReport): Buffer {
   const isJson = payload[0] === 0x5b; // '['
   const pack = (isJson ? decodeSenmlJson(payload) : decodeSenmlCbor(payload)).filter((r) => !LOSS_NAMES.has(r.n ?? ""));
-  const at = pack.findIndex((r) => r.n === "timeq");
+  let at = pack.findIndex((r) => r.n === "timeq");
+  // a cellular pack may leave timeq out (synced): its envelope ends before its first stream's base name
+  if (at < 0) at = pack.findIndex((r, i) => i > 0 && r.bn !== undefined) - 1;
   const loss: SenmlRecord[] = [];
   pushLoss(loss, lost);
   pack.splice(at < 0 ? pack.length : at + 1, 0, ...loss);

@@ -29,16 +29,17 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
     schema: -1,
     windowStartMs: (first.bt ?? 0) * 1000,
     windowS: 0,
-    observedS: 0,
-    timeq: "",
+    observedS: -1,
+    // absent observed and timeq are the defaults: the whole window, a synchronised clock
+    timeq: "synced",
     measures: {},
   };
   const streams: DecodedMessage[] = [];
   let cur: DecodedMessage | undefined;
   for (const r of pack) {
     if (r.bn !== undefined && r !== first) {
-      const [d = "", k = "", s = ""] = r.bn.split(":");
-      if (d !== device) throw new Error(`a stream of device ${JSON.stringify(d)} inside a pack of ${JSON.stringify(device)}`);
+      const [k = "", s = ""] = r.bn.split(":");
+      if (envelope.observedS < 0) envelope.observedS = envelope.windowS;
       const { dropped: _lost, ...env } = envelope;
       cur = { ...env, kind: k, stream: s, measures: {} };
       streams.push(cur);
@@ -68,6 +69,7 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
       cur.measures[name] = value(name, name === n || r.v === undefined ? r : { ...r, v: readShort(r.v) });
     }
   }
+  if (envelope.observedS < 0) envelope.observedS = envelope.windowS;
   return { envelope, streams };
 }
 

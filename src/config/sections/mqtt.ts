@@ -98,10 +98,10 @@ export const publishSection = z
         'standard (default): one message per stream per window (docs/payloads.md). cellular: the streams of one window in one message on …/window, defaults and zero counters as a bit mask, health only on changes and every healthEvery (docs/payloads.md "Cellular profile"), for SIMs priced by the megabyte.',
       ),
     healthEvery: duration("publish.healthEvery")
-      .default(21600)
+      .default(43200)
       .describe(
-        "cellular profile: the full heartbeat at least this often; in between it is published only when something a technician acts on changed (faults, drops, clock, connection). Default 6h.",
+        "cellular profile: the full heartbeat at least this often; in between it is published only when something a technician acts on changed (faults, drops, clock, connection). Default 12h.",
       ),
   })
-  .default({ encoding: "cbor", profile: "standard", healthEvery: 21600 })
+  .default({ encoding: "cbor", profile: "standard", healthEvery: 43200 })
   .describe("Payload encoding and profile.");
