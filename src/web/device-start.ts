@@ -1,10 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Clock } from "../clock/clock.js";
-import { loadBoards } from "../config/boards.js";
 import type { LoadedConfig } from "../config/load.js";
-import { systemEnv } from "../doctor/check.js";
-import { DOCTOR_CHECKS, runDoctor } from "../doctor/index.js";
+import type { CheckResult } from "../doctor/check.js";
 import type { OutboxStats } from "../outbox/outbox.js";
 import { DeviceWeb } from "./device-web.js";
 import { parseListen } from "./listen.js";
@@ -67,24 +65,33 @@ export async function startDeviceWeb(o: StartDeviceWebOptions): Promise<StartRes
     clock: o.clock,
     brokerUrl: o.brokerUrl,
     outboxStats: o.outboxStats,
-    doctor: () =>
-      runDoctor({
-        configPath: o.configPath,
-        loaded: o.loaded,
-        issues: [],
-        boards: loadBoards(),
-        hardware: () => {
-          throw new Error("the status page runs no hardware checks");
-        },
-        env: systemEnv,
-        options: { seconds: 0, realTime: false, brokerUrl: undefined, stateDir: o.stateDir, version: o.version },
-        progress: () => {},
-        checks: DOCTOR_CHECKS.filter((c) => READ_ONLY_CHECKS.has(c.id)),
-      }),
+    doctor: () => readOnlyDoctor(o),
   });
   try {
     return { web: page, url: await page.start() };
   } catch (err) {
     return { failure: `the status page cannot listen on ${web?.listen}: ${(err as Error).message}; the device runs without it` };
   }
+}
+
+/** doctor's read-only checks; its code is loaded when the technician first presses the button. */
+async function readOnlyDoctor(o: StartDeviceWebOptions): Promise<CheckResult[]> {
+  const [{ loadBoards }, { systemEnv }, { DOCTOR_CHECKS, runDoctor }] = await Promise.all([
+    import("../config/boards.js"),
+    import("../doctor/check.js"),
+    import("../doctor/index.js"),
+  ]);
+  return runDoctor({
+    configPath: o.configPath,
+    loaded: o.loaded,
+    issues: [],
+    boards: loadBoards(),
+    hardware: () => {
+      throw new Error("the status page runs no hardware checks");
+    },
+    env: systemEnv,
+    options: { seconds: 0, realTime: false, brokerUrl: undefined, stateDir: o.stateDir, version: o.version },
+    progress: () => {},
+    checks: DOCTOR_CHECKS.filter((c) => READ_ONLY_CHECKS.has(c.id)),
+  });
 }
