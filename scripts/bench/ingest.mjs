@@ -9,7 +9,7 @@
 //
 // Build first (npm run build). Needs mosquitto and postgresql (apt-get install mosquitto postgresql).
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +76,7 @@ async function startPostgres() {
   await admin.connect();
   return {
     url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    cpuS: () => clusterCpuSeconds(Number(readFileSync(join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0])),
     create: (db) => admin.query(`CREATE DATABASE ${db}`),
     stop: async () => {
       await admin.end();
@@ -103,7 +104,31 @@ function ingest(args) {
       return exited;
     },
     stderr: () => err,
+    cpuS: () => cpuSeconds(child.pid),
   };
+}
+
+/** User + system CPU seconds a process has used (Linux /proc; clock ticks of 100 Hz). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a PostgreSQL cluster: the postmaster and its children (backends, WAL writer…). */
+function clusterCpuSeconds(postmasterPid) {
+  let total = cpuSeconds(postmasterPid);
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ");
+      if (Number(f[1]) === postmasterPid) total += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {}
+  }
+  return total;
 }
 
 function backlog(startMs, seq0) {
@@ -198,10 +223,14 @@ try {
     const msgs = backlog(Date.UTC(2026, 0, 5), 1);
     const pubS = await publishAll(mosq.url, msgs);
     const pool = new pg.Pool({ connectionString: db.url(name), max: 1 });
+    const pg0 = db.cpuS();
     ps = Array.from({ length: procs }, (_, i) => ingest(args(i)));
     await waitRows(pool, msgs.length);
     const rate = await drainRate(pool);
     results[procs] = rate;
+    const ingestUs = (ps.reduce((a, p) => a + p.cpuS(), 0) / msgs.length) * 1e6;
+    const pgUs = ((db.cpuS() - pg0) / msgs.length) * 1e6;
+    console.log(`    CPU per message: ingest ${Math.round(ingestUs)} µs (start-up included), PostgreSQL ${Math.round(pgUs)} µs`);
     console.log(
       `  ${procs} process${procs > 1 ? "es in a share group" : ""}: backlog of ${msgs.length} (published in ${pubS.toFixed(1)} s) drained at ${Math.round(rate)} msg/s`,
     );

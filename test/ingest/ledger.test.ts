@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mosquitto } from "../helpers/brokers.js";
-import { startMosquitto } from "../helpers/brokers.js";
+import { startMosquitto, subscribe } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
 import { alarmMsg, publisher, spawnIngest, stoppedCounts, summaryMsg, SETTLED } from "./rig.js";
@@ -102,6 +102,15 @@ describe("bad payloads", () => {
     const counts = stoppedCounts(ingest.stderr());
     expect(counts.invalid).toBe(garbage.length);
     expect(counts.stored).toBe(4);
+    // the same figures in its own health topic, retained
+    const health = await subscribe(mosq.url, "roadside/_ingest/ingest-garbage/health");
+    try {
+      await health.waitFor((m) => m.length > 0, 10_000);
+      const h = JSON.parse(health.messages[0]!.payload.toString()) as { ingest: number; invalid: number; stored: number; clientId: string };
+      expect(h).toMatchObject({ ingest: 1, clientId: "ingest-garbage", invalid: garbage.length, stored: 4 });
+    } finally {
+      await health.close();
+    }
   });
 
   it("refuses bad command lines with exit 2 and a message naming the fix", async () => {
@@ -115,6 +124,12 @@ describe("bad payloads", () => {
       [["ingest", "--db", "postgres://x/y", "--batch", "0"], /--batch "0": give a whole number/],
       [["ingest", "--db", "postgres://x/y", "--broker", "localhost"], /is not a broker URL/],
     ];
+    // a database that is not there: a runtime failure (1), saying what to check
+    const down = spawnSync(process.execPath, [bin, "ingest", "--broker", mosq.url, "--db", "postgres://nobody@127.0.0.1:1/none"], {
+      encoding: "utf8",
+    });
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/cannot use the database: .*check --db, that PostgreSQL runs/);
     for (const [args, re] of cases) {
       const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, DATABASE_URL: "" } });
       expect(r.status, args.join(" ")).toBe(2);
