@@ -126,7 +126,10 @@ describe.skipIf(!ready)(
       try {
         await sub.waitFor((m) => {
           const s = decodeAll(m);
-          return s.some((x) => x.msg.kind === "level" && (x.msg.measures["samples"]?.v ?? 0) > 0) && s.some((x) => x.msg.kind === "bin");
+          return (
+            s.some((x) => x.msg.kind === "level" && (x.msg.measures["samples"]?.v ?? 0) > 0) &&
+            s.some((x) => x.msg.kind === "bin" && x.msg.measures["actualFillingPercentage"]?.v !== undefined)
+          );
         }, 30_000);
       } finally {
         const health = device.health.snapshot();
