@@ -107,6 +107,7 @@ describe("the status page on the device, in chromium", () => {
     expect(checks.some((c) => c.includes("disk:"))).toBe(true);
     await page.screenshot({ path: join(SHOTS, "status-desktop.png"), fullPage: true });
     await page.setViewport(PHONE);
+    await page.waitForFunction(`document.querySelector('[data-stream="traffic/lane1"]') !== null`);
     await page.screenshot({ path: join(SHOTS, "status-phone.png") });
     expect(guard.errors).toEqual([]);
     expect(guard.foreign).toEqual([]);

@@ -191,7 +191,9 @@ describe("web view in chromium", () => {
     await page.type("#q", " ");
     await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length === 51`);
     await page.screenshot({ path: join(SHOTS, "fleet-desktop.png") });
+    // a mobile viewport reloads the page
     await page.setViewport(PHONE);
+    await page.waitForFunction(`document.querySelectorAll("#fleet tbody tr").length >= 51`);
     await page.screenshot({ path: join(SHOTS, "fleet-phone.png") });
     expect(guard.errors).toEqual([]);
     expect(guard.foreign).toEqual([]);
@@ -255,6 +257,7 @@ describe("web view in chromium", () => {
     await page.screenshot({ path: join(SHOTS, "device-desktop.png") });
     await page.screenshot({ path: join(SHOTS, "device-desktop-full.png"), fullPage: true });
     await page.setViewport(PHONE);
+    await page.waitForFunction(`document.body.dataset.loaded && window.roadsideCharts.has("traffic-lane1-flow")`);
     await page.waitForFunction(`document.documentElement.scrollWidth <= 390`).catch(async (err: Error) => {
       const wide = await page.evaluate(
         `[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > 391).slice(0, 5).map((e) => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`,
