@@ -40,7 +40,7 @@ DEFAULTS = [
     ("spillsDay", 0), ("sequenceSpills", 0), ("spillDuration", 0), ("coverOpenings", 0), ("state", "normal"),
     ("pickups", 0), ("fillingOperations", 0), ("containerFull", False), ("containerEmpty", False),
     ("temperatureAlarm", False), ("containerOutOfPosition", False), ("coverOpen", False), ("errors", 0),
-    ("distinct", "exact"),
+    ("distinct", "exact"), ("speed.n", {"same": "volume"}), ("sampleInterval", 60),
 ]
 UNITS = {
     "window": "s", "observed": "s", "volume": "count", "flow": "1/s", "occupancy": "/", "speed.n": "count",
@@ -101,6 +101,10 @@ def decode_window(payload):
                 if isinstance(value, float) and not value.is_integer():
                     value = float(f"{value:.6g}")  # float32 on the wire
             values[n] = (value, r.get("u", UNITS.get(n)))
+    for _, _, values in streams:  # a default that repeats another measure of the stream
+        for d, v in list(values.items()):
+            if isinstance(v[0], dict):
+                values[d] = (values[v[0]["same"]][0], UNITS.get(d))
     return [(device, k, s, seq, pack[0]["bt"], v) for k, s, v in streams]
 
 

@@ -7,6 +7,8 @@
  */
 const TROUBLE = /(^|\.)(dropped\.[a-z]+|reconnects|disconnects|jumps|faults|unreported|rejected|rateLimited|wrongWay|openFailures)$/;
 const SKIP = new Set(["time", "mqtt.since"]);
+/** The measured world, not the device's trouble: a manhole's level state is in its data and alarms already. */
+const SKIP_KEYS = new Set(["levelState"]);
 
 /** A stable text of the parts of `report` that matter; equal texts = nothing to publish. */
 export function healthFingerprint(report: unknown): string {
@@ -16,7 +18,7 @@ export function healthFingerprint(report: unknown): string {
 }
 
 function walk(value: unknown, path: string, out: string[]): void {
-  if (SKIP.has(path)) return;
+  if (SKIP.has(path) || SKIP_KEYS.has(path.slice(path.lastIndexOf(".") + 1))) return;
   // null is left out: a measurement that is null until its first value (depthM, latencyDiffMs) is not news
   if (value === null) return;
   if (typeof value === "string" || typeof value === "boolean") {

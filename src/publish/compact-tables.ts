@@ -10,6 +10,8 @@ export interface DefaultValue {
   v?: number;
   vs?: string;
   vb?: boolean;
+  /** Instead of a constant: the value of this other measure of the same stream (speed.n = volume). */
+  same?: string;
 }
 
 /**
@@ -45,6 +47,9 @@ export const DEFAULTS: readonly DefaultValue[] = Object.freeze([
   { n: "coverOpen", vb: false },
   { n: "errors", v: 0 },
   { n: "distinct", vs: "exact" },
+  // every vehicle of the window measured: the common case on a healthy trap
+  { n: "speed.n", same: "volume" },
+  { n: "sampleInterval", v: 60 },
 ]);
 
 /**

@@ -63,7 +63,7 @@ function pushStream(pack: SenmlRecord[], bn: string, measures: readonly Measure[
   let bits = 0;
   const rest: SenmlRecord[] = [];
   for (const m of measures) {
-    const i = defaultIndex(m);
+    const i = defaultIndex(m, measures);
     // arithmetic, not `|`: the mask may grow past 31 bits and stays exact up to 2^53
     if (i >= 0 && Math.floor(bits / 2 ** i) % 2 === 0) bits += 2 ** i;
     else rest.push(record(m));
@@ -73,10 +73,15 @@ function pushStream(pack: SenmlRecord[], bn: string, measures: readonly Measure[
   for (const r of rest) pack.push(r);
 }
 
-function defaultIndex(m: Measure): number {
+function defaultIndex(m: Measure, all: readonly Measure[]): number {
   const unit = UNITS[m.n];
   if (m.u !== unit) return -1;
-  return DEFAULTS.findIndex((d) => d.n === m.n && d.v === m.v && d.vs === m.vs && d.vb === m.vb);
+  return DEFAULTS.findIndex((d) => {
+    if (d.n !== m.n) return false;
+    if (d.same === undefined) return d.v === m.v && d.vs === m.vs && d.vb === m.vb;
+    const other = all.find((o) => o.n === d.same);
+    return m.v !== undefined && other?.v === m.v && other.u === UNITS[d.same];
+  });
 }
 
 function record(m: Measure): SenmlRecord {

@@ -35,6 +35,7 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
     measures: {},
   };
   const streams: DecodedMessage[] = [];
+  const sameAs: [DecodedMessage, string, string][] = [];
   let cur: DecodedMessage | undefined;
   for (const r of pack) {
     if (r.bn !== undefined && r !== first) {
@@ -61,7 +62,9 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
       let bits = r.v ?? 0;
       for (let i = 0; bits > 0; i++, bits = Math.floor(bits / 2)) {
         const d = DEFAULTS[i];
-        if (bits % 2 === 1 && d) cur.measures[d.n] = value(d.n, d);
+        if (bits % 2 !== 1 || !d) continue;
+        if (d.same !== undefined) sameAs.push([cur, d.n, d.same]);
+        else cur.measures[d.n] = value(d.n, d);
       }
     } else {
       const name = longName(n);
@@ -70,6 +73,12 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
     }
   }
   if (envelope.observedS < 0) envelope.observedS = envelope.windowS;
+  // a default that repeats another measure of its stream, read once the stream's records are all in
+  for (const [msg, n, same] of sameAs) {
+    const other = msg.measures[same];
+    if (other?.v === undefined) throw new Error(`${msg.kind}:${msg.stream}: ${n} is said to equal ${same}, which the pack does not have`);
+    msg.measures[n] = value(n, { v: other.v });
+  }
   return { envelope, streams };
 }
 
