@@ -164,16 +164,17 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
 
   const links: SerialPortLink[] = [];
   const polled = new Map<string, { stats: PortStat[]; requests: Buffer[] }>();
-  const pollTimers: TimerHandle[] = [];
+  /** The pending poll timer of each polled line. */
+  const pollTimers = new Map<SerialPortLink, TimerHandle>();
   /** Polled sensors (Modbus) answer only when asked: send each its poll in turn, one a second, as the device does. */
   const pollLine = (link: SerialPortLink, requests: Buffer[]): void => {
     let k = 0;
     const tick = (): void => {
       const r = requests[k++ % requests.length];
       if (r) link.write(r).catch(() => {});
-      pollTimers.push(clock.setTimer(clock.monoNs() + NS_PER_S / Math.max(1, requests.length), tick));
+      pollTimers.set(link, clock.setTimer(clock.monoNs() + NS_PER_S / Math.max(1, requests.length), tick));
     };
-    pollTimers.push(clock.setTimer(clock.monoNs() + NS_PER_S / 10, tick));
+    pollTimers.set(link, clock.setTimer(clock.monoNs() + NS_PER_S / 10, tick));
   };
   for (const { configPath, port } of findSerialPorts(config)) {
     const owner = configPath.slice(0, -1);
@@ -253,7 +254,7 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
     s.longestActiveS = longestNs[i]! / NS_PER_S;
     s.lastEdgeAgoS = lastNs[i]! >= 0 ? (clock.monoNs() - lastNs[i]!) / NS_PER_S : undefined;
   });
-  for (const t of pollTimers) clock.clearTimer(t);
+  for (const t of pollTimers.values()) clock.clearTimer(t);
   for (const link of links) await link.close();
   if (inputsOpen) await hw.inputs.close();
   return report;
