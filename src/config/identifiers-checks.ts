@@ -28,7 +28,7 @@ export const checkIdentifiers: Check = ({ config, board, failed, touched }) => {
   // its bytes (MAC addresses, tags) would reach a parser and a trace outside the privacy gate
   const others = new Map<string, string>();
   for (const [n, m] of Object.entries(config.manholes ?? {}))
-    if (m.sensor.type === "maxbotix") others.set(serialDeviceKey(board, m.sensor.port.path), `manholes.${n}`);
+    if (m.sensor.type !== "current-loop") others.set(serialDeviceKey(board, m.sensor.port.path), `manholes.${n}`);
   for (const [n, b] of Object.entries(config.bins ?? {})) others.set(serialDeviceKey(board, b.distance.port.path), `bins.${n}`);
   const sensors: [group: "scanners" | "readers", name: string, s: { port: { path: string }; window?: number | undefined }][] = [
     ...Object.entries(ids.scanners).map(([n, s]) => ["scanners", n, s] as ["scanners", string, typeof s]),
