@@ -113,6 +113,19 @@ describe("the level sensor model registry", () => {
     expect(mixed.issues.map((i) => i.message)).toEqual([expect.stringMatching(/already used by manholes\.a/)]);
   });
 
+  it("keeps an identifier scanner off a Modbus sensor's line (its bytes must reach no other parser)", () => {
+    const r = validateConfig({
+      device: { id: "t-4", board: "sim" },
+      identifiers: { scanners: { ped1: { port: { path: "sim0" } } } },
+      manholes: {
+        a: { sensor: { type: "modbus", model: "vegapuls-c21", port: { path: "sim0" } }, mountHeightMm: 2400, overflowHeightMm: 1500 },
+      },
+    });
+    expect(r.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^identifiers\.scanners\.ped1\.port\.path: serial port sim0 is already used by manholes\.a/),
+    ]);
+  });
+
   it("names the unknown model and the known ones", () => {
     const r = validateConfig({
       device: { id: "t-3", board: "sim" },
