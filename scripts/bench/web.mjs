@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of issue 17 (the web view): what the pages cost.
 //
-//   node scripts/bench/web.mjs [--devices 1000] [--windows 24] [--loads 5] [--settle 20] [--samples 10] [--only fleet,rss]
+//   node scripts/bench/web.mjs [--devices 1000] [--windows 24] [--loads 5] [--settle 20] [--samples 10] [--rounds 3] [--only fleet,rss]
 //        [--shots DIR]   (a screenshot of the 1,000-device fleet page into DIR: docs/img/fleet.png is one)
 //
 // - fleet: `watch --web`'s FleetWeb holding --devices devices (status, manifest, heartbeat and
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     loads: { type: "string", default: "5" },
     settle: { type: "string", default: "20" },
     samples: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
     only: { type: "string", default: "fleet,rss" },
     shots: { type: "string" },
   },
@@ -211,12 +212,27 @@ ${web ? `web: { listen: "127.0.0.1:${port}" }\n` : ""}`,
 }
 
 async function rss() {
-  const off = await measure("off", false);
-  const on = await measure("on", true);
-  console.log(`device RSS (one simulated lane, median of ${values.samples} samples after ${values.settle} s):`);
-  console.log(`  web.listen off: ${mib(off.idle)} MiB`);
-  console.log(`  web.listen on, nobody looking: ${mib(on.idle)} MiB (+${mib(on.idle - off.idle)} MiB)`);
-  console.log(`  web.listen on, page open (status pushed every second): ${mib(on.looking)} MiB (+${mib(on.looking - off.idle)} MiB)`);
+  // off and on alternate, so the machine's drift (other processes, page cache) falls on both alike
+  const offs = [];
+  const ons = [];
+  const looks = [];
+  for (let i = 0; i < Number(values.rounds); i++) {
+    offs.push((await measure(`off${i}`, false)).idle);
+    const on = await measure(`on${i}`, true);
+    ons.push(on.idle);
+    looks.push(on.looking);
+  }
+  const off = median(offs);
+  console.log(
+    `device RSS (one simulated lane; per run the median of ${values.samples} samples after ${values.settle} s; median of ${values.rounds} runs each):`,
+  );
+  console.log(`  web.listen off: ${mib(off)} MiB (runs: ${offs.map(mib).join(", ")})`);
+  console.log(
+    `  web.listen on, nobody looking: ${mib(median(ons))} MiB (${median(ons) >= off ? "+" : ""}${mib(median(ons) - off)} MiB; runs: ${ons.map(mib).join(", ")})`,
+  );
+  console.log(
+    `  web.listen on, page open (status pushed every second): ${mib(median(looks))} MiB (${median(looks) >= off ? "+" : ""}${mib(median(looks) - off)} MiB)`,
+  );
 }
 
 if (only.has("fleet")) await fleet();

@@ -208,7 +208,7 @@ export class FleetWeb {
     const id = m[1]!;
     const dev = this.model.devices.get(id);
     const manifest = this.manifests.get(id);
-    if (!dev && manifest === undefined && this.history.range(id, 0, Number.MAX_SAFE_INTEGER).length === 0) {
+    if (!dev && manifest === undefined && !this.history.has(id)) {
       sendJson(res, { error: `no device ${id} under this prefix (yet)` }, 404);
       return true;
     }

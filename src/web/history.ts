@@ -106,6 +106,11 @@ export class HistoryStore {
     return rows.map(toRow);
   }
 
+  /** Whether anything of the device is stored. */
+  has(device: string): boolean {
+    return this.db.prepare("SELECT 1 FROM msg WHERE device = ? LIMIT 1").get(device) !== undefined;
+  }
+
   /** Every alarm row, oldest first (to rebuild which alarms are open after a restart). */
   alarms(sinceMs: number): HistoryRow[] {
     const rows = this.db.prepare("SELECT * FROM msg WHERE kind = 'alarm' AND t_ms >= ? ORDER BY t_ms, seq").all(sinceMs) as Stored[];
