@@ -1,5 +1,6 @@
 import { COMPACT_KIND, DEFAULTS, DEFAULTS_RECORD, longName, readShort, UNITS } from "../publish/compact-tables.js";
 import type { DecodedMessage } from "../publish/envelope.js";
+import { decodeMessage } from "../publish/envelope.js";
 import { decodeSenmlCbor, decodeSenmlJson } from "../publish/senml.js";
 
 /** One cellular-profile message: its envelope, and one standard-looking message per stream in it. */
@@ -90,4 +91,17 @@ function value(n: string, r: { u?: string; v?: number; vs?: string; vb?: boolean
   else if (r.vs !== undefined) m.vs = r.vs;
   else if (r.vb !== undefined) m.vb = r.vb;
   return m;
+}
+
+/**
+ * Every stream message in a payload of either profile: a cellular pack's streams, else the one
+ * standard message. For tools that print or show what a device sent (`sim --print`, `roadside test`,
+ * `run --print`, the live views), so a cellular device reads like a standard one.
+ */
+export function decodeMessages(payload: Uint8Array): DecodedMessage[] {
+  const std = decodeMessage(payload);
+  if (std.kind !== COMPACT_KIND) return [std];
+  const { envelope, streams } = decodeCompact(payload);
+  if (envelope.dropped && streams[0]) streams[0].dropped = envelope.dropped;
+  return streams;
 }

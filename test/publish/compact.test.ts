@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeviceConfigInput } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log/logger.js";
 import type { EmbeddedBroker } from "../../src/mqtt/embedded.js";
-import { annotateLoss } from "../../src/publish/envelope.js";
+import { annotateLoss, decodeMessage } from "../../src/publish/envelope.js";
 import { simulate } from "../../src/sim/session.js";
 import type { DataEvent, WatchEvent } from "../../src/watch/events.js";
+import { decodeMessages } from "../../src/watch/compact.js";
 import { WatchModel } from "../../src/watch/model.js";
 import type { Received } from "../helpers/brokers.js";
 import { startAedes, subscribe } from "../helpers/brokers.js";
@@ -130,7 +131,8 @@ describe(`cellular profile: one pack per window, decoded back to the standard pe
     expect(cell.filter((m) => /\/(traffic|level|bin)\//.test(m.topic))).toEqual([]);
     const events = watch(cell);
     expect(events.filter((e) => e.type === "gap" || e.type === "invalid" || e.type === "conflict")).toEqual([]);
-    const bytes = (ms: Received[]) => ms.filter((m) => /\/(traffic|level|bin|window)(\/|$)/.test(m.topic)).reduce((a, m) => a + m.payload.length, 0);
+    const bytes = (ms: Received[]) =>
+      ms.filter((m) => /\/(traffic|level|bin|window)(\/|$)/.test(m.topic)).reduce((a, m) => a + m.payload.length, 0);
     expect(bytes(packs) / bytes(std), `cellular ${bytes(packs)} B vs standard ${bytes(std)} B`).toBeLessThan(1 / 3);
   });
 
@@ -144,5 +146,16 @@ describe(`cellular profile: one pack per window, decoded back to the standard pe
       expect.objectContaining({ topic: "roadside/pole-0042/window", count: 3, from: new Date(START - 900_000).toISOString() }),
     ]);
     expect(events.filter((e) => e.type === "data").length).toBe(6);
+  });
+
+  it("decodeMessages (for printing tools) gives a pack's six streams, and a standard message as itself", () => {
+    const pack = runs.get("cellular")!.messages.find((m) => m.topic === "roadside/pole-0042/window")!;
+    const streams = decodeMessages(pack.payload);
+    expect(streams.map((m) => `${m.kind}/${m.stream}`).sort()).toEqual(
+      ["bin/bin1", "level/mh1", "traffic/lane1", "traffic/lane2", "traffic/lane3", "traffic/lane4"].sort(),
+    );
+    expect(new Set(streams.map((m) => m.seq)).size).toBe(1);
+    const std = runs.get("standard")!.messages.find((m) => m.topic === "roadside/pole-0042/traffic/lane1")!;
+    expect(decodeMessages(std.payload)).toEqual([decodeMessage(std.payload)]);
   });
 });
