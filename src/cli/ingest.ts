@@ -48,8 +48,8 @@ Options:
   -h, --help              show this help
 
 Exit codes: 0 stopped (SIGTERM, Ctrl-C or --duration), 1 the database or
-broker refused us (wrong credentials, a newer schema, the client id taken
-by another process), 2 bad usage.
+broker refused us (wrong credentials, a newer schema, a broker that ends the
+session because another process took the client id), 2 bad usage.
 `;
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -173,10 +173,24 @@ export class Ingester {
           );
       });
     });
+    const closes: number[] = [];
+    let warnedMs = -Infinity;
     client.on("close", () => {
       // nothing waiting was acknowledged: the broker delivers all of it again on the next connection
       this.stalled = [];
-      if (!this.stopping) this.pending = [];
+      if (this.stopping) return;
+      this.pending = [];
+      // Mosquitto 2 closes the older of two connections with one client id without saying why (no
+      // DISCONNECT 0x8E): two processes sharing an id then take the session from each other every 2 s
+      const now = this.now();
+      closes.push(now);
+      while (closes[0]! < now - 60_000) closes.shift();
+      if (closes.length >= 3 && now - warnedMs > 60_000) {
+        warnedMs = now;
+        this.opts.err(
+          `roadside ingest: the broker closed this connection ${closes.length} times in a minute; if another process uses client id ${this.opts.clientId}, the two take the session from each other: give every ingest process its own --instance N or --client-id`,
+        );
+      }
     });
     client.on("disconnect", (packet) => {
       if (packet.reasonCode === 142)

@@ -138,4 +138,21 @@ describe("bad payloads", () => {
   });
 });
 
+describe("one client id, two processes", () => {
+  it("says so when the broker keeps taking the session from one to the other", async () => {
+    const { url, pool } = await database("twins");
+    const args = ["--broker", mosq.url, "--db", url, "--client-id", "ingest-twin"];
+    const first = await spawnIngest(args);
+    const second = await spawnIngest(args);
+    try {
+      const warning =
+        /closed this connection \d+ times in a minute; if another process uses client id ingest-twin, .* give every ingest process its own --instance N or --client-id/;
+      await Promise.race([first.waitErr(warning, 30_000), second.waitErr(warning, 30_000)]);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+      await pool.end();
+    }
+  });
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
