@@ -288,7 +288,7 @@ describe("web view in chromium", () => {
       { n: "volume", u: "count", v: 42 },
     ]);
     await new Promise<void>((r) => feed.publish("roadside/pole-0003/traffic/lane1", payload, { qos: 1 }, () => r()));
-    await page.waitForFunction(`document.body.dataset["loaded"] === "2"`, { timeout: 10_000 });
+    await page.waitForFunction(`document.body.dataset["loaded"] === "2"`, { timeout: 45_000 });
     const [x, vol] = await chartData(page, "traffic-lane1-flow");
     const i = x!.indexOf(start / 1000);
     expect(vol![i]).toBe(42);
