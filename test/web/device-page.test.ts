@@ -93,9 +93,17 @@ describe("the status page on the device, in chromium", () => {
       seq: Number(e.getAttribute("data-seq")),
       volume: Number(e.querySelector("[data-measure=volume]")?.getAttribute("data-v")),
     }));
-    const published = seen.filter((m) => m.topic === "roadside/pole-web/traffic/lane1").map((m) => decodeMessage(m.payload));
-    const same = published.find((m) => m.seq === shown.seq);
-    expect(same, `seq ${shown.seq} among ${published.map((m) => m.seq).join(",")}`).toBeDefined();
+    // the page shows a summary once committed; the broker has it once delivered, a moment later
+    const published = (): ReturnType<typeof decodeMessage>[] =>
+      seen.filter((m) => m.topic === "roadside/pole-web/traffic/lane1").map((m) => decodeMessage(m.payload));
+    for (let i = 0; i < 300 && !published().some((m) => m.seq === shown.seq); i++) await new Promise((r) => setTimeout(r, 100));
+    const same = published().find((m) => m.seq === shown.seq);
+    expect(
+      same,
+      `seq ${shown.seq} among ${published()
+        .map((m) => m.seq)
+        .join(",")}`,
+    ).toBeDefined();
     expect(shown.volume).toBe(same!.measures["volume"]?.v);
     // the last hour is plotted
     await page.waitForFunction(`window.roadsideCharts.has("traffic-lane1-flow")`, { timeout: 45_000 });
