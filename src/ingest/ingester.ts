@@ -222,7 +222,8 @@ export class Ingester {
 
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const receivedMs = this.now();
-    const release = this.acks ? this.acks.hold(packet.messageId) : () => {};
+    // subscribed at QoS 1, so the broker never sends QoS 2; QoS 0 has no acknowledgement to hold
+    const release = this.acks && packet.qos === 1 ? this.acks.hold(packet.messageId) : () => {};
     let rows: Row[] = [];
     const own = topic.startsWith(`${this.opts.prefix}/_`);
     if (!own) {
