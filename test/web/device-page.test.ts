@@ -15,7 +15,7 @@ import { DESKTOP, guardedPage, launch, PHONE, SHOTS } from "./browser.js";
  * The technician's page of `roadside run` (web.listen): a simulated lane in real time publishing to
  * Mosquitto; chromium shows the inputs, the latest summary as it was published, and doctor's checks.
  */
-const BIN = process.env["ROADSIDE_BIN"] ?? fileURLToPath(new URL("../../bin/roadside.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../bin/roadside.js", import.meta.url));
 const TOKEN = "a1b2c3d4e5f6a7b8c9d0e1f2";
 
 function config(listen: string, brokerUrl: string, tokenFile?: string): string {

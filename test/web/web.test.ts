@@ -20,7 +20,7 @@ import { DESKTOP, guardedPage, launch, PHONE, SHOTS } from "./browser.js";
  * bin) and a simulated 50-device fleet publish through Mosquitto with `roadside sim`; `watch --web`'s
  * FleetWeb serves the pages; headless chromium reads them back and compares with the decoded SenML.
  */
-const BIN = process.env["ROADSIDE_BIN"] ?? fileURLToPath(new URL("../../bin/roadside.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../bin/roadside.js", import.meta.url));
 const SITE = `device: { id: site-01, board: sim, site: "Mill Lane junction" }
 inputs:
   lane1.up: { line: GPIO17 }
