@@ -3,11 +3,12 @@
  * dist/ with the code that needs them). A migration is never edited once released: a change is a new
  * entry. `{TIME_TABLE}` placeholders are filled per partitioning mode (see schema.ts).
  *
- * Why the primary keys are (device, seq, time) and not (device, seq): PostgreSQL requires every
- * unique index of a partitioned table to include the partition key. A redelivery is the same message,
- * byte for byte, so its window start is the same and the key still makes it a duplicate; a device whose
- * counter restarted (state folder wiped) reuses a seq for another window, and that row is kept, as
- * docs/subscribing.md says it must be ("it is new data").
+ * Why the primary keys are (device, seq, time[, stream, kind]) and not (device, seq): PostgreSQL
+ * requires every unique index of a partitioned table to include the partition key. A redelivery is the
+ * same message, byte for byte, so its window start (and stream) is the same and the key still makes it a
+ * duplicate; a device whose counter restarted (state folder wiped) reuses a seq for another window, and
+ * that row is kept, as docs/subscribing.md says it must be ("it is new data"). The stream is in the
+ * summaries' key because a cellular-profile pack (docs/payloads.md) carries several streams under one seq.
  */
 export interface Migration {
   version: number;
@@ -47,7 +48,7 @@ CREATE TABLE roadside.summaries (
   dropped_to timestamptz,
   measures jsonb NOT NULL,
   received_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (device, seq, window_start)
+  PRIMARY KEY (device, seq, window_start, stream, kind)
 ) {PARTITION summaries};
 CREATE INDEX summaries_stream_time ON roadside.summaries (device, kind, stream, window_start);
 

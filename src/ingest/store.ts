@@ -71,12 +71,19 @@ export class PgStore {
     const manifests: ManifestRow[] = [];
     const status = new Map<string, StatusRow>();
     const seen = new Set<string>();
+    let repeated = 0;
     const needs: [TimeTable, number][] = [];
     for (const r of rows) {
       if (r.table === "summaries" || r.table === "alarms") {
+        const key =
+          r.table === "summaries"
+            ? `${r.device}\0${r.seq}\0${r.windowStartMs}\0${r.kind}/${r.stream}`
+            : `${r.device}\0${r.seq}\0${r.timeMs}`;
         const t = r.table === "summaries" ? r.windowStartMs : r.timeMs;
-        const key = `${r.device}\0${r.seq}\0${t}`;
-        if (seen.has(key)) continue; // the same redelivery twice in one batch
+        if (seen.has(key)) {
+          repeated++; // the same message twice in one batch: a redelivery
+          continue;
+        }
         seen.add(key);
         if (r.table === "summaries") summaries.push(r);
         else alarms.push(r);
@@ -102,7 +109,7 @@ export class PgStore {
       await c.query("BEGIN");
       const res = await this.writeIn(c, summaries, alarms, health, manifests, [...status.values()]);
       await c.query("COMMIT");
-      return res;
+      return { stored: res.stored, duplicates: res.duplicates + repeated };
     } catch (err) {
       await c.query("ROLLBACK").catch(() => {});
       throw err;
@@ -182,10 +189,12 @@ export class PgStore {
          WHERE d.device = u.device AND (d.status_at IS NULL OR d.status_at <= u.at)`,
         [status.map((s) => s.device), status.map((s) => s.status), status.map((s) => iso(s.atMs))],
       );
-    if (inserted.length)
+    // one number per message: the streams of a cellular-profile pack share theirs
+    const numbers = [...new Map(inserted.map((r) => [`${r.device}\0${r.seq}`, r])).values()];
+    if (numbers.length)
       await c.query("INSERT INTO roadside.arrivals (device, seq) SELECT * FROM unnest($1::text[], $2::bigint[])", [
-        inserted.map((r) => r.device),
-        inserted.map((r) => r.seq),
+        numbers.map((r) => r.device),
+        numbers.map((r) => r.seq),
       ]);
     return { stored: inserted.length, duplicates: summaries.length + alarms.length - inserted.length };
   }

@@ -4,7 +4,7 @@ import type { Mosquitto } from "../helpers/brokers.js";
 import { startMosquitto, subscribe } from "../helpers/brokers.js";
 import type { Postgres } from "../helpers/postgres.js";
 import { startPostgres } from "../helpers/postgres.js";
-import { alarmMsg, publisher, spawnIngest, stoppedCounts, summaryMsg, SETTLED } from "./rig.js";
+import { alarmMsg, cellularMsg, publisher, SETTLED, spawnIngest, stoppedCounts, summaryMsg } from "./rig.js";
 
 // the gap ledger and bad payloads, against a real PostgreSQL and Mosquitto, through `roadside ingest`
 let db: Postgres;
@@ -62,6 +62,39 @@ describe("gap ledger", () => {
       expect(await ingest.stop()).toBe(0);
       await pool.end();
     }
+  });
+});
+
+describe("cellular profile", () => {
+  it("stores every stream of a pack once, under the pack's one seq", async () => {
+    const { url, pool, count } = await database("cellular");
+    const ingest = await spawnIngest(["--broker", mosq.url, "--db", url, "--client-id", "ingest-cellular"]);
+    const pub = await publisher(mosq.url);
+    const pack = (seq: number) =>
+      cellularMsg("pole-0009", seq, T0 + seq * 60_000, [
+        { kind: "traffic", stream: "lane1", measures: [{ n: "volume", u: "count", v: 10 + seq }] },
+        { kind: "traffic", stream: "lane2", measures: [{ n: "volume", u: "count", v: 20 + seq }] },
+      ]);
+    try {
+      // pack 1, its redelivery, then pack 3: one gap (seq 2)
+      await pub.publish([pack(1), pack(1), pack(3)]);
+      for (let i = 0; i < 300 && (await count(SETTLED)) < 4; i++) await sleep(100);
+      const rows = await pool.query("SELECT seq, stream, volume FROM roadside.windows ORDER BY seq, stream");
+      expect(rows.rows).toEqual([
+        { seq: "1", stream: "lane1", volume: 11 },
+        { seq: "1", stream: "lane2", volume: 21 },
+        { seq: "3", stream: "lane1", volume: 13 },
+        { seq: "3", stream: "lane2", volume: 23 },
+      ]);
+      expect((await pool.query("SELECT seq_from, seq_to, missing FROM roadside.gaps")).rows).toEqual([
+        { seq_from: "2", seq_to: "2", missing: "1" },
+      ]);
+    } finally {
+      await pub.close();
+      expect(await ingest.stop()).toBe(0);
+      await pool.end();
+    }
+    expect(stoppedCounts(ingest.stderr())).toMatchObject({ messages: 3, stored: 4, duplicates: 2, invalid: 0 });
   });
 });
 

@@ -6,6 +6,7 @@ import type { MqttClient } from "mqtt";
 import type { Alarm } from "../../src/aggregate/alarm.js";
 import type { Measure, StreamKind } from "../../src/aggregate/summary.js";
 import type { Window } from "../../src/clock/windows.js";
+import { compactPack, encodeCompact } from "../../src/publish/compact.js";
 import { alarmPack, encodePack, summaryPack } from "../../src/publish/envelope.js";
 import { Rng } from "../../src/sim/rng.js";
 
@@ -44,6 +45,22 @@ export function summaryMsg(
 ): Msg {
   const pack = summaryPack(device, { kind, name: stream, window: window(startMs, windowS), measures }, seq);
   return { topic: `roadside/${device}/${kind}/${stream}`, payload: encodePack(pack, "cbor"), device, seq };
+}
+
+/** One cellular-profile pack (`…/window`): several streams of one window under one seq. */
+export function cellularMsg(
+  device: string,
+  seq: number,
+  startMs: number,
+  streams: { kind: StreamKind; stream: string; measures: Measure[] }[],
+): Msg {
+  const w = window(startMs, 60);
+  const pack = compactPack(
+    device,
+    streams.map((x) => ({ kind: x.kind, name: x.stream, window: w, measures: x.measures })),
+    seq,
+  );
+  return { topic: `roadside/${device}/window`, payload: encodeCompact(pack, "cbor"), device, seq };
 }
 
 export function alarmMsg(device: string, seq: number, a: Omit<Alarm, "tNs">, atMs: number): Msg {
