@@ -29,7 +29,8 @@ const site = {
         model: "toughsonic-14",
         unitId: 1,
         pollEvery: "2s",
-        port: { path: "sim0", parity: "even" as const },
+        // one line: the ToughSonic set to the VEGA's factory settings (9600 8N1, its own default too)
+        port: { path: "sim0", parity: "none" as const },
       },
       emptyDistanceMm: 1100,
       fullDistanceMm: 350,

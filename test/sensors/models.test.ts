@@ -51,9 +51,15 @@ describe("the level sensor model registry", () => {
     const m = levelModel("vegapuls-c21") as ModbusModel;
     const regs = pollRegisters(m, 1234);
     // the unit register set to feet (HART 44): the same float now means feet
-    const feet = [...regs.slice(0, 8), 0, 44];
+    const feet = [...regs.slice(0, 8), 44, ...regs.slice(9)];
     expect(m.modbus.decode(feet).mm).toBeCloseTo(1.234 * 304.8, 1);
-    expect(() => m.modbus.decode([...regs.slice(0, 8), 0, 57])).toThrow(/register 108 .*HART unit code 57.*Distance/);
+    // the unit as a DWord, high word first (VEGA's older Modbus manuals): the same reading
+    expect(m.modbus.decode([...regs.slice(0, 8), 0, 44, ...regs.slice(10)]).mm).toBeCloseTo(1.234 * 304.8, 1);
+    expect(() => m.modbus.decode([...regs.slice(0, 8), 57, ...regs.slice(9)])).toThrow(/register 108 .*HART unit code 57.*Distance/);
+    // registers 110–111 in the manual's byte order CDAB: 110 holds the float's low word
+    const dv = new DataView(new ArrayBuffer(4));
+    dv.setFloat32(0, 1.234);
+    expect(regs.slice(10, 12)).toEqual([dv.getUint16(2), dv.getUint16(0)]);
   });
 
   it("fills a Modbus sensor's unset line settings and address from its model's factory settings", () => {
@@ -77,7 +83,7 @@ describe("the level sensor model registry", () => {
       unitId: 246,
       pollEvery: 1,
       timeoutMs: 500,
-      port: { baudRate: 9600, dataBits: 8, parity: "even", stopBits: 1 },
+      port: { baudRate: 9600, dataBits: 8, parity: "none", stopBits: 1 },
     });
     expect(r.loaded.config.bins["b"]!.distance).toMatchObject({ unitId: 1, port: { baudRate: 19200, parity: "none" } });
   });
