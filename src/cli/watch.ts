@@ -243,7 +243,7 @@ async function webMode(
     session?: string | undefined;
   },
 ): Promise<number> {
-  const { parseListen } = await import("../web/listen.js");
+  const { parseListen } = await import("../config/listen.js");
   const { defaultHistoryPath, watchWeb } = await import("../web/watch-web.js");
   const listen = parseListen(values.listen ?? "127.0.0.1:8080");
   if (typeof listen === "string") throw new UsageError(`--listen ${listen}`);

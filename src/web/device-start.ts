@@ -5,7 +5,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { CheckResult } from "../doctor/check.js";
 import type { OutboxStats } from "../outbox/outbox.js";
 import { DeviceWeb } from "./device-web.js";
-import { parseListen } from "./listen.js";
+import { parseListen } from "../config/listen.js";
 
 export interface StartDeviceWebOptions {
   loaded: LoadedConfig;

@@ -10,7 +10,7 @@ import type { OutboxMessage, OutboxStats } from "../outbox/outbox.js";
 import { decodeMessage } from "../publish/envelope.js";
 import type { DeviceObserver } from "../watch/live-view.js";
 import type { HistoryRow } from "./history.js";
-import type { Listen } from "./listen.js";
+import type { Listen } from "../config/listen.js";
 import { statusPage } from "./pages.js";
 import { deviceSeries } from "./series.js";
 import { sendHtml, sendJson, SseHub, WebServer } from "./server.js";

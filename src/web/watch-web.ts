@@ -2,10 +2,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
-import type { Io } from "../cli/args.js";
-import { EXIT } from "../cli/args.js";
 import { FleetWeb } from "./fleet-web.js";
-import type { Listen } from "./listen.js";
+import type { Listen } from "../config/listen.js";
 
 export interface WatchWebOptions {
   url: string;
@@ -16,8 +14,17 @@ export interface WatchWebOptions {
   historyPath: string;
   retentionS: number;
   durationS: number | undefined;
-  io: Io;
+  io: WebIo;
 }
+
+/** Where the command writes (the CLI's Io fits it): web sits below the CLI and does not import it. */
+export interface WebIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** The exit codes of src/cli/args.ts that this command returns. */
+const EXIT = { ok: 0, failure: 1 } as const;
 
 /** Where the history lives unless --history says: the user's state folder, as run's outbox. */
 export function defaultHistoryPath(env: NodeJS.ProcessEnv = process.env): string {

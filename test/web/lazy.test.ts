@@ -38,7 +38,7 @@ describe("the status page is loaded only when web.listen is set", () => {
     await broker.close();
   });
 
-  it("off: only the address parser of the config check; on: the server, not doctor until asked", async () => {
+  it("off: no web module at all; on: the server, not doctor until asked", async () => {
     const base = {
       device: { id: "lazy-web", board: "sim" },
       inputs: { a: { line: 17 } },
@@ -47,7 +47,7 @@ describe("the status page is loaded only when web.listen is set", () => {
     };
     const of = (urls: string[], folder: string): string[] =>
       urls.filter((u) => u.includes(`/dist/${folder}/`)).map((u) => u.slice(u.indexOf(`/dist/${folder}/`) + folder.length + 7));
-    expect(of(await modules(dir, base), "web")).toEqual(["listen.js"]);
+    expect(of(await modules(dir, base), "web")).toEqual([]);
     const all = await modules(dir, { ...base, web: { listen: `127.0.0.1:${await freePort()}` } });
     expect(of(all, "doctor")).toEqual([]);
     const on = of(all, "web");

@@ -9,7 +9,7 @@ import { FleetWeb } from "../../src/web/fleet-web.js";
 import { EMBEDDED } from "../../src/web/embedded.js";
 import type { HistoryRow } from "../../src/web/history.js";
 import { HistoryStore } from "../../src/web/history.js";
-import { isLocalOnly, parseListen } from "../../src/web/listen.js";
+import { isLocalOnly, parseListen } from "../../src/config/listen.js";
 import { deviceSeries } from "../../src/web/series.js";
 
 const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);

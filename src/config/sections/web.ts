@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { isLocalOnly, parseListen } from "../../web/listen.js";
+import { isLocalOnly, parseListen } from "../listen.js";
 
 export const webSection = z
   .strictObject({
