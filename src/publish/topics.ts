@@ -28,7 +28,7 @@ export class Topics {
     readonly deviceId: string,
   ) {
     const segs = prefix.split("/");
-    segs.forEach((s) => check("topic prefix segment", s));
+    for (const s of segs) check("topic prefix segment", s);
     this.base = `${segs.join("/")}/${check("device id", deviceId)}`;
   }
 

@@ -62,7 +62,7 @@ describe.each(PORTS)("ADS1115 over the $name (the simulator answering the regist
     const chip = new SimAds1115(clock, () => clock.yieldSoon());
     const port = make(new Map([[0x48, chip]]));
     const volts = [0.734, 1.25, 0.2, 3.1];
-    volts.forEach((v, ch) => chip.setInput(ch, () => v));
+    for (const [ch, v] of volts.entries()) chip.setInput(ch, () => v);
     const adc = new Ads1115(port, clock, 0x48);
     const got: number[] = [];
     for (let ch = 0; ch < 4; ch++) {
@@ -71,7 +71,7 @@ describe.each(PORTS)("ADS1115 over the $name (the simulator answering the regist
       await settle(clock, 5);
     }
     expect(got.length).toBe(4);
-    got.forEach((v, ch) => expect(Math.abs(v - volts[ch]!)).toBeLessThan(ch === 2 ? 1e-5 : 2e-4));
+    for (const [ch, v] of got.entries()) expect(Math.abs(v - volts[ch]!)).toBeLessThan(ch === 2 ? 1e-5 : 2e-4);
   });
 
   it("fails cleanly when no chip answers at the address", async () => {

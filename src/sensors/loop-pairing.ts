@@ -256,7 +256,7 @@ export class TrapPairing {
         candidates++;
         if (first < 0) first = q;
         const v = trapSpeed(uOn, uOff, dOn, t, this.spacingM);
-        const len = v === v ? trapLength(v, uOff - uOn, t - dOn, this.loopLengthM) : NaN;
+        const len = !Number.isNaN(v) ? trapLength(v, uOff - uOn, t - dOn, this.loopLengthM) : NaN;
         // a valid speed with an impossibly short vehicle is two vehicles timed as one
         if (len >= MIN_VEHICLE_M) {
           // older candidates were vehicles that left the lane between the loops
@@ -284,7 +284,7 @@ export class TrapPairing {
         this.dropBefore(first, t);
         this.removeAt(first);
         const v = trapSpeed(uOn, uOff, dOn, t, this.spacingM);
-        this.out.measured(t, v, v === v ? trapLength(v, uOff - uOn, t - dOn, this.loopLengthM) : NaN);
+        this.out.measured(t, v, !Number.isNaN(v) ? trapLength(v, uOff - uOn, t - dOn, this.loopLengthM) : NaN);
         return;
       }
       // the upstream vehicle is still on its loop: this one cannot be it
@@ -306,7 +306,7 @@ export class TrapPairing {
     const onU = uOff - uOn;
     const onD = dOff - dOn;
     // a long presence is a slow vehicle, which may have stopped on one loop: no judgement possible
-    if (onU > STRANGER_MAX_ON_NS || onD > STRANGER_MAX_ON_NS || this.congested(onU > onD ? onU : onD)) return false;
+    if (onU > STRANGER_MAX_ON_NS || onD > STRANGER_MAX_ON_NS || this.congested(Math.max(onU, onD))) return false;
     const lead = dOn - uOn;
     const trail = dOff - uOff;
     return onU > STRANGER_RATIO * onD || onD > STRANGER_RATIO * onU || lead > STRANGER_RATIO * trail || trail > STRANGER_RATIO * lead;

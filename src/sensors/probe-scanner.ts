@@ -128,7 +128,10 @@ export class ProbeScannerParser {
     this.lineBytes++;
     if (b === 0x0d || this.cr) {
       // CR is only allowed right before LF
-      if (this.cr) return this.skip(this.field());
+      if (this.cr) {
+        this.skip(this.field());
+        return;
+      }
       this.cr = true;
       return;
     }
@@ -137,13 +140,19 @@ export class ProbeScannerParser {
         if (b === 0x2c) {
           if (this.kindLen === 4 && this.kind === KIND_WIFI) this.radio = "wifi";
           else if (this.kindLen === 3 && this.kind === KIND_BLE) this.radio = "ble";
-          else return this.skip("kind");
+          else {
+            this.skip("kind");
+            return;
+          }
           this.state = State.Address;
           return;
         }
         {
           const l = b | 0x20;
-          if (l < 0x61 || l > 0x7a || this.kindLen >= 4) return this.skip("kind");
+          if (l < 0x61 || l > 0x7a || this.kindLen >= 4) {
+            this.skip("kind");
+            return;
+          }
           this.kind = this.kind * 32 + (l - 0x60);
           this.kindLen++;
         }
@@ -151,9 +160,15 @@ export class ProbeScannerParser {
       case State.Address: {
         const h = hexValue(b);
         if (h >= 0) {
-          if (this.nibbles >= 12) return this.skip("address");
+          if (this.nibbles >= 12) {
+            this.skip("address");
+            return;
+          }
           // a separator, once used, must follow every pair
-          if (this.sep !== 0 && this.nibbles % 2 === 0 && this.nibbles > 0 && this.lastWasHex) return this.skip("address");
+          if (this.sep !== 0 && this.nibbles % 2 === 0 && this.nibbles > 0 && this.lastWasHex) {
+            this.skip("address");
+            return;
+          }
           const i = this.nibbles >> 1;
           this.scratch[i] = this.nibbles % 2 === 0 ? h << 4 : this.scratch[i]! | h;
           this.nibbles++;
@@ -161,11 +176,20 @@ export class ProbeScannerParser {
           return;
         }
         if (b === 0x3a || b === 0x2d) {
-          if (this.nibbles === 0 || this.nibbles % 2 !== 0 || this.nibbles >= 12 || !this.lastWasHex) return this.skip("address");
+          if (this.nibbles === 0 || this.nibbles % 2 !== 0 || this.nibbles >= 12 || !this.lastWasHex) {
+            this.skip("address");
+            return;
+          }
           if (this.sep === 0) {
-            if (this.nibbles !== 2) return this.skip("address");
+            if (this.nibbles !== 2) {
+              this.skip("address");
+              return;
+            }
             this.sep = b;
-          } else if (this.sep !== b) return this.skip("address");
+          } else if (this.sep !== b) {
+            this.skip("address");
+            return;
+          }
           this.lastWasHex = false;
           return;
         }
@@ -173,11 +197,15 @@ export class ProbeScannerParser {
           this.state = State.Rssi;
           return;
         }
-        return this.skip("address");
+        this.skip("address");
+        return;
       }
       case State.Rssi:
         if (b >= 0x30 && b <= 0x39) {
-          if (this.rssiDigits >= 3) return this.skip("rssi");
+          if (this.rssiDigits >= 3) {
+            this.skip("rssi");
+            return;
+          }
           this.rssi = this.rssi * 10 + (b - 0x30);
           this.rssiDigits++;
           return;
@@ -187,7 +215,8 @@ export class ProbeScannerParser {
           this.rssiSign = b === 0x2d ? -1 : 1;
           return;
         }
-        return this.skip("rssi");
+        this.skip("rssi");
+        return;
     }
   }
 

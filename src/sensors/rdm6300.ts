@@ -103,14 +103,20 @@ export class Rdm6300Parser {
         return;
       case State.Digits: {
         const h = hexValue(b);
-        if (h < 0) return this.broken(b);
+        if (h < 0) {
+          this.broken(b);
+          return;
+        }
         const i = this.digits >> 1;
         this.scratch[i] = this.digits % 2 === 0 ? h << 4 : this.scratch[i]! | h;
         if (++this.digits === DIGITS) this.state = State.Tail;
         return;
       }
       case State.Tail:
-        if (b === ETX) return this.complete(tNs);
+        if (b === ETX) {
+          this.complete(tNs);
+          return;
+        }
         if (b === CR && !this.sawCr && !this.sawLf) {
           this.sawCr = true;
           return;
@@ -119,7 +125,8 @@ export class Rdm6300Parser {
           this.sawLf = true;
           return;
         }
-        return this.broken(b);
+        this.broken(b);
+        return;
     }
   }
 

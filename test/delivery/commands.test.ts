@@ -32,9 +32,7 @@ interface Reply {
 }
 
 /** An operator's MQTT 5 client: sends commands, collects replies. */
-async function operator(
-  url: string,
-): Promise<{
+async function operator(url: string): Promise<{
   client: MqttClient;
   replies: Reply[];
   send(name: string, payload: string | Buffer, correlationData?: Buffer): void;
