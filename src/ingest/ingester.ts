@@ -180,7 +180,7 @@ export class Ingester {
       this.stalled = [];
       if (this.stopping) return;
       this.pending = [];
-      // Mosquitto 2 closes the older of two connections with one client id without saying why (no
+      // Mosquitto 2 often closes the older of two connections with one client id without saying why (no
       // DISCONNECT 0x8E): two processes sharing an id then take the session from each other every 2 s
       const now = this.now();
       closes.push(now);
