@@ -123,7 +123,7 @@ export function trafficManifestMeasures(det: LoopDetectorConfig): ManifestStream
         n: "quality.latencyDiff",
         u: "s",
         description:
-          "estimated latency of the downstream loop's card minus the upstream one's, beyond the configured inputs.*.latencyMs, from the traffic so far (left out until 30 cars)",
+          "estimated latency of the downstream loop's card minus the upstream one's, beyond the configured inputs.*.latencyMs, from the traffic so far (left out until 30 vehicles in a length band)",
       },
       { n: "quality.latencySe", u: "s", description: "standard error of quality.latencyDiff" },
       {

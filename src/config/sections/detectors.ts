@@ -200,7 +200,7 @@ export const loopDetectorSchema = z
       .enum(["report", "auto"])
       .default("report")
       .describe(
-        "Speed traps: the device estimates the latency difference between the two loops' cards from the traffic (docs/traffic.md \"Calibration\"). report (default): publish the estimate in health and in each summary's quality, and alarm when it exceeds calibrationAlarmMs; speeds use only the configured inputs.*.latencyMs. auto: also apply the estimate once its standard error is below 1.5 ms.",
+        "Speed traps: the device estimates the latency difference between the two loops' cards from the traffic (docs/traffic.md \"Calibration\"). report (default): publish the estimate in health and in each summary's quality, and alarm when it exceeds calibrationAlarmMs; speeds use only the configured inputs.*.latencyMs. auto: also apply it: in full once its standard error is at most 1.5 ms (after at least 300 vehicles), earlier shrunk towards zero once it is at least two standard errors from zero, never beyond ±60 ms.",
       ),
     calibrationAlarmMs: z
       .number()
