@@ -1,11 +1,12 @@
 import type { Measure, Summary } from "../aggregate/summary.js";
-import type { LossReport } from "../outbox/outbox.js";
+import type { CrashLoss, LossReport } from "../outbox/outbox.js";
 import { COMPACT_KIND, DEFAULTS, DEFAULTS_RECORD, longName, readShort, shortName, UNITS } from "./compact-tables.js";
 import { encodeCompactCbor } from "./compact-cbor.js";
 import type { Encoding } from "./envelope.js";
 import { encodePack } from "./envelope.js";
 import { SCHEMA_VERSION, timeQuality, windowStartMs } from "./envelope.js";
 import type { SenmlRecord } from "./senml.js";
+import { pushLoss, recoveredRecord } from "./loss.js";
 import { observedSeconds } from "../clock/windows.js";
 
 /**
@@ -15,16 +16,17 @@ import { observedSeconds } from "../clock/windows.js";
  * and zero counters were most of the bytes; the measures themselves are the same values.
  *
  *   { bn: "{device}:window:", bt: window start, n: "seq", v }   then schema, window, [observed], [timeq]
- *   [dropped, dropped.from, dropped.to]                           as in the standard envelope
+ *   [dropped, dropped.from, dropped.to, [dropped.cause]]          as in the standard envelope (loss.ts)
+ *   [recovered]                                                   every stream of the pack rebuilt after a crash
  *   { bn: "{kind}:{stream}:", n: "_", v: bits }                   per stream: the bits of DEFAULTS
  *   { n: short name, [u: only when not UNITS[n]], v | vs | vb } …  its other measures (NAMES)
  */
 
-/** Summaries that can share one pack: the same window slot, length, observed time and time quality. */
+/** Summaries that can share one pack: the same window slot, length, observed time, time quality and recovery. */
 export function groupByWindow(summaries: readonly Summary[]): Summary[][] {
   const groups = new Map<string, Summary[]>();
   for (const s of summaries) {
-    const key = `${windowStartMs(s.window)}|${s.window.lengthS}|${observed(s)}|${timeQuality(s.window)}`;
+    const key = `${windowStartMs(s.window)}|${s.window.lengthS}|${observed(s)}|${timeQuality(s.window)}|${s.recovered ?? ""}`;
     const g = groups.get(key);
     if (g) g.push(s);
     else groups.set(key, [s]);
@@ -47,13 +49,9 @@ export function compactPack(deviceId: string, group: readonly Summary[], seq: nu
   // absent = the default: the whole window observed, the clock synchronised
   if (observed(first) !== w.lengthS) pack.push({ n: "observed", v: observed(first) });
   if (timeQuality(w) !== "synced") pack.push({ n: "timeq", vs: timeQuality(w) });
-  if (lost) {
-    pack.push(
-      { n: "dropped", u: "count", v: lost.count },
-      { n: "dropped.from", u: "s", v: lost.fromMs / 1000 },
-      { n: "dropped.to", u: "s", v: lost.toMs / 1000 },
-    );
-  }
+  if (lost) pushLoss(pack, lost);
+  // a pack rebuilt from checkpoints after a crash holds only recovered summaries (groupByWindow)
+  if (first.recovered !== undefined) pack.push(recoveredRecord(first.recovered));
   // the device is in the pack's base name; a stream's names only its kind and stream (11+ bytes each)
   for (const s of group) pushStream(pack, `${s.kind}:${s.name}:`, s.measures);
   return pack;
@@ -99,4 +97,14 @@ function record(m: Measure): SenmlRecord {
 export function encodeCompact(pack: readonly SenmlRecord[], encoding: Encoding): Buffer {
   if (encoding === "json") return encodePack(pack, "json");
   return encodeCompactCbor(pack, (r) => r.n !== undefined && r.n !== longName(r.n));
+}
+
+/**
+ * The crash losses of a cellular device, moved to `…/window`: its stream topics never carry a
+ * message, so a loss left on one would never be reported. The outbox sums them into one report
+ * (cause `crash`) that the next pack carries: `dropped` the stream windows lost, the span from the
+ * earliest to the restart (docs/delivery.md "Crashes mid-window", cellular profile).
+ */
+export function crashLossesOnWindow(losses: readonly CrashLoss[], windowTopic: string): CrashLoss[] {
+  return losses.map((l) => ({ ...l, topic: windowTopic }));
 }

@@ -8,7 +8,7 @@ import { observedSeconds } from "../clock/windows.js";
 import type { Encoding } from "./envelope.js";
 import { alarmPack, contentType, encodePack, summaryPack } from "./envelope.js";
 import type { Topics } from "./topics.js";
-import { compactPack, encodeCompact, groupByWindow } from "./compact.js";
+import { compactPack, crashLossesOnWindow, encodeCompact, groupByWindow } from "./compact.js";
 
 export interface PublisherOptions {
   deviceId: string;
@@ -108,7 +108,10 @@ export class Publisher {
     try {
       if (expireAfter !== undefined) this.opts.outbox.expire(this.opts.clock.wallMs());
       const open = current?.();
-      const windows: OpenWindow[] | undefined = current ? drafts.map((d) => ({ topic: d.topic, fromMs: open?.startWallMs })) : undefined;
+      // per stream in both profiles, as checkpoints and the start's records are: crash recovery is per stream
+      const windows: OpenWindow[] | undefined = current
+        ? summaries.map((s) => ({ topic: this.opts.topics.stream(s.kind, s.name), fromMs: open?.startWallMs }))
+        : undefined;
       msgs = this.opts.outbox.commit([...this.alarms, ...drafts], windows);
       this.batch = [];
       this.alarms = [];
@@ -123,11 +126,19 @@ export class Publisher {
   }
 
   /**
-   * At start, after a crash: report `losses` on their topics (cause `crash`) and commit the summaries
-   * recovered from checkpoints, in one transaction (docs/delivery.md "Crashes mid-window"). Throws
-   * what the outbox throws; the records stay and are settled at the next start.
+   * At start, after a crash: report `losses` on their topics (cause `crash`; a cellular device's on
+   * `…/window`) and commit the summaries recovered from checkpoints (a cellular device's as packs), in
+   * one transaction (docs/delivery.md "Crashes mid-window"). Throws what the outbox throws; the
+   * records stay and are settled at the next start.
    */
   settleCrash(losses: readonly CrashLoss[], recovered: Summary[]): OutboxMessage[] {
+    if (this.opts.profile === "cellular") {
+      // packs on …/window like every other window of this device; the losses go there too
+      const packs = this.compactDrafts(recovered, undefined);
+      const msgs = this.opts.outbox.settleCrash?.(crashLossesOnWindow(losses, this.opts.topics.window()), packs) ?? [];
+      if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
+      return msgs;
+    }
     const drafts: OutboxDraft[] = recovered.map((s) => ({
       topic: this.opts.topics.stream(s.kind, s.name),
       priority: "routine",

@@ -5,13 +5,24 @@ import { decodeSenmlCbor, decodeSenmlJson } from "../publish/senml.js";
 
 /** One cellular-profile message: its envelope, and one standard-looking message per stream in it. */
 export interface DecodedCompact {
-  /** The pack's own envelope (kind `window`, stream ""); `dropped` is the loss of the …/window topic. */
+  /** The pack's own envelope (kind `window`, stream ""); `dropped` (and `droppedCause`) is the loss of the …/window topic. */
   envelope: DecodedMessage;
   /** Per stream, as the standard profile would have sent it: seq and window of the pack, units and defaults restored. */
   streams: DecodedMessage[];
 }
 
-const META = new Set(["seq", "schema", "window", "observed", "timeq", "dropped", "dropped.from", "dropped.to"]);
+const META = new Set([
+  "seq",
+  "schema",
+  "window",
+  "observed",
+  "timeq",
+  "dropped",
+  "dropped.from",
+  "dropped.to",
+  "dropped.cause",
+  "recovered",
+]);
 
 /** Decode a `{prefix}/{device}/window` payload (docs/payloads.md "Cellular profile"). Throws on anything else. */
 export function decodeCompact(payload: Uint8Array): DecodedCompact {
@@ -42,7 +53,8 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
     if (r.bn !== undefined && r !== first) {
       const [k = "", s = ""] = r.bn.split(":");
       if (envelope.observedS < 0) envelope.observedS = envelope.windowS;
-      const { dropped: _lost, ...env } = envelope;
+      // `recovered` applies to every stream of the pack; the loss report to the pack's topic
+      const { dropped: _lost, droppedCause: _cause, ...env } = envelope;
       cur = { ...env, kind: k, stream: s, measures: {} };
       streams.push(cur);
     }
@@ -56,6 +68,8 @@ export function decodeCompact(payload: Uint8Array): DecodedCompact {
       else if (n === "dropped") envelope.dropped = { count: r.v ?? 0, fromMs: 0, toMs: 0 };
       else if (n === "dropped.from" && envelope.dropped) envelope.dropped.fromMs = Math.round((r.v ?? 0) * 1000);
       else if (n === "dropped.to" && envelope.dropped) envelope.dropped.toMs = Math.round((r.v ?? 0) * 1000);
+      else if (n === "dropped.cause") envelope.droppedCause = r.vs ?? "";
+      else if (n === "recovered") envelope.recovered = r.vs ?? "";
       if (!META.has(n)) envelope.measures[n] = value(n, r);
       continue;
     }
@@ -102,6 +116,9 @@ export function decodeMessages(payload: Uint8Array): DecodedMessage[] {
   const std = decodeMessage(payload);
   if (std.kind !== COMPACT_KIND) return [std];
   const { envelope, streams } = decodeCompact(payload);
-  if (envelope.dropped && streams[0]) streams[0].dropped = envelope.dropped;
+  if (envelope.dropped && streams[0]) {
+    streams[0].dropped = envelope.dropped;
+    if (envelope.droppedCause !== undefined) streams[0].droppedCause = envelope.droppedCause;
+  }
   return streams;
 }

@@ -200,7 +200,10 @@ export class WatchModel {
     const base = topic.slice(0, topic.length - "window".length);
     for (const [i, msg] of decoded.streams.entries()) {
       // gaps and the pack's loss report (which belongs to …/window) are announced once, with the first stream
-      if (i === 0 && env.dropped) msg.dropped = env.dropped;
+      if (i === 0 && env.dropped) {
+        msg.dropped = env.dropped;
+        if (env.droppedCause !== undefined) msg.droppedCause = env.droppedCause;
+      }
       out.push(...this.data(dev, `${base}${msg.kind}/${msg.stream}`, msg, nowMs, { seq, announce: i === 0, lossTopic: topic }));
     }
     return out;
