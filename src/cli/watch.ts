@@ -79,6 +79,33 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     io.out(WATCH_HELP);
     return EXIT.ok;
   }
+  const o = watchTarget(values);
+  if (values.web) return webMode(values, { ...o, io });
+  return terminalMode(o, { json: values.json === true || !io.isTTY, utc: values.utc === true }, io);
+}
+
+/** Where watch connects and what it subscribes to, from the flags (UsageError on bad ones). */
+interface WatchTarget {
+  url: string;
+  prefix: string;
+  filter: string;
+  durationS: number | undefined;
+  auth: Partial<IClientOptions>;
+  session?: string | undefined;
+}
+
+function watchTarget(values: {
+  broker?: string | undefined;
+  prefix?: string | undefined;
+  device?: string | undefined;
+  session?: string | undefined;
+  duration?: string | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  username?: string | undefined;
+  "password-file"?: string | undefined;
+}): WatchTarget {
   const url = values.broker ?? "mqtt://127.0.0.1:1883";
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url))
     throw new UsageError(
@@ -111,85 +138,50 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     if (err instanceof AuthFileError) throw new UsageError(err.message);
     throw err;
   }
-
   // the filter goes through the same checks as Topics (no wildcards in names); `+` and `#` are ours
   const filter = `${prefix}/${values.device ?? "+"}/#`;
-  if (values.web) return webMode(values, { url, filter, prefix, durationS, io, auth, session: values.session });
-  const json = values.json === true || !io.isTTY;
-  const model = new WatchModel({ prefix });
-  const title = `roadside watch  ${url}  ${filter}`;
-  let linkState = "connecting";
+  return { url, prefix, filter, durationS, auth, session: values.session };
+}
+
+/** The connection as the table's title line and the final report see it. */
+interface Link {
+  state: string;
+  connectedOnce: boolean;
+  lastError: string;
+  stopping: boolean;
+  /** Set when the broker refused the credentials: watch stops at once. */
+  refused?: string;
+  stopNow?: () => void;
+}
+
+/** The live table on a terminal, or JSON lines: runs until Ctrl-C, --duration or a refusal. */
+async function terminalMode(o: WatchTarget, mode: { json: boolean; utc: boolean }, io: Io): Promise<number> {
+  const { json } = mode;
+  const model = new WatchModel({ prefix: o.prefix });
+  const title = `roadside watch  ${o.url}  ${o.filter}`;
+  const link: Link = { state: "connecting", connectedOnce: false, lastError: "", stopping: false };
   const screen = json ? undefined : new Screen({ write: io.out });
   const size = (): { columns: number; rows: number } => ({ columns: process.stdout.columns || 100, rows: process.stdout.rows || 30 });
   const render = (): string[] =>
     renderTable(model, {
       nowMs: Date.now(),
       ...size(),
-      utc: values.utc === true,
+      utc: mode.utc,
       color: useColor(io.isTTY),
-      title: `${title}  ${linkState}`,
+      title: `${title}  ${link.state}`,
     });
   const emit = (events: readonly WatchEvent[]): void => {
     if (json) for (const ev of events) io.out(`${JSON.stringify(ev)}\n`);
     else screen!.schedule(render);
   };
-
-  const options: IClientOptions = {
-    clientId: values.session ? `roadside-watch-${values.session}` : `roadside-watch-${randomBytes(4).toString("hex")}`,
-    clean: values.session === undefined,
-    protocolVersion: 4, // 3.1.1: every broker speaks it, and watch needs nothing from 5
-    reconnectPeriod: 2000,
-    connectTimeout: 10_000,
-    ...auth,
-  };
-  let connectedOnce = false;
-  let lastError = "";
-  const client = mqtt.connect(url, options);
-  const brokerEvent = (state: "connected" | "disconnected" | "error", detail?: string): void => {
-    const ev: WatchEvent = { type: "broker", receivedAt: new Date().toISOString(), state, url, ...(detail ? { detail } : {}) };
-    if (state !== "connected" || connectedOnce) model.note(ev);
-    emit([ev]);
-    if (!json && state === "error") linkState = `cannot reach the broker: ${detail}`;
-  };
-  client.on("connect", (connack) => {
-    connectedOnce = true;
-    linkState = "connected";
-    brokerEvent("connected", connack.sessionPresent ? "session resumed: queued messages follow" : undefined);
-    client.subscribe(filter, { qos: 1 }, (err) => {
-      if (err)
-        brokerEvent("error", `subscribing to ${filter} failed: ${err.message}; check the broker's ACL lets this user read ${prefix}/#`);
-    });
-  });
-  client.on("message", (topic, payload, packet) => emit(model.message(topic, payload, packet.retain, Date.now())));
-  let stopping = false;
-  client.on("close", () => {
-    if (linkState === "connected" && !stopping) {
-      linkState = "reconnecting";
-      brokerEvent("disconnected");
-    }
-  });
-  let stopNow: (() => void) | undefined;
-  let refused: string | undefined;
-  client.on("error", (err: Error & { code?: number | string }) => {
-    // CONNACK 4/5 (MQTT 3.1.1 §3.2.2.3), 134/135 (MQTT 5): the broker refuses who we are; every retry
-    // would be refused the same way, and an account locked for repeated failures helps nobody
-    if (err.code === 4 || err.code === 5 || err.code === 134 || err.code === 135) {
-      refused = err.message;
-      brokerEvent("error", err.message);
-      stopNow?.();
-      return;
-    }
-    if (err.message === lastError) return; // once per cause, not once per retry
-    lastError = err.message;
-    brokerEvent("error", err.message);
-  });
+  const client = connectWatcher(o, model, link, emit, json);
 
   if (!json) {
     screen!.start();
     screen!.draw(render());
     process.stdout.on("resize", () => screen!.draw(render()));
   } else {
-    io.err(`roadside watch: subscribing to ${filter} on ${url}; one JSON object per line (docs/message.schema.json)\n`);
+    io.err(`roadside watch: subscribing to ${o.filter} on ${o.url}; one JSON object per line (docs/message.schema.json)\n`);
   }
   const ticker = setInterval(() => {
     const events = model.tick(Date.now());
@@ -197,33 +189,100 @@ export async function watchCommand(argv: string[], io: Io): Promise<number> {
     else screen!.schedule(render);
   }, 1000);
 
-  await new Promise<void>((resolve) => {
+  await untilStopped(o.durationS, link);
+  clearInterval(ticker);
+  link.stopping = true;
+  await new Promise<void>((resolve) => client.end(link.refused !== undefined, {}, () => resolve()));
+  screen?.stop();
+  return finalReport(o, model, link, json, io);
+}
+
+/** Connects and subscribes; the handlers keep `link` and the model up to date. */
+function connectWatcher(
+  o: WatchTarget,
+  model: WatchModel,
+  link: Link,
+  emit: (events: readonly WatchEvent[]) => void,
+  json: boolean,
+): mqtt.MqttClient {
+  const { url, filter, prefix } = o;
+  const options: IClientOptions = {
+    clientId: o.session ? `roadside-watch-${o.session}` : `roadside-watch-${randomBytes(4).toString("hex")}`,
+    clean: o.session === undefined,
+    protocolVersion: 4, // 3.1.1: every broker speaks it, and watch needs nothing from 5
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    ...o.auth,
+  };
+  const client = mqtt.connect(url, options);
+  const brokerEvent = (state: "connected" | "disconnected" | "error", detail?: string): void => {
+    const ev: WatchEvent = { type: "broker", receivedAt: new Date().toISOString(), state, url, ...(detail ? { detail } : {}) };
+    if (state !== "connected" || link.connectedOnce) model.note(ev);
+    emit([ev]);
+    if (!json && state === "error") link.state = `cannot reach the broker: ${detail}`;
+  };
+  client.on("connect", (connack) => {
+    link.connectedOnce = true;
+    link.state = "connected";
+    brokerEvent("connected", connack.sessionPresent ? "session resumed: queued messages follow" : undefined);
+    client.subscribe(filter, { qos: 1 }, (err) => {
+      if (err)
+        brokerEvent("error", `subscribing to ${filter} failed: ${err.message}; check the broker's ACL lets this user read ${prefix}/#`);
+    });
+  });
+  client.on("message", (topic, payload, packet) => emit(model.message(topic, payload, packet.retain, Date.now())));
+  client.on("close", () => {
+    if (link.state === "connected" && !link.stopping) {
+      link.state = "reconnecting";
+      brokerEvent("disconnected");
+    }
+  });
+  client.on("error", (err: Error & { code?: number | string }) => {
+    // CONNACK 4/5 (MQTT 3.1.1 §3.2.2.3), 134/135 (MQTT 5): the broker refuses who we are; every retry
+    // would be refused the same way, and an account locked for repeated failures helps nobody
+    if (err.code === 4 || err.code === 5 || err.code === 134 || err.code === 135) {
+      link.refused = err.message;
+      brokerEvent("error", err.message);
+      link.stopNow?.();
+      return;
+    }
+    if (err.message === link.lastError) return; // once per cause, not once per retry
+    link.lastError = err.message;
+    brokerEvent("error", err.message);
+  });
+  return client;
+}
+
+/** Resolves on Ctrl-C, SIGTERM, the end of --duration, or at once if the broker refused us. */
+function untilStopped(durationS: number | undefined, link: Link): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (): void => resolve();
-    stopNow = stop;
-    if (refused !== undefined) stop();
+    link.stopNow = stop;
+    if (link.refused !== undefined) stop();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     if (durationS !== undefined) setTimeout(stop, durationS * 1000).unref();
   });
-  clearInterval(ticker);
-  stopping = true;
-  await new Promise<void>((resolve) => client.end(refused !== undefined, {}, () => resolve()));
-  screen?.stop();
+}
+
+/** The totals on stderr, the notable events on a terminal, and the exit code. */
+function finalReport(o: WatchTarget, model: WatchModel, link: Link, json: boolean, io: Io): number {
+  const { url, prefix } = o;
   const t = model.totals();
   const summary = `roadside watch: ${t.messages} messages from ${t.devices} device(s); gaps ${t.gaps} (${t.missing} still missing), duplicates ${t.duplicates}${t.resets ? `, counter restarts ${t.resets}` : ""}${t.invalid ? `, invalid ${t.invalid}` : ""}${t.conflicts ? `, conflicts ${t.conflicts}` : ""}\n`;
   if (!json) {
     for (const ev of model.notable) io.out(`${describe(ev)[1]}\n`);
   }
   io.err(summary);
-  if (refused !== undefined) {
+  if (link.refused !== undefined) {
     io.err(
-      `roadside watch: ${url} refused the credentials (${refused}); stopped instead of retrying. Check --username and --password-file (or ROADSIDE_MQTT_PASSWORD), or --cert/--key for a client certificate, and that the broker's ACL lets this user read ${prefix}/#\n`,
+      `roadside watch: ${url} refused the credentials (${link.refused}); stopped instead of retrying. Check --username and --password-file (or ROADSIDE_MQTT_PASSWORD), or --cert/--key for a client certificate, and that the broker's ACL lets this user read ${prefix}/#\n`,
     );
     return EXIT.failure;
   }
-  if (!connectedOnce) {
+  if (!link.connectedOnce) {
     io.err(
-      `roadside watch: never reached ${url}${lastError ? ` (${lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`,
+      `roadside watch: never reached ${url}${link.lastError ? ` (${link.lastError})` : ""}; check the URL, that the broker runs, and the firewall\n`,
     );
     return EXIT.failure;
   }
