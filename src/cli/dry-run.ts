@@ -10,7 +10,7 @@ import { boardHardware } from "./hardware.js";
 import type { Logger } from "../log/logger.js";
 import { SqliteOutbox } from "../outbox/sqlite.js";
 import type { DecodedMessage } from "../publish/envelope.js";
-import { decodeMessage } from "../publish/envelope.js";
+import { decodeMessages } from "../watch/compact.js";
 import { Device } from "../runtime.js";
 
 /**
@@ -92,10 +92,12 @@ export async function dryRun(loaded: LoadedConfig, opts: DryRunOptions): Promise
     mqtt: { connectOptions: { connectTimeout: 2 ** 31 - 1 }, backoffMinMs: 2 ** 30, backoffMaxMs: 2 ** 30 },
     onCommitted: (messages) => {
       for (const m of messages) {
-        const msg = decodeMessage(m.payload);
-        if (msg.kind === "alarm") result.alarms++;
-        else result.summaries++;
-        opts.onMessage(m.topic, msg);
+        // per stream, also from a cellular pack
+        for (const msg of decodeMessages(m.payload)) {
+          if (msg.kind === "alarm") result.alarms++;
+          else result.summaries++;
+          opts.onMessage(m.topic, msg);
+        }
       }
     },
   });

@@ -22,7 +22,8 @@ import { lockStateDir, StateLockError } from "../outbox/lock.js";
 import type { OutboxRecovery } from "../outbox/open.js";
 import { openOutbox } from "../outbox/open.js";
 import type { SqliteOutbox } from "../outbox/sqlite.js";
-import { annotateLoss, decodeMessage } from "../publish/envelope.js";
+import { annotateLoss } from "../publish/envelope.js";
+import { decodeMessages } from "../watch/compact.js";
 import { Device } from "../runtime.js";
 import { TraceRecorder } from "../sim/recorder.js";
 import type { DeviceWeb } from "../web/device-web.js";
@@ -292,7 +293,11 @@ export function generationBuilder(d: GenerationDeps): (l: LoadedConfig, hooks: S
               ? undefined
               : (m) => {
                   try {
-                    io.out(`${formatMessage(decodeMessage(m.payload))}\n`);
+                    io.out(
+                      decodeMessages(m.payload)
+                        .map((d) => `${formatMessage(d)}\n`)
+                        .join(""),
+                    );
                   } catch {
                     io.out(`${m.topic}  seq ${m.seq}  (${m.payload.length} bytes)\n`);
                   }

@@ -4,7 +4,7 @@ import type { Logger, LogLevel } from "../log/logger.js";
 import type { EmbeddedBroker } from "../mqtt/embedded.js";
 import { startEmbeddedBroker } from "../mqtt/embedded.js";
 import type { OutboxMessage } from "../outbox/outbox.js";
-import { decodeMessage } from "../publish/envelope.js";
+import { decodeMessages } from "../watch/compact.js";
 import type { Speed } from "../sim/runner.js";
 import { parseSpeed } from "../sim/runner.js";
 import type { Progress, RunResult } from "../sim/session.js";
@@ -74,7 +74,9 @@ export function deliveredPrinter(io: Io, enabled: boolean, multi: boolean): ((de
   if (!enabled) return undefined;
   return (device, m) => {
     try {
-      io.out(`${multi ? `${device}  ` : ""}${formatMessage(decodeMessage(m.payload), { utc: true })}\n`);
+      // a line per stream, also for a cellular pack (one message, every stream of a window)
+      const lines = decodeMessages(m.payload).map((d) => `${multi ? `${device}  ` : ""}${formatMessage(d, { utc: true })}\n`);
+      io.out(lines.join(""));
     } catch {
       io.out(`${m.topic}  seq ${m.seq}  (${m.payload.length} bytes)\n`);
     }

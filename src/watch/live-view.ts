@@ -7,7 +7,7 @@ import type { Logger } from "../log/logger.js";
 import type { SessionState } from "../mqtt/session.js";
 import type { OutboxMessage, OutboxStats } from "../outbox/outbox.js";
 import type { DecodedMessage } from "../publish/envelope.js";
-import { decodeMessage } from "../publish/envelope.js";
+import { decodeMessages } from "./compact.js";
 import { Screen } from "./screen.js";
 import { formatDuration } from "../config/duration.js";
 import { age, formatValue } from "./units.js";
@@ -122,9 +122,10 @@ export class LiveView implements DeviceObserver {
   onCommitted(messages: OutboxMessage[]): void {
     for (const m of messages) {
       try {
-        const d = decodeMessage(m.payload);
-        this.streams.set(`${d.kind}/${d.stream}`, d);
-        if (d.kind === "alarm") this.event(`alarm ${d.stream}: ${d.measures["alarm"]?.vs ?? ""} ${d.measures["state"]?.vs ?? ""}`);
+        for (const d of decodeMessages(m.payload)) {
+          this.streams.set(`${d.kind}/${d.stream}`, d);
+          if (d.kind === "alarm") this.event(`alarm ${d.stream}: ${d.measures["alarm"]?.vs ?? ""} ${d.measures["state"]?.vs ?? ""}`);
+        }
       } catch {
         this.event(`${m.topic}: seq ${m.seq} (${m.payload.length} bytes, not decodable)`);
       }
@@ -244,16 +245,17 @@ export function journalObserver(logger: Logger): Pick<DeviceObserver, "onCommitt
     onCommitted: (messages) => {
       for (const m of messages) {
         try {
-          const d = decodeMessage(m.payload);
-          const values = Object.entries(d.measures)
-            .map(([n, v]) => `${n} ${formatValue(v, d.kind)}`)
-            .join(", ");
-          logger.info(`${d.kind}/${d.stream} seq ${d.seq}: ${values}`, {
-            topic: m.topic,
-            seq: m.seq,
-            windowStart: new Date(d.windowStartMs).toISOString(),
-            timeq: d.timeq,
-          });
+          for (const d of decodeMessages(m.payload)) {
+            const values = Object.entries(d.measures)
+              .map(([n, v]) => `${n} ${formatValue(v, d.kind)}`)
+              .join(", ");
+            logger.info(`${d.kind}/${d.stream} seq ${d.seq}: ${values}`, {
+              topic: m.topic,
+              seq: m.seq,
+              windowStart: new Date(d.windowStartMs).toISOString(),
+              timeq: d.timeq,
+            });
+          }
         } catch {
           logger.info(`committed seq ${m.seq} to ${m.topic}`, { topic: m.topic, seq: m.seq });
         }

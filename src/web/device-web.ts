@@ -7,7 +7,7 @@ import type { CheckResult } from "../doctor/check.js";
 import type { Level } from "../io/contract.js";
 import type { SessionState } from "../mqtt/session.js";
 import type { OutboxMessage, OutboxStats } from "../outbox/outbox.js";
-import { decodeMessage } from "../publish/envelope.js";
+import { decodeMessages } from "../watch/compact.js";
 import type { DeviceObserver } from "../watch/live-view.js";
 import type { HistoryRow } from "./history.js";
 import type { Listen } from "../config/listen.js";
@@ -153,21 +153,22 @@ export class DeviceWeb implements DeviceObserver {
     const cut = this.o.clock.wallMs() - HOUR_MS;
     for (const m of messages) {
       try {
-        const d = decodeMessage(m.payload);
-        const row: HistoryRow & { timeq: string } = {
-          device: d.device,
-          seq: d.seq,
-          kind: d.kind,
-          stream: d.stream,
-          tMs: d.windowStartMs,
-          windowS: d.windowS,
-          observedS: d.observedS,
-          measures: d.measures,
-          timeq: d.timeq,
-        };
-        this.latest.set(`${d.kind}/${d.stream}`, row);
-        this.hour.push(row);
-        if (d.kind === "alarm") this.event(`alarm ${d.stream}: ${d.measures["alarm"]?.vs ?? ""} ${d.measures["state"]?.vs ?? ""}`);
+        for (const d of decodeMessages(m.payload)) {
+          const row: HistoryRow & { timeq: string } = {
+            device: d.device,
+            seq: d.seq,
+            kind: d.kind,
+            stream: d.stream,
+            tMs: d.windowStartMs,
+            windowS: d.windowS,
+            observedS: d.observedS,
+            measures: d.measures,
+            timeq: d.timeq,
+          };
+          this.latest.set(`${d.kind}/${d.stream}`, row);
+          this.hour.push(row);
+          if (d.kind === "alarm") this.event(`alarm ${d.stream}: ${d.measures["alarm"]?.vs ?? ""} ${d.measures["state"]?.vs ?? ""}`);
+        }
       } catch {
         this.event(`${m.topic}: seq ${m.seq} (${m.payload.length} bytes, not decodable)`);
       }
