@@ -105,37 +105,41 @@ problems (each printed as path: message; nothing is written).
 
 const SENSOR_FLAGS: Record<string, SensorKind> = { manhole: "manhole", bin: "bin", probe: "probe", rfid: "rfid" };
 
+const PROVISION_FLAGS = {
+  output: { type: "string", short: "o" },
+  seed: { type: "string" },
+  bundle: { type: "string" },
+  arch: { type: "string" },
+  id: { type: "string" },
+  board: { type: "string" },
+  site: { type: "string" },
+  lane: { type: "string", multiple: true },
+  pulse: { type: "string", multiple: true },
+  manhole: { type: "string", multiple: true },
+  bin: { type: "string", multiple: true },
+  probe: { type: "string", multiple: true },
+  rfid: { type: "string", multiple: true },
+  input: { type: "string", multiple: true },
+  window: { type: "string" },
+  broker: { type: "string" },
+  prefix: { type: "string" },
+  encoding: { type: "string" },
+  username: { type: "string" },
+  "password-file": { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "control-key": { type: "string" },
+  set: { type: "string", multiple: true },
+  interactive: { type: "boolean", short: "i" },
+  stdout: { type: "boolean" },
+  force: { type: "boolean", short: "f" },
+} as const;
+
+type ProvisionFlags = ReturnType<typeof parse<typeof PROVISION_FLAGS>>["values"];
+
 export async function provisionCommand(argv: string[], io: Io, stdin: Readable & { isTTY?: boolean } = process.stdin): Promise<number> {
-  const { values } = parse(argv, {
-    output: { type: "string", short: "o" },
-    seed: { type: "string" },
-    bundle: { type: "string" },
-    arch: { type: "string" },
-    id: { type: "string" },
-    board: { type: "string" },
-    site: { type: "string" },
-    lane: { type: "string", multiple: true },
-    pulse: { type: "string", multiple: true },
-    manhole: { type: "string", multiple: true },
-    bin: { type: "string", multiple: true },
-    probe: { type: "string", multiple: true },
-    rfid: { type: "string", multiple: true },
-    input: { type: "string", multiple: true },
-    window: { type: "string" },
-    broker: { type: "string" },
-    prefix: { type: "string" },
-    encoding: { type: "string" },
-    username: { type: "string" },
-    "password-file": { type: "string" },
-    ca: { type: "string" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    "control-key": { type: "string" },
-    set: { type: "string", multiple: true },
-    interactive: { type: "boolean", short: "i" },
-    stdout: { type: "boolean" },
-    force: { type: "boolean", short: "f" },
-  });
+  const { values } = parse(argv, PROVISION_FLAGS);
   if (values.help) {
     io.out(PROVISION_HELP);
     return EXIT.ok;
@@ -149,7 +153,13 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
   const boards = loadBoards();
   const machine = readMachine();
   const detected = machine ? matchBoard(machine, boards) : undefined;
+  const given = answersFromFlags(values);
+  const { answers, output } = await completeAnswers(values, given, { boards, detected }, io, stdin);
+  return checkAndWrite(values, answers, output, boards, io);
+}
 
+/** What the flags already answer; the rest is asked, or must be given (UsageError on a bad flag). */
+function answersFromFlags(values: ProvisionFlags): Partial<ProvisionAnswers> {
   const given: Partial<ProvisionAnswers> = { inputs: [], lanes: [], sensors: [], sets: values.set ?? [] };
   for (const spec of values.input ?? []) {
     const [name, ref] = splitOnce(spec, "--input", "NAME=LINE, e.g. --input lane1.up=GPIO17");
@@ -196,7 +206,18 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
       ...(values.cert ? { cert: values.cert } : {}),
       ...(values.key ? { key: values.key } : {}),
     };
+  return given;
+}
 
+/** The interview on a terminal (flags as defaults), or the flags alone; also where to write, if asked. */
+async function completeAnswers(
+  values: ProvisionFlags,
+  given: Partial<ProvisionAnswers>,
+  hw: { boards: ReturnType<typeof loadBoards>; detected: ReturnType<typeof matchBoard> | undefined },
+  io: Io,
+  stdin: Readable & { isTTY?: boolean },
+): Promise<{ answers: ProvisionAnswers; output: string | undefined }> {
+  const { boards, detected } = hw;
   const interactive = values.interactive === true || (values.id === undefined && stdin.isTTY === true);
   let answers: ProvisionAnswers;
   let output = values.output;
@@ -226,7 +247,17 @@ export async function provisionCommand(argv: string[], io: Io, stdin: Readable &
     for (const k of ["site", "window", "broker", "prefix", "encoding", "tls", "username", "passwordFile", "controlKey"] as const)
       if (given[k] !== undefined) Object.assign(answers, { [k]: given[k] });
   }
+  return { answers, output };
+}
 
+/** Builds the config, checks it and the files it names, and prints it, writes it or seeds a card. */
+function checkAndWrite(
+  values: ProvisionFlags,
+  answers: ProvisionAnswers,
+  output: string | undefined,
+  boards: ReturnType<typeof loadBoards>,
+  io: Io,
+): number {
   const { config, errors } = buildConfig(answers);
   // the files the config names: checked here, copied beside the config when it is written
   const files = values.stdout ? { placements: [], errors: [] } : planFiles(config, process.cwd());
