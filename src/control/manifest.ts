@@ -11,7 +11,10 @@ import type { Topics } from "../publish/topics.js";
  * (application/json) on every connect. Documented in docs/payloads.md "Manifest".
  */
 export interface ManifestStream {
-  /** Full topic the stream is published on. */
+  /**
+   * Full topic of the stream. In the cellular profile its windows travel in the packs on the
+   * manifest's `windowTopic` instead, and decoders (`roadside watch`) show them under this topic.
+   */
   topic: string;
   kind: string;
   name: string;
@@ -54,6 +57,10 @@ export interface Manifest {
   /** Payload schema version of the data messages. */
   payloadSchema: number;
   encoding: "application/senml+cbor" | "application/senml+json";
+  /** `publish.profile`: standard, one message per stream; cellular, one pack per window (docs/payloads.md "Cellular profile"). */
+  profile: "standard" | "cellular";
+  /** Cellular profile only: the topic every stream's windows are published on, `{prefix}/{device}/window`. */
+  windowTopic?: string;
   streams: ManifestStream[];
   /** What the device never collects or keeps, in words. */
   notCollected: string[];
@@ -78,6 +85,9 @@ export function buildManifest(loaded: LoadedConfig, opts: ManifestOptions): Mani
     configHash: loaded.hash,
     payloadSchema: opts.payloadSchema,
     encoding: config.publish.encoding === "json" ? "application/senml+json" : "application/senml+cbor",
+    profile: config.publish.profile,
+    // a subscriber that reads the stream topics alone would hear nothing from a cellular device
+    ...(config.publish.profile === "cellular" ? { windowTopic: opts.topics.window() } : {}),
     streams: opts.streams,
     notCollected: [
       "No images, audio or video.",
