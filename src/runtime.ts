@@ -35,6 +35,7 @@ import { MqttSession } from "./mqtt/session.js";
 import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
 import type { OpenWindow, Outbox, OutboxMessage } from "./outbox/outbox.js";
 import { SCHEMA_VERSION } from "./publish/envelope.js";
+import { ByteBudget } from "./publish/budget.js";
 import { redactUrl } from "./mqtt/secrets.js";
 import { Publisher } from "./publish/publisher.js";
 import { Topics } from "./publish/topics.js";
@@ -106,6 +107,8 @@ export class Device {
   readonly health = new HealthRegistry();
   private readonly schedulers = new Map<number, WindowScheduler>();
   private readonly publisher: Publisher;
+  /** The monthly byte budget (undefined without `publish.budget`). */
+  readonly budget: ByteBudget | undefined;
   private readonly specs: DigitalInputSpec[] = [];
   private readonly inputIndex = new Map<string, number>();
   /** Per input index: the claiming feature's edge handler. */
@@ -151,6 +154,11 @@ export class Device {
         this.session.kick();
       },
     });
+    const b = config.publish.budget;
+    this.budget = b
+      ? new ByteBudget({ monthlyBytes: b.monthlyBytes, resetDay: b.resetDay, wallMs: () => deps.clock.wallMs(), store: deps.outbox })
+      : undefined;
+    const budget = this.budget;
     this.session = new MqttSession({
       url: deps.brokerUrl,
       clientId: config.mqtt.clientId ?? `roadside-${config.device.id}`,
@@ -165,6 +173,7 @@ export class Device {
       clock: deps.clock,
       ...(deps.mqtt ?? {}),
       ...(deps.onDelivered ? { onDelivered: deps.onDelivered } : {}),
+      ...(budget ? { onWire: (n: number) => budget.add(n) } : {}),
       onOnline: async (session) => {
         // a heartbeat at every connect, taken before the drain starts: it tells the outage's backlog and drops
         const report = config.health.interval > 0 ? this.healthReport() : undefined;
@@ -248,6 +257,7 @@ export class Device {
     const { config } = this.loaded;
     const system = d.system ?? linuxSystemProbe(config.health.cpuTempFile);
     const wallMs = d.clock.wallMs();
+    this.session.countWire();
     return buildHealthReport({
       device: config.device.id,
       version: d.version ?? "0.0.0",
@@ -262,6 +272,7 @@ export class Device {
       cpuTempC: system.cpuTempC(),
       disk: d.stateDir !== undefined ? system.disk(d.stateDir) : null,
       commands: this.commands?.counters ?? { received: 0, rejected: 0, rateLimited: 0 },
+      ...(this.budget ? { budget: this.budget.report() } : {}),
       sections: this.health.snapshot(),
     });
   }

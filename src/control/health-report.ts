@@ -1,5 +1,6 @@
 import type { OutboxStats } from "../outbox/outbox.js";
 import type { SessionCounters } from "../mqtt/session.js";
+import type { BudgetReport } from "../publish/budget.js";
 import type { HealthSection } from "./health.js";
 
 /**
@@ -49,6 +50,8 @@ export interface HealthReport {
   /** The state folder's file system. */
   disk: { freeBytes: number; totalBytes: number } | null;
   commands: { received: number; rejected: number; rateLimited: number };
+  /** Only with `publish.budget`: the month's bytes on the wire against the SIM plan's. */
+  budget?: BudgetReport;
   /** Sections registered by features (sensor faults, serial links…), by name. */
   sections: Record<string, HealthSection>;
 }
@@ -67,6 +70,7 @@ export interface HealthSources {
   cpuTempC: number | null;
   disk: { freeBytes: number; totalBytes: number } | null;
   commands: { received: number; rejected: number; rateLimited: number };
+  budget?: BudgetReport;
   sections: Record<string, HealthSection>;
 }
 
@@ -113,6 +117,7 @@ export function buildHealthReport(s: HealthSources): HealthReport {
     cpuTempC: s.cpuTempC,
     disk: s.disk,
     commands: s.commands,
+    ...(s.budget ? { budget: s.budget } : {}),
     sections: s.sections,
   };
   if (s.recovered !== undefined) report.outbox.recovered = s.recovered;

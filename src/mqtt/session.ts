@@ -8,6 +8,7 @@ import { backoffDelay } from "../clock/backoff.js";
 import { explainError } from "./errors.js";
 import { DrainLanes } from "./lanes.js";
 import { redactUrl } from "./secrets.js";
+import { countWire } from "./wire.js";
 
 export type SessionState = "idle" | "connecting" | "connected" | "disconnected" | "stopped";
 
@@ -44,6 +45,8 @@ export interface MqttSessionOptions {
   /** Called for each outbox message once the broker acknowledged it. */
   onDelivered?: (msg: OutboxMessage) => void;
   onState?: (state: SessionState, detail?: string) => void;
+  /** Bytes on the wire, both ways, as they go (wire.ts: MQTT exact, TLS estimated): the byte budget's count. */
+  onWire?: (bytes: number) => void;
 }
 
 /** Counters for the health heartbeat. */
@@ -90,6 +93,7 @@ export class MqttSession {
     (topic: string, payload: Buffer, properties: Record<string, unknown> | undefined) => void
   >();
   private lastErrorLogged = "";
+  private settleWire: (() => void) | undefined;
   private readonly counters: SessionCounters = {
     state: "idle",
     protocol: "5",
@@ -153,6 +157,11 @@ export class MqttSession {
     this.client = undefined;
   }
 
+  /** Bring the `onWire` count up to date with what the current connection has written. */
+  countWire(): void {
+    this.settleWire?.();
+  }
+
   /** New messages were committed: send what the in-flight window allows. */
   kick(): void {
     if (this.stateV === "connected") this.drain();
@@ -205,6 +214,8 @@ export class MqttSession {
     }
     const c = mqtt.connect(this.opts.url, options);
     this.client = c;
+    const onWire = this.opts.onWire;
+    this.settleWire = onWire ? countWire(c, /^(mqtts|wss|ssl):/i.test(this.opts.url), onWire) : undefined;
     let refusedVersion = false;
     c.on("connect", (connack: IConnackPacket) => {
       if (this.client !== c) return;

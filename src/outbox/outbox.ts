@@ -144,6 +144,15 @@ export interface OutboxStats {
   unreported: number;
 }
 
+/** Bytes on the wire counted in one month of the SIM plan (publish/budget.ts). */
+export interface AirtimeCount {
+  /** Start of the plan's month, ms since epoch. */
+  periodMs: number;
+  /** When counting began in that month (its start, or the first start of the device in it), ms. */
+  fromMs: number;
+  bytes: number;
+}
+
 export interface Outbox {
   /**
    * Commit drafts atomically with consecutive sequence numbers, making room first if the bound
@@ -167,6 +176,13 @@ export interface Outbox {
    * clear the open-window records and checkpoints, so a crash during this start is not counted twice.
    */
   settleCrash?(losses: readonly CrashLoss[], recovered: readonly OutboxDraft[]): OutboxMessage[];
+  /** The byte budget's count as last written (publish/budget.ts), or undefined when none was. */
+  airtime?(): AirtimeCount | undefined;
+  /**
+   * Stage the byte budget's count: written with the next commit (on the page the sequence counter
+   * rewrites anyway, so no extra write per window) and at close. A crash loses what was counted since.
+   */
+  setAirtime?(count: AirtimeCount): void;
   /** Waiting messages matching `q`, in sequence order (acknowledged ones excluded). */
   next(q: OutboxQuery): OutboxMessage[];
   /** Up to `limit` waiting messages in sequence order, skipping those in `exclude` (in flight). */

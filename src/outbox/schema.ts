@@ -45,6 +45,10 @@ export const META_KEYS = [
   "damaged",
   "interrupted",
   "cmd_counter",
+  // the monthly byte budget (publish/budget.ts): start of the plan's month, when counting began in it, bytes counted
+  "airtime_period",
+  "airtime_from",
+  "airtime_bytes",
 ] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 

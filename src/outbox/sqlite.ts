@@ -4,6 +4,7 @@ import { readSeqFile, writeSeqFile } from "./seqfile.js";
 import Database from "better-sqlite3";
 import { classify, OutboxError } from "./errors.js";
 import type {
+  AirtimeCount,
   Checkpoint,
   CrashLoss,
   CrashRecord,
@@ -66,6 +67,7 @@ export class SqliteOutbox implements Outbox {
   private acked = new Set<number>();
   private ackQueue: number[] = [];
   private ackTimer: NodeJS.Immediate | undefined;
+  private airtimeStaged: AirtimeCount | undefined;
   private readonly seqFile: string | undefined;
   private reserved: number;
   private waitForClock: boolean;
@@ -142,6 +144,7 @@ export class SqliteOutbox implements Outbox {
     });
     this.commitTx = db.transaction((drafts: readonly OutboxDraft[], windows: readonly OpenWindow[]) => {
       const out = drafts.length > 0 ? this.doCommit(drafts) : [];
+      this.writeAirtime();
       // a committed window's checkpoints are left alone here (deleting them would write a page per
       // window): the open-window record says they are obsolete, and the next checkpoint removes them
       for (const w of windows) {
@@ -165,6 +168,26 @@ export class SqliteOutbox implements Outbox {
       return rows.length;
     });
     this.crash = new CrashRecords(db, st, this.policy, (drafts) => this.doCommit(drafts), opts.path);
+  }
+
+  airtime(): AirtimeCount | undefined {
+    const periodMs = this.meta("airtime_period");
+    if (periodMs <= 0) return undefined;
+    return { periodMs, fromMs: this.meta("airtime_from"), bytes: this.meta("airtime_bytes") };
+  }
+
+  setAirtime(count: AirtimeCount): void {
+    this.airtimeStaged = { ...count };
+  }
+
+  /** Write the staged byte count (inside a transaction). */
+  private writeAirtime(): void {
+    const a = this.airtimeStaged;
+    if (!a) return;
+    this.airtimeStaged = undefined;
+    this.st.setMeta.run(Math.round(a.periodMs), "airtime_period");
+    this.st.setMeta.run(Math.round(a.fromMs), "airtime_from");
+    this.st.setMeta.run(Math.round(a.bytes), "airtime_bytes");
   }
 
   commit(drafts: readonly OutboxDraft[], windows: readonly OpenWindow[] = []): OutboxMessage[] {
@@ -431,6 +454,7 @@ export class SqliteOutbox implements Outbox {
     if (!this.db.open) return;
     try {
       this.flushAcks();
+      if (this.airtimeStaged) this.db.transaction(() => this.writeAirtime())();
     } finally {
       this.db.close();
     }

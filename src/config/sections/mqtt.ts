@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { duration, show } from "../types.js";
+import { byteSize } from "./outbox.js";
 
 export const tlsSection = z
   .strictObject({
@@ -102,6 +103,21 @@ export const publishSection = z
       .describe(
         "cellular profile: the full heartbeat at least this often; in between it is published only when something a technician acts on changed (faults, drops, clock, connection). Default 12h.",
       ),
+    budget: z
+      .strictObject({
+        monthlyBytes: byteSize("publish.budget.monthlyBytes", 64 * 1024).describe(
+          "Bytes a month the SIM plan allows (bytes, or e.g. 10MB, 50MiB). The device counts its bytes on the wire (MQTT both ways, TLS records and handshakes estimated) and reports the month's count, the budget and the projection to the plan's reset in health (docs/delivery.md \"Monthly byte budget\").",
+        ),
+        resetDay: z
+          .number()
+          .int()
+          .min(1)
+          .max(28)
+          .default(1)
+          .describe("Day of the month (UTC midnight) the SIM plan's count starts again, 1–28. Default 1."),
+      })
+      .optional()
+      .describe("A monthly byte budget for a SIM priced by the megabyte. Default: none (bytes are not counted)."),
   })
   .default({ encoding: "cbor", profile: "standard", healthEvery: 43200 })
   .describe("Payload encoding and profile.");
