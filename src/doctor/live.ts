@@ -89,14 +89,48 @@ export function findSerialPorts(
  * them, in virtual time unless `realTime`.
  */
 export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promise<LiveReport> {
-  const { config, lines, board } = loaded;
+  const { board } = loaded;
   // a simulated board with a real tty (the virtual device) must be watched in real time: its bytes come from outside
   const virtual = board.io === "sim" && !opts.realTime && hardwareSerialPaths(board).size === 0;
   const clock: Clock = virtual ? new VirtualClock({ startWallMs: Date.now() }) : new RealClock();
   const report: LiveReport = { seconds: opts.seconds, time: virtual ? "virtual" : "real", inputs: [], ports: [] };
+  const specs = inputSpecs(loaded, report);
+  const times = new InputTimes(specs.length);
+
+  let hw: Hardware;
+  try {
+    hw = opts.hardware(loaded, { clock, logger: silentLogger });
+  } catch (err) {
+    report.inputsError = (err as Error).message;
+    report.inputsErrorCode = (err as { code?: string }).code;
+    return report;
+  }
+  // the simulated cards set their idle levels on start: before the inputs read their first levels
+  hw.site?.start();
+  const inputsOpen = specs.length > 0 && (await openInputs(hw, specs, report, times, clock));
+  const ports = await openPorts(hw, loaded, report, clock);
+
+  await watchFor(clock, opts, report, virtual);
+  opts.progress("");
+  hw.site?.stop();
+  const endedNs = clock.monoNs();
+  report.inputs.forEach((s, i) => {
+    s.level = inputsOpen ? hw.inputs.level(i) : 0;
+    if (s.level === 1) times.held(i, endedNs);
+    s.longestActiveS = times.longestNs[i]! / NS_PER_S;
+    s.lastEdgeAgoS = times.lastNs[i]! >= 0 ? (clock.monoNs() - times.lastNs[i]!) / NS_PER_S : undefined;
+  });
+  for (const t of ports.pollTimers.values()) clock.clearTimer(t);
+  for (const link of ports.links) await link.close();
+  if (inputsOpen) await hw.inputs.close();
+  return report;
+}
+
+/** The configured inputs the board has, as specs to open; adds their (empty) stats to the report. */
+function inputSpecs(loaded: LoadedConfig, report: LiveReport): DigitalInputSpec[] {
+  const { config, lines } = loaded;
   const usedBy = new Map<string, string>();
   for (const [det, d] of Object.entries(config.detectors)) for (const i of d.loops) usedBy.set(i, det);
-
   const specs: DigitalInputSpec[] = [];
   for (const [name, input] of Object.entries(config.inputs)) {
     const line = lines.get(name);
@@ -114,54 +148,74 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
       longestActiveS: 0,
     });
   }
-  const lastNs = new Float64Array(specs.length).fill(-1);
-  // when the current activation began (-1: idle); longest activation so far, ns
-  const activeSinceNs = new Float64Array(specs.length).fill(-1);
-  const longestNs = new Float64Array(specs.length);
+  return specs;
+}
 
-  let hw: Hardware;
+/** Per input: the last edge, when the current activation began, and the longest activation, ns. */
+class InputTimes {
+  readonly lastNs: Float64Array;
+  /** When the current activation began (-1: idle). */
+  readonly activeSinceNs: Float64Array;
+  readonly longestNs: Float64Array;
+
+  constructor(n: number) {
+    this.lastNs = new Float64Array(n).fill(-1);
+    this.activeSinceNs = new Float64Array(n).fill(-1);
+    this.longestNs = new Float64Array(n);
+  }
+
+  /** Input `i` is (still) active at `tNs`: an activation in progress counts up to there. */
+  held(i: number, tNs: number): void {
+    if (this.activeSinceNs[i]! >= 0) this.longestNs[i] = Math.max(this.longestNs[i]!, tNs - this.activeSinceNs[i]!);
+  }
+}
+
+/** Opens the inputs, counting edges into the report; false (the error in the report) if they would not open. */
+async function openInputs(hw: Hardware, specs: DigitalInputSpec[], report: LiveReport, times: InputTimes, clock: Clock): Promise<boolean> {
+  const { lastNs, activeSinceNs, longestNs } = times;
   try {
-    hw = opts.hardware(loaded, { clock, logger: silentLogger });
+    await hw.inputs.open(specs, {
+      edge: (i, level, tNs) => {
+        const s = report.inputs[i]!;
+        s.edges++;
+        if (level === 1) {
+          s.rising++;
+          if (activeSinceNs[i]! < 0) activeSinceNs[i] = tNs;
+        } else if (activeSinceNs[i]! >= 0) {
+          longestNs[i] = Math.max(longestNs[i]!, tNs - activeSinceNs[i]!);
+          activeSinceNs[i] = -1;
+        }
+        lastNs[i] = tNs;
+      },
+      dropped: () => {},
+      fault: (err) => {
+        report.inputsError ??= err.message;
+      },
+      restored: () => {},
+    });
   } catch (err) {
     report.inputsError = (err as Error).message;
     report.inputsErrorCode = (err as { code?: string }).code;
-    return report;
+    return false;
   }
-  let inputsOpen = false;
-  // the simulated cards set their idle levels on start: before the inputs read their first levels
-  hw.site?.start();
-  if (specs.length > 0) {
-    try {
-      await hw.inputs.open(specs, {
-        edge: (i, level, tNs) => {
-          const s = report.inputs[i]!;
-          s.edges++;
-          if (level === 1) {
-            s.rising++;
-            if (activeSinceNs[i]! < 0) activeSinceNs[i] = tNs;
-          } else if (activeSinceNs[i]! >= 0) {
-            longestNs[i] = Math.max(longestNs[i]!, tNs - activeSinceNs[i]!);
-            activeSinceNs[i] = -1;
-          }
-          lastNs[i] = tNs;
-        },
-        dropped: () => {},
-        fault: (err) => {
-          report.inputsError ??= err.message;
-        },
-        restored: () => {},
-      });
-      inputsOpen = true;
-      const openedNs = clock.monoNs();
-      specs.forEach((_, i) => {
-        if (hw.inputs.level(i) === 1 && activeSinceNs[i]! < 0) activeSinceNs[i] = openedNs;
-      });
-    } catch (err) {
-      report.inputsError = (err as Error).message;
-      report.inputsErrorCode = (err as { code?: string }).code;
-    }
-  }
+  const openedNs = clock.monoNs();
+  specs.forEach((_, i) => {
+    if (hw.inputs.level(i) === 1 && activeSinceNs[i]! < 0) activeSinceNs[i] = openedNs;
+  });
+  return true;
+}
 
+/**
+ * Opens every serial port the config names, keeping the first bytes of each (identifier ports:
+ * counted and zeroed), and polls the sensors that answer only when asked.
+ */
+async function openPorts(
+  hw: Hardware,
+  loaded: LoadedConfig,
+  report: LiveReport,
+  clock: Clock,
+): Promise<{ links: SerialPortLink[]; pollTimers: Map<SerialPortLink, TimerHandle> }> {
+  const { config, board } = loaded;
   const links: SerialPortLink[] = [];
   const polled = new Map<string, { stats: PortStat[]; requests: Buffer[] }>();
   /** The pending poll timer of each polled line. */
@@ -219,7 +273,11 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
       for (const st of line.stats) st.error = (err as Error).message;
     }
   }
+  return { links, pollTimers };
+}
 
+/** Lets `seconds` pass (virtual time runs as fast as it can), showing a countdown and the edge counts. */
+async function watchFor(clock: Clock, opts: LiveOptions, report: LiveReport, virtual: boolean): Promise<void> {
   const startNs = clock.monoNs();
   const endNs = startNs + opts.seconds * NS_PER_S;
   const show = (): void => {
@@ -245,17 +303,4 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
       await new Promise((r) => setTimeout(r, Math.min(250, (endNs - clock.monoNs()) / 1e6)));
     }
   }
-  opts.progress("");
-  hw.site?.stop();
-  const endedNs = clock.monoNs();
-  report.inputs.forEach((s, i) => {
-    s.level = inputsOpen ? hw.inputs.level(i) : 0;
-    if (s.level === 1 && activeSinceNs[i]! >= 0) longestNs[i] = Math.max(longestNs[i]!, endedNs - activeSinceNs[i]!);
-    s.longestActiveS = longestNs[i]! / NS_PER_S;
-    s.lastEdgeAgoS = lastNs[i]! >= 0 ? (clock.monoNs() - lastNs[i]!) / NS_PER_S : undefined;
-  });
-  for (const t of pollTimers.values()) clock.clearTimer(t);
-  for (const link of links) await link.close();
-  if (inputsOpen) await hw.inputs.close();
-  return report;
 }
