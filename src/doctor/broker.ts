@@ -74,46 +74,7 @@ export const brokerCheck: DoctorCheck = {
       ];
     }
     const started = Date.now();
-    const tryConnect = (protocolVersion: 4 | 5): Promise<{ client?: MqttClient; error?: string; refusedVersion?: boolean }> =>
-      new Promise((resolve) => {
-        const client = mqtt.connect(url, {
-          // not the device's own client id: a second connection with it would throw the running device off
-          clientId: `${config.mqtt.clientId ?? `roadside-${config.device.id}`}-doctor`,
-          protocolVersion,
-          clean: true,
-          reconnectPeriod: 0,
-          connectTimeout: 10_000,
-          ...auth,
-        });
-        // only our own listeners come off: removeAllListeners would also take mqtt.js's own "close"
-        // handler, the one that clears its connect timer, and keep a refused doctor alive 10 s
-        const onConnect = (): void => done({ client });
-        const onError = (err: Error & { code?: number | string }): void =>
-          done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 });
-        const onClose = (): void => done({ error: "connection closed before the broker answered (connect timeout)" });
-        const done = (r: { client?: MqttClient; error?: string; refusedVersion?: boolean }): void => {
-          client.off("connect", onConnect);
-          client.off("error", onError);
-          client.off("close", onClose);
-          client.on("error", () => {});
-          // a failed attempt is reported once the socket is gone, so nothing of it outlives the check
-          if (!r.client) {
-            // when the refusal comes as "error" before mqtt.js has seen its socket close, its connack
-            // timer (connectTimeout) can outlive the attempt; it is mqtt.js's own field, cleared here too
-            clearTimeout((client as unknown as { connackTimer?: NodeJS.Timeout }).connackTimer);
-            client.end(true, {}, () => resolve(r));
-          } else resolve(r);
-        };
-        client.once("connect", onConnect);
-        client.once("error", onError);
-        client.once("close", onClose);
-      });
-    let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
-    let conn = await tryConnect(version);
-    if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") {
-      version = 4;
-      conn = await tryConnect(version);
-    }
+    const { conn, version } = await connectDoctor(url, ctx.loaded!, auth);
     if (!conn.client)
       return [
         {
@@ -127,22 +88,9 @@ export const brokerCheck: DoctorCheck = {
     const client = conn.client;
     const connectMs = Date.now() - started;
     try {
-      // subscribe first so the message coming back proves the broker routes it (if the ACL lets us read)
-      let seenBack = false;
-      client.on("message", (t) => {
-        if (t === topic) seenBack = true;
-      });
-      await new Promise<void>((resolve) => client.subscribe(topic, { qos: 1 }, () => resolve()));
-      const payload = JSON.stringify({ doctor: 1, device: config.device.id, time: new Date().toISOString(), version: ctx.options.version });
-      const t0 = Date.now();
-      const err = await new Promise<Error | undefined>((resolve) => {
-        const timer = setTimeout(() => resolve(new Error("no PUBACK within 10 s")), 10_000);
-        client.publish(topic, payload, { qos: 1, retain: false }, (e) => {
-          clearTimeout(timer);
-          resolve(e ?? undefined);
-        });
-      });
-      const ackMs = Date.now() - t0;
+      const { err, ackMs, seenBack } = await testPublish(client, topic, () =>
+        JSON.stringify({ doctor: 1, device: config.device.id, time: new Date().toISOString(), version: ctx.options.version }),
+      );
       const values = {
         url,
         connected: true,
@@ -163,8 +111,6 @@ export const brokerCheck: DoctorCheck = {
             values,
           },
         ];
-      const until = Date.now() + 1500;
-      while (!seenBack && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       const detail = [
         seenBack ? "the message came back through the broker" : "not seen back (the ACL may not let this device read its own topics: fine)",
         ...(version === 4 && !seenBack
@@ -185,3 +131,90 @@ export const brokerCheck: DoctorCheck = {
     }
   },
 };
+
+interface Attempt {
+  client?: MqttClient;
+  error?: string;
+  refusedVersion?: boolean;
+}
+
+/** Connects in the config's protocol; with `auto`, a broker refusing MQTT 5 is tried again in 3.1.1. */
+async function connectDoctor(url: string, loaded: LoadedConfig, auth: Partial<IClientOptions>): Promise<{ conn: Attempt; version: 4 | 5 }> {
+  const { config } = loaded;
+  const options = (protocolVersion: 4 | 5): IClientOptions => ({
+    // not the device's own client id: a second connection with it would throw the running device off
+    clientId: `${config.mqtt.clientId ?? `roadside-${config.device.id}`}-doctor`,
+    protocolVersion,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...auth,
+  });
+  let version: 4 | 5 = config.mqtt.protocol === "3.1.1" ? 4 : 5;
+  let conn = await tryConnect(url, options(version));
+  if (!conn.client && conn.refusedVersion && config.mqtt.protocol === "auto") {
+    version = 4;
+    conn = await tryConnect(url, options(version));
+  }
+  return { conn, version };
+}
+
+/** One connection attempt: the client once connected, or why not (the failed client fully ended). */
+function tryConnect(url: string, options: IClientOptions): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, options);
+    // only our own listeners come off: removeAllListeners would also take mqtt.js's own "close"
+    // handler, the one that clears its connect timer, and keep a refused doctor alive 10 s
+    const onConnect = (): void => done({ client });
+    const onError = (err: Error & { code?: number | string }): void =>
+      done({ error: err.message, refusedVersion: err.code === 1 || err.code === 132 });
+    const onClose = (): void => done({ error: "connection closed before the broker answered (connect timeout)" });
+    const done = (r: Attempt): void => {
+      client.off("connect", onConnect);
+      client.off("error", onError);
+      client.off("close", onClose);
+      client.on("error", () => {});
+      // a failed attempt is reported once the socket is gone, so nothing of it outlives the check
+      if (!r.client) {
+        // when the refusal comes as "error" before mqtt.js has seen its socket close, its connack
+        // timer (connectTimeout) can outlive the attempt; it is mqtt.js's own field, cleared here too
+        clearTimeout((client as unknown as { connackTimer?: NodeJS.Timeout }).connackTimer);
+        client.end(true, {}, () => resolve(r));
+      } else resolve(r);
+    };
+    client.once("connect", onConnect);
+    client.once("error", onError);
+    client.once("close", onClose);
+  });
+}
+
+/**
+ * Subscribes to `topic`, publishes `payload()` to it at QoS 1 and waits for the PUBACK (10 s), then
+ * up to 1.5 s for the message to come back through the broker.
+ */
+async function testPublish(
+  client: MqttClient,
+  topic: string,
+  payload: () => string,
+): Promise<{ err: Error | undefined; ackMs: number; seenBack: boolean }> {
+  // subscribe first so the message coming back proves the broker routes it (if the ACL lets us read)
+  let seenBack = false;
+  client.on("message", (t) => {
+    if (t === topic) seenBack = true;
+  });
+  await new Promise<void>((resolve) => client.subscribe(topic, { qos: 1 }, () => resolve()));
+  const body = payload();
+  const t0 = Date.now();
+  const err = await new Promise<Error | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(new Error("no PUBACK within 10 s")), 10_000);
+    client.publish(topic, body, { qos: 1, retain: false }, (e) => {
+      clearTimeout(timer);
+      resolve(e ?? undefined);
+    });
+  });
+  const ackMs = Date.now() - t0;
+  if (err) return { err, ackMs, seenBack: false };
+  const until = Date.now() + 1500;
+  while (!seenBack && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  return { err, ackMs, seenBack };
+}
