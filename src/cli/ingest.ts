@@ -69,30 +69,80 @@ function intOption(flag: string, value: string | undefined, min: number, max: nu
   return n;
 }
 
+const INGEST_FLAGS = {
+  broker: { type: "string", short: "b" },
+  db: { type: "string" },
+  group: { type: "string", short: "g" },
+  instance: { type: "string" },
+  "client-id": { type: "string" },
+  prefix: { type: "string", short: "p" },
+  batch: { type: "string" },
+  "batch-ms": { type: "string" },
+  retention: { type: "string" },
+  report: { type: "string" },
+  duration: { type: "string" },
+  "dry-run": { type: "boolean" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  username: { type: "string" },
+  "password-file": { type: "string" },
+} as const;
+
+type IngestFlags = ReturnType<typeof parse<typeof INGEST_FLAGS>>["values"];
+
 export async function ingestCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, {
-    broker: { type: "string", short: "b" },
-    db: { type: "string" },
-    group: { type: "string", short: "g" },
-    instance: { type: "string" },
-    "client-id": { type: "string" },
-    prefix: { type: "string", short: "p" },
-    batch: { type: "string" },
-    "batch-ms": { type: "string" },
-    retention: { type: "string" },
-    report: { type: "string" },
-    duration: { type: "string" },
-    "dry-run": { type: "boolean" },
-    ca: { type: "string" },
-    cert: { type: "string" },
-    key: { type: "string" },
-    username: { type: "string" },
-    "password-file": { type: "string" },
-  });
+  const { values } = parse(argv, INGEST_FLAGS);
   if (values.help) {
     io.out(INGEST_HELP);
     return EXIT.ok;
   }
+  const o = ingestSettings(values);
+  let store: PgStore | undefined;
+  let pool: import("pg").Pool | undefined;
+  if (!o.dryRun) {
+    const opened = await openStore(o.db, o.clientId, io);
+    if (!opened) return EXIT.failure;
+    ({ store, pool } = opened);
+  }
+
+  const ingester = new Ingester({
+    brokerUrl: o.url,
+    mqttOptions: o.auth,
+    prefix: o.prefix,
+    group: values.group,
+    clientId: o.clientId,
+    store,
+    dryRun: o.dryRun,
+    batchSize: o.batchSize,
+    batchMs: o.batchMs,
+    reportEveryMs: o.reportS * 1000,
+    out: (line) => io.out(`${line}\n`),
+    err: (line) => io.err(`${line}\n`),
+  });
+  const retention = o.retentionS !== undefined && store ? keepRetention(store, o.retentionS, io) : undefined;
+  await ingester.start();
+  const why = await new Promise<string | undefined>((resolve) => {
+    ingester.onFatal = (w) => resolve(w);
+    process.once("SIGINT", () => resolve(undefined));
+    process.once("SIGTERM", () => resolve(undefined));
+    if (o.durationS !== undefined) setTimeout(() => resolve(undefined), o.durationS * 1000).unref();
+  });
+  if (retention) clearInterval(retention);
+  const h = await ingester.stop();
+  await pool?.end().catch(() => {});
+  io.err(
+    `roadside ingest: stopped; ${h.messages} messages, stored ${h.stored}, duplicates ${h.duplicates}, invalid ${h.invalid}, open gaps ${h.gaps.open}\n`,
+  );
+  if (why !== undefined) {
+    io.err(`roadside ingest: ${why}\n`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
+/** The flags checked and defaulted (UsageError naming the flag on a bad one). */
+function ingestSettings(values: IngestFlags) {
   const url = values.broker ?? "mqtt://127.0.0.1:1883";
   if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(url))
     throw new UsageError(
@@ -140,72 +190,43 @@ export async function ingestCommand(argv: string[], io: Io): Promise<number> {
     if (err instanceof AuthFileError) throw new UsageError(err.message);
     throw err;
   }
+  return { url, dryRun, db, prefix, clientId, batchSize, batchMs, retentionS, reportS, durationS, auth };
+}
 
-  let store: PgStore | undefined;
-  let pool: import("pg").Pool | undefined;
-  if (!dryRun) {
-    const pg = (await import("pg")).default;
-    pool = new pg.Pool({ connectionString: db, max: 4, application_name: clientId });
-    pool.on("error", (err) => io.err(`roadside ingest: database connection lost: ${err.message}; reconnecting\n`));
-    let partitioning: "native" | "timescaledb";
-    try {
-      const state = await migrate(pool);
-      partitioning = state.partitioning;
-      io.err(
-        `roadside ingest: database schema roadside version ${state.version}${state.applied.length ? ` (applied ${state.applied.join(", ")})` : ""}, ${state.partitioning === "timescaledb" ? "TimescaleDB hypertables" : "monthly partitions"}\n`,
-      );
-    } catch (err) {
-      await pool.end().catch(() => {});
-      io.err(
-        `roadside ingest: cannot use the database: ${(err as Error).message}; check --db, that PostgreSQL runs, and that the user may create schema roadside (docs/ingest.md "Roles and grants")\n`,
-      );
-      return EXIT.failure;
-    }
-    store = new PgStore(pool, partitioning);
+/** Connects to PostgreSQL and migrates schema roadside; undefined (the reason printed) if the database cannot be used. */
+async function openStore(
+  db: string | undefined,
+  clientId: string,
+  io: Io,
+): Promise<{ store: PgStore; pool: import("pg").Pool } | undefined> {
+  const pg = (await import("pg")).default;
+  const pool = new pg.Pool({ connectionString: db, max: 4, application_name: clientId });
+  pool.on("error", (err) => io.err(`roadside ingest: database connection lost: ${err.message}; reconnecting\n`));
+  let partitioning: "native" | "timescaledb";
+  try {
+    const state = await migrate(pool);
+    partitioning = state.partitioning;
+    io.err(
+      `roadside ingest: database schema roadside version ${state.version}${state.applied.length ? ` (applied ${state.applied.join(", ")})` : ""}, ${state.partitioning === "timescaledb" ? "TimescaleDB hypertables" : "monthly partitions"}\n`,
+    );
+  } catch (err) {
+    await pool.end().catch(() => {});
+    io.err(
+      `roadside ingest: cannot use the database: ${(err as Error).message}; check --db, that PostgreSQL runs, and that the user may create schema roadside (docs/ingest.md "Roles and grants")\n`,
+    );
+    return undefined;
   }
+  return { store: new PgStore(pool, partitioning), pool };
+}
 
-  const ingester = new Ingester({
-    brokerUrl: url,
-    mqttOptions: auth,
-    prefix,
-    group: values.group,
-    clientId,
-    store,
-    dryRun,
-    batchSize,
-    batchMs,
-    reportEveryMs: reportS * 1000,
-    out: (line) => io.out(`${line}\n`),
-    err: (line) => io.err(`${line}\n`),
-  });
-  let retention: NodeJS.Timeout | undefined;
-  if (retentionS !== undefined && store) {
-    const s = store;
-    const retain = (): void => {
-      s.partitionManager
-        .retain(retentionS)
-        .then((dropped) => dropped.length && io.err(`roadside ingest: retention dropped ${dropped.join(", ")}\n`))
-        .catch((err: Error) => io.err(`roadside ingest: retention failed: ${err.message}\n`));
-    };
-    retain();
-    retention = setInterval(retain, 3600_000);
-  }
-  await ingester.start();
-  const why = await new Promise<string | undefined>((resolve) => {
-    ingester.onFatal = (w) => resolve(w);
-    process.once("SIGINT", () => resolve(undefined));
-    process.once("SIGTERM", () => resolve(undefined));
-    if (durationS !== undefined) setTimeout(() => resolve(undefined), durationS * 1000).unref();
-  });
-  if (retention) clearInterval(retention);
-  const h = await ingester.stop();
-  await pool?.end().catch(() => {});
-  io.err(
-    `roadside ingest: stopped; ${h.messages} messages, stored ${h.stored}, duplicates ${h.duplicates}, invalid ${h.invalid}, open gaps ${h.gaps.open}\n`,
-  );
-  if (why !== undefined) {
-    io.err(`roadside ingest: ${why}\n`);
-    return EXIT.failure;
-  }
-  return EXIT.ok;
+/** Drops partitions older than the retention now and every hour after. */
+function keepRetention(s: PgStore, retentionS: number, io: Io): NodeJS.Timeout {
+  const retain = (): void => {
+    s.partitionManager
+      .retain(retentionS)
+      .then((dropped) => dropped.length && io.err(`roadside ingest: retention dropped ${dropped.join(", ")}\n`))
+      .catch((err: Error) => io.err(`roadside ingest: retention failed: ${err.message}\n`));
+  };
+  retain();
+  return setInterval(retain, 3600_000);
 }
