@@ -35,7 +35,7 @@ import { MqttSession } from "./mqtt/session.js";
 import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
 import type { OpenWindow, Outbox, OutboxMessage } from "./outbox/outbox.js";
 import { SCHEMA_VERSION } from "./publish/envelope.js";
-import { ByteBudget } from "./publish/budget.js";
+import { ByteBudget, widenLadder } from "./publish/budget.js";
 import { redactUrl } from "./mqtt/secrets.js";
 import { Publisher } from "./publish/publisher.js";
 import { Topics } from "./publish/topics.js";
@@ -109,6 +109,10 @@ export class Device {
   private readonly publisher: Publisher;
   /** The monthly byte budget (undefined without `publish.budget`). */
   readonly budget: ByteBudget | undefined;
+  /** Window schedulers the budget may widen, by configured length. */
+  private readonly widenable = new Map<number, WindowScheduler>();
+  /** Widening steps applied to them (-1: none yet). */
+  private budgetLevel = -1;
   private readonly specs: DigitalInputSpec[] = [];
   private readonly inputIndex = new Map<string, number>();
   /** Per input index: the claiming feature's edge handler. */
@@ -152,11 +156,18 @@ export class Device {
       onCommitted: (msgs, sums) => {
         deps.onCommitted?.(msgs, sums);
         this.session.kick();
+        if (this.budget && sums.length > 0) this.applyBudget(this.budget.evaluate());
       },
     });
     const b = config.publish.budget;
     this.budget = b
-      ? new ByteBudget({ monthlyBytes: b.monthlyBytes, resetDay: b.resetDay, wallMs: () => deps.clock.wallMs(), store: deps.outbox })
+      ? new ByteBudget({
+          monthlyBytes: b.monthlyBytes,
+          resetDay: b.resetDay,
+          wallMs: () => deps.clock.wallMs(),
+          store: deps.outbox,
+          windows: () => Object.fromEntries([...this.widenable].map(([l, s]) => [String(l), s.widenedS])),
+        })
       : undefined;
     const budget = this.budget;
     this.session = new MqttSession({
@@ -249,6 +260,33 @@ export class Device {
     }
     // the publisher commits each window's batch after every aggregator of that length has finalised
     for (const s of this.schedulers.values()) s.add(this.publisher.listener(() => s.current()));
+    if (this.budget) {
+      // a window's key lifetime is a published privacy parameter: identifier-derived streams (and streams
+      // sharing their window length) keep their windows whatever the budget
+      const fixed = new Set((this.manifest().privacy?.sources ?? []).map((src) => src.windowS));
+      for (const [l, s] of this.schedulers) if (!fixed.has(l)) this.widenable.set(l, s);
+      this.budget.setMaxLevel(Math.max(0, ...[...this.widenable.keys()].map((l) => widenLadder(l).length - 1)));
+    }
+  }
+
+  /** Widen the routine windows to `level` steps of their ladders (publish/budget.ts), from each one's next aligned boundary. */
+  private applyBudget(level: number): void {
+    if (level === this.budgetLevel) return;
+    const before = this.budgetLevel;
+    this.budgetLevel = level;
+    const to: string[] = [];
+    for (const [l, s] of this.widenable) {
+      const steps = widenLadder(l).slice(1, level + 1);
+      const target = steps.at(-1) ?? l;
+      if (target !== s.widenedS) to.push(`${l}s → ${target}s`);
+      s.widen(steps);
+    }
+    if (to.length === 0) return;
+    if (level > before && before >= 0)
+      this.log.warn(
+        `the monthly byte budget would run out: routine windows widen from their next aligned boundary (${to.join(", ")}); alarms are not affected`,
+      );
+    else this.log.info(`byte budget: routine windows ${to.join(", ")}`);
   }
 
   /** The health report now (docs/payloads.md "Health"). */
@@ -286,7 +324,11 @@ export class Device {
       topics: this.topics,
       ioPlugin: this.deps.ioPlugin,
       onAnalog: this.deps.onAnalog,
-      summaries: this.publisher.accept,
+      // a widened window says so in its data (docs/payloads.md "The SenML envelope"), in either profile
+      summaries: (sums) =>
+        this.publisher.accept(
+          sums.map((x) => (x.window.widened ? { ...x, measures: [...x.measures, { n: "budget", vs: "widened" }] } : x)),
+        ),
       alarm: this.publisher.alarm,
       checkpoint: (kind, source) => this.checkpointer?.register(kind, source),
       windows: (lengthS) => {
@@ -361,6 +403,7 @@ export class Device {
       }
     }
     this.recoverCrash();
+    if (this.budget) this.applyBudget(this.budget.level()); // widened earlier this month (a restart keeps it)
     for (const s of this.schedulers.values()) s.start();
     this.recordOpen(true);
     this.checkpointer?.start();

@@ -25,6 +25,8 @@ export interface Window {
   clockJump: boolean;
   /** Wall time was synchronised for the whole window. */
   synced: boolean;
+  /** Longer than configured: the monthly byte budget widened it (publish/budget.ts); `lengthS` is the widened length. */
+  widened?: boolean;
 }
 
 /** Observed window length in seconds (differs from nominal for partial or jump-closed windows). */
@@ -93,12 +95,40 @@ export class WindowScheduler {
   private boundaryTimer: TimerHandle | undefined;
   private unJump: (() => void) | undefined;
   private index = 0;
+  /** Wider lengths to open at boundaries aligned to them, longest first (the byte budget's widening; empty: none). */
+  private widths: number[] = [];
 
   constructor(opts: WindowSchedulerOptions) {
     this.clock = opts.clock;
     this.lengthS = opts.lengthS;
     this.ticker = opts.ticker;
     this.graceNs = (opts.graceMs ?? 500) * NS_PER_MS;
+  }
+
+  /**
+   * Open windows of the last of `lengthsS` (each a multiple of the configured length that divides an
+   * hour, ascending) from the next boundary aligned to it; until then windows of the longest of them
+   * that the boundary is aligned to, else the configured length, so every window stays aligned and
+   * measures are computed over the whole longer window. `[]` returns to the configured length at the
+   * end of the window now open.
+   */
+  widen(lengthsS: readonly number[]): void {
+    for (const l of lengthsS) {
+      if (!Number.isInteger(l / this.lengthS) || 3600 % l !== 0) {
+        throw new RangeError(`cannot widen ${this.lengthS}s windows to ${l}s: use a multiple of ${this.lengthS}s that divides an hour`);
+      }
+    }
+    this.widths = [...lengthsS].sort((a, b) => b - a);
+  }
+
+  /** The length windows are widened to (the configured length when not widened). */
+  get widenedS(): number {
+    return this.widths[0] ?? this.lengthS;
+  }
+
+  /** The longest widened length whose windows can start at `wallMs`, else the configured one. */
+  private lengthAt(wallMs: number): number {
+    return this.widths.find((l) => wallMs % (l * 1000) === 0) ?? this.lengthS;
   }
 
   add(listener: WindowListener): void {
@@ -171,10 +201,13 @@ export class WindowScheduler {
   private open(startNs: number, clockJump: boolean, alignedWall?: number): Window {
     const mapped = this.clock.toWallMs(startNs);
     const startWall = alignedWall ?? mapped;
-    const endWall = alignedWall !== undefined ? alignedWall + this.lengthS * 1000 : nextBoundary(mapped + 1, this.lengthS);
+    // widened windows start only at a regular boundary; a start or a clock jump opens a configured one
+    const lengthS = alignedWall !== undefined ? this.lengthAt(alignedWall) : this.lengthS;
+    const endWall = alignedWall !== undefined ? alignedWall + lengthS * 1000 : nextBoundary(mapped + 1, this.lengthS);
     const aligned = alignedWall !== undefined || alignedStart(mapped, this.lengthS) === mapped;
     return {
-      lengthS: this.lengthS,
+      lengthS,
+      ...(lengthS > this.lengthS ? { widened: true } : {}),
       startNs,
       endNs: this.clock.toMonoNs(endWall),
       startWallMs: startWall,

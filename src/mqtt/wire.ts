@@ -27,7 +27,13 @@ function fixedHeader(n: number): number {
 export function countWire(c: MqttClient, tls: boolean, onBytes: (bytes: number) => void): () => void {
   const record = tls ? TLS_RECORD_BYTES : 0;
   let written = 0;
+  // a socket's count includes what waits in its buffer: a connection that never came up sent nothing
+  let linked = false;
+  (c.stream as { once?: (e: string, f: () => void) => void } | undefined)?.once?.("connect", () => {
+    linked = true;
+  });
   const settle = (): void => {
+    if (!linked) return;
     const s = c.stream as { bytesWritten?: number } | undefined;
     const now = s?.bytesWritten ?? written;
     if (now > written) onBytes(now - written);

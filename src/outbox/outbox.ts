@@ -151,6 +151,10 @@ export interface AirtimeCount {
   /** When counting began in that month (its start, or the first start of the device in it), ms. */
   fromMs: number;
   bytes: number;
+  /** Widening steps taken this month (0: windows as configured), and when the last began, with the count then. */
+  level: number;
+  stepMs: number;
+  stepBytes: number;
 }
 
 export interface Outbox {

@@ -45,10 +45,13 @@ export const META_KEYS = [
   "damaged",
   "interrupted",
   "cmd_counter",
-  // the monthly byte budget (publish/budget.ts): start of the plan's month, when counting began in it, bytes counted
+  // the monthly byte budget (publish/budget.ts): start of the plan's month, when counting began in it, bytes counted, widening
   "airtime_period",
   "airtime_from",
   "airtime_bytes",
+  "airtime_level",
+  "airtime_step_ms",
+  "airtime_step_bytes",
 ] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 

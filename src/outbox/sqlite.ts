@@ -173,7 +173,14 @@ export class SqliteOutbox implements Outbox {
   airtime(): AirtimeCount | undefined {
     const periodMs = this.meta("airtime_period");
     if (periodMs <= 0) return undefined;
-    return { periodMs, fromMs: this.meta("airtime_from"), bytes: this.meta("airtime_bytes") };
+    return {
+      periodMs,
+      fromMs: this.meta("airtime_from"),
+      bytes: this.meta("airtime_bytes"),
+      level: this.meta("airtime_level"),
+      stepMs: this.meta("airtime_step_ms"),
+      stepBytes: this.meta("airtime_step_bytes"),
+    };
   }
 
   setAirtime(count: AirtimeCount): void {
@@ -188,6 +195,9 @@ export class SqliteOutbox implements Outbox {
     this.st.setMeta.run(Math.round(a.periodMs), "airtime_period");
     this.st.setMeta.run(Math.round(a.fromMs), "airtime_from");
     this.st.setMeta.run(Math.round(a.bytes), "airtime_bytes");
+    this.st.setMeta.run(Math.round(a.level), "airtime_level");
+    this.st.setMeta.run(Math.round(a.stepMs), "airtime_step_ms");
+    this.st.setMeta.run(Math.round(a.stepBytes), "airtime_step_bytes");
   }
 
   commit(drafts: readonly OutboxDraft[], windows: readonly OpenWindow[] = []): OutboxMessage[] {

@@ -170,7 +170,14 @@ describe("ByteBudget: the plan's month and its persistence", () => {
     now = Date.UTC(2026, 1, 1, 0, 30); // the plan's month turns
     b.add(300);
     expect(b.bytes()).toBe(300);
-    expect(saved.at(-1)).toEqual({ periodMs: Date.UTC(2026, 1, 1), fromMs: Date.UTC(2026, 1, 1), bytes: 300 });
+    expect(saved.at(-1)).toEqual({
+      periodMs: Date.UTC(2026, 1, 1),
+      fromMs: Date.UTC(2026, 1, 1),
+      bytes: 300,
+      level: 0,
+      stepMs: Date.UTC(2026, 1, 1),
+      stepBytes: 0,
+    });
     now = Date.UTC(2026, 0, 20); // the wall clock is set back (no RTC, before NTP): the new month goes on
     b.add(50);
     expect(b.bytes()).toBe(350);
@@ -205,12 +212,12 @@ describe("ByteBudget: the plan's month and its persistence", () => {
     try {
       const path = join(d, "outbox.db");
       const a = SqliteOutbox.open({ path, seqFile: false, now: () => START });
-      a.setAirtime({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 1234 });
+      a.setAirtime({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 1234, level: 0, stepMs: START, stepBytes: 0 });
       a.commit([], [{ topic: "roadside/x/traffic/lane1", fromMs: START }]);
-      a.setAirtime({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 5678 }); // staged, not written
+      a.setAirtime({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 5678, level: 0, stepMs: START, stepBytes: 0 }); // staged, not written
       // a second handle reads the file as a process started after a crash would
       const b = SqliteOutbox.open({ path, seqFile: false, now: () => START });
-      expect(b.airtime()).toEqual({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 1234 });
+      expect(b.airtime()).toEqual({ periodMs: Date.UTC(2026, 0, 1), fromMs: START, bytes: 1234, level: 0, stepMs: START, stepBytes: 0 });
       a.close(); // a clean stop writes what was staged
       expect(b.airtime()?.bytes).toBe(5678);
       b.close();
