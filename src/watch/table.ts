@@ -26,15 +26,60 @@ const YELLOW = 33;
  * Returns the lines of one screen; each fits `columns` (ANSI colour codes excepted).
  */
 export function renderTable(model: WatchModel, opts: TableOptions): string[] {
-  const clock = (ms: number): string => {
-    const d = new Date(ms);
-    return opts.utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
+  const p = pen(opts);
+  const lines = headerLines(model, p);
+  const devices = [...model.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const idW = Math.min(24, Math.max(6, ...devices.map((d) => d.id.length)));
+  // the fleet's health first (zigbee2mqtt's device list: last seen and health per device), one line each
+  if (devices.length > 0) lines.push(...healthLines(devices, p, idW));
+  const streams = devices.flatMap((d) => [...d.streams.keys()]);
+  const streamW = Math.min(24, Math.max(6, ...streams.map((s) => s.length)));
+  const head = `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(STATUS_W)}  ${"STREAM".padEnd(streamW)}  ${"WINDOW".padEnd(12)}  ${"SEQ".padStart(7)}  VALUES`;
+  lines.push(p.paint(1, p.clip(head)));
+
+  const events = model.notable.slice(-Math.max(0, Math.min(model.notable.length, Math.floor(opts.rows / 4))));
+  const budget = Math.max(1, opts.rows - lines.length - (events.length > 0 ? events.length + 2 : 0) - 1);
+  lines.push(...streamLines(devices, p, { idW, streamW, budget }));
+  if (events.length > 0) {
+    lines.push("");
+    lines.push(p.paint(1, "RECENT"));
+    for (const ev of events) {
+      const [code, text] = describe(ev);
+      const line = p.clip(`${p.clock(Date.parse(ev.receivedAt))}  ${text}`);
+      lines.push(code ? p.paint(code, line) : line);
+    }
+  }
+  return lines;
+}
+
+const STATUS_W = 12;
+
+/** How one screen writes: times in the chosen zone, colours if on, lines clipped to the width. */
+interface Pen {
+  opts: TableOptions;
+  clock: (ms: number) => string;
+  paint: (code: number, s: string) => string;
+  clip: (s: string) => string;
+}
+
+function pen(opts: TableOptions): Pen {
+  return {
+    opts,
+    clock: (ms) => {
+      const d = new Date(ms);
+      return opts.utc ? d.toISOString().slice(11, 19) : d.toTimeString().slice(0, 8);
+    },
+    paint: (code, s) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s),
+    clip: (s) => (s.length > opts.columns ? `${s.slice(0, Math.max(0, opts.columns - 1))}…` : s),
   };
-  const paint = (code: number, s: string): string => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const clip = (s: string): string => (s.length > opts.columns ? `${s.slice(0, Math.max(0, opts.columns - 1))}…` : s);
+}
+
+/** Title and time, the fleet totals, a device catching up on its backlog, and a blank line. */
+function headerLines(model: WatchModel, p: Pen): string[] {
+  const { opts, clip } = p;
   const t = model.totals();
   const lines: string[] = [];
-  lines.push(clip(`${opts.title}  ${clock(opts.nowMs)}${opts.utc ? " UTC" : ""}`));
+  lines.push(clip(`${opts.title}  ${p.clock(opts.nowMs)}${opts.utc ? " UTC" : ""}`));
   const parts = [
     `${t.devices} device${t.devices === 1 ? "" : "s"}: ${t.online} online, ${t.offline} offline`,
     `${t.messages} messages`,
@@ -49,7 +94,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
   if (behind.length > 0) {
     const d = behind[0]!;
     lines.push(
-      paint(
+      p.paint(
         YELLOW,
         clip(
           `catching up: ${d.id} ${duration(d.behindS)} behind, ${d.catchupMessages} backlog messages so far${behind.length > 1 ? ` (+${behind.length - 1} more devices)` : ""}`,
@@ -58,54 +103,54 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     );
   }
   lines.push("");
+  return lines;
+}
 
-  const devices = [...model.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
-  const idW = Math.min(24, Math.max(6, ...devices.map((d) => d.id.length)));
-  const statusW = 12;
-  // the fleet's health first (zigbee2mqtt's device list: last seen and health per device), one line each
-  if (devices.length > 0) {
-    lines.push(
-      paint(
-        1,
-        clip(
-          `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`,
-        ),
+/** One line per device from its heartbeat (a third of the screen at most), then a blank line. */
+function healthLines(devices: readonly DeviceState[], p: Pen, idW: number): string[] {
+  const { opts, paint, clip } = p;
+  const lines: string[] = [];
+  lines.push(
+    paint(
+      1,
+      clip(
+        `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(STATUS_W)}  ${"LAST SEEN".padEnd(9)}  ${"OUTBOX".padEnd(13)}  ${"DROPS".padStart(5)}  ${"CLOCK".padEnd(7)}  ${"TEMP".padStart(6)}  FAULTS`,
       ),
-    );
-    const budget = Math.max(1, Math.floor(opts.rows / 3));
-    for (const d of devices.slice(0, budget)) {
-      const h = d.health === undefined ? undefined : healthView(d.health);
-      const seen = d.lastMessageMs === undefined ? "–" : `${age((opts.nowMs - d.lastMessageMs) / 1000)} ago`;
-      const outbox =
-        !h || h.outboxDepth === null
-          ? "–"
-          : h.outboxDepth === 0
-            ? "0"
-            : `${h.outboxDepth}${h.oldestAgeS !== null ? `, ${age(h.oldestAgeS)} old` : ""}`;
-      const cells = [
-        d.id.padEnd(idW),
-        status(d, opts.nowMs).padEnd(statusW),
-        seen.padEnd(9),
-        outbox.padEnd(13),
-        (h?.drops ?? "–").toString().padStart(5),
-        (!h || h.synced === null ? "–" : h.synced ? "synced" : "NOT NTP").padEnd(7),
-        (h?.cpuTempC == null ? "–" : `${h.cpuTempC.toFixed(0)} °C`).padStart(6),
-        !h ? "(no health yet)" : h.faults.length === 0 ? "none" : h.faults.join(", "),
-      ];
-      const bad = h !== undefined && (h.faults.length > 0 || h.synced === false || (h.oldestAgeS ?? 0) > 3600 || (h.cpuTempC ?? 0) >= 80);
-      const line = clip(cells.join("  "));
-      lines.push(d.status === "offline" ? paint(RED, line) : bad || d.silent || d.catchingUp ? paint(YELLOW, line) : line);
-    }
-    if (devices.length > budget) lines.push(clip(`… ${devices.length - budget} more devices`));
-    lines.push("");
+    ),
+  );
+  const budget = Math.max(1, Math.floor(opts.rows / 3));
+  for (const d of devices.slice(0, budget)) {
+    const h = d.health === undefined ? undefined : healthView(d.health);
+    const seen = d.lastMessageMs === undefined ? "–" : `${age((opts.nowMs - d.lastMessageMs) / 1000)} ago`;
+    const outbox =
+      !h || h.outboxDepth === null
+        ? "–"
+        : h.outboxDepth === 0
+          ? "0"
+          : `${h.outboxDepth}${h.oldestAgeS !== null ? `, ${age(h.oldestAgeS)} old` : ""}`;
+    const cells = [
+      d.id.padEnd(idW),
+      status(d, opts.nowMs).padEnd(STATUS_W),
+      seen.padEnd(9),
+      outbox.padEnd(13),
+      (h?.drops ?? "–").toString().padStart(5),
+      (!h || h.synced === null ? "–" : h.synced ? "synced" : "NOT NTP").padEnd(7),
+      (h?.cpuTempC == null ? "–" : `${h.cpuTempC.toFixed(0)} °C`).padStart(6),
+      !h ? "(no health yet)" : h.faults.length === 0 ? "none" : h.faults.join(", "),
+    ];
+    const bad = h !== undefined && (h.faults.length > 0 || h.synced === false || (h.oldestAgeS ?? 0) > 3600 || (h.cpuTempC ?? 0) >= 80);
+    const line = clip(cells.join("  "));
+    lines.push(d.status === "offline" ? paint(RED, line) : bad || d.silent || d.catchingUp ? paint(YELLOW, line) : line);
   }
-  const streams = devices.flatMap((d) => [...d.streams.keys()]);
-  const streamW = Math.min(24, Math.max(6, ...streams.map((s) => s.length)));
-  const head = `${"DEVICE".padEnd(idW)}  ${"STATUS".padEnd(statusW)}  ${"STREAM".padEnd(streamW)}  ${"WINDOW".padEnd(12)}  ${"SEQ".padStart(7)}  VALUES`;
-  lines.push(paint(1, clip(head)));
+  if (devices.length > budget) lines.push(clip(`… ${devices.length - budget} more devices`));
+  lines.push("");
+  return lines;
+}
 
-  const events = model.notable.slice(-Math.max(0, Math.min(model.notable.length, Math.floor(opts.rows / 4))));
-  const budget = Math.max(1, opts.rows - lines.length - (events.length > 0 ? events.length + 2 : 0) - 1);
+/** One row per device and stream with its latest window, as many as `budget` rows allow. */
+function streamLines(devices: readonly DeviceState[], p: Pen, w: { idW: number; streamW: number; budget: number }): string[] {
+  const { opts, paint, clip, clock } = p;
+  const { idW, streamW, budget } = w;
   const body: string[] = [];
   let hidden = 0;
   for (const d of devices) {
@@ -119,7 +164,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
       const first = i === 0;
       const cells = [
         (first ? d.id : "").padEnd(idW),
-        (first ? st : "").padEnd(statusW),
+        (first ? st : "").padEnd(STATUS_W),
         s.key.padEnd(streamW),
         (ev.type === "data" ? `${clock(Date.parse(ev.windowStart))} ${shortLen(ev.windowS)}` : clock(Date.parse(ev.time))).padEnd(12),
         String(ev.seq).padStart(7),
@@ -136,17 +181,7 @@ export function renderTable(model: WatchModel, opts: TableOptions): string[] {
     body.pop();
     body.push(clip(`… ${hidden + 1} more rows; narrow it down with --device ID`));
   }
-  lines.push(...body);
-  if (events.length > 0) {
-    lines.push("");
-    lines.push(paint(1, "RECENT"));
-    for (const ev of events) {
-      const [code, text] = describe(ev);
-      const line = clip(`${clock(Date.parse(ev.receivedAt))}  ${text}`);
-      lines.push(code ? paint(code, line) : line);
-    }
-  }
-  return lines;
+  return body;
 }
 
 function status(d: DeviceState, nowMs: number): string {
