@@ -20,14 +20,14 @@ const SEED = 5150;
 /** Bytes a message is taken to cost on the wire: the test feeds the counter itself, so the policy sees the same bytes every run. */
 const PER_MESSAGE = 3000;
 
-function config(monthlyBytes: number): DeviceConfigInput {
+function config(monthlyBytes: number, profile: "standard" | "cellular" = "standard"): DeviceConfigInput {
   return {
     device: { id: "pole-widen", board: "sim" },
     inputs: { "l1.up": { line: "GPIO17" }, "l1.down": { line: "GPIO27" }, "l2.up": { line: "GPIO22" }, "l2.down": { line: "GPIO23" } },
     detectors: { lane1: { loops: ["l1.up", "l1.down"] }, lane2: { loops: ["l2.up", "l2.down"] } },
     windows: { default: "5m" },
     health: { interval: 0 },
-    publish: { encoding: "json", budget: { monthlyBytes } },
+    publish: { encoding: "json", profile, budget: { monthlyBytes } },
     sim: {
       seed: SEED,
       traffic: { lane1: { vehiclesPerHour: 900, speedKmh: 90 }, lane2: { vehiclesPerHour: 400, speedKmh: 80 } },
@@ -47,8 +47,14 @@ interface Committed {
  * A simulated device with no broker to reach (a closed port: nothing goes on the wire), whose byte
  * counter the test feeds `PER_MESSAGE` for every committed message, in virtual time.
  */
-async function runDevice(monthlyBytes: number, outboxPath: string, startWallMs: number, hours: number) {
-  const loaded = mustLoad(config(monthlyBytes));
+async function runDevice(
+  monthlyBytes: number,
+  outboxPath: string,
+  startWallMs: number,
+  hours: number,
+  profile: "standard" | "cellular" = "standard",
+) {
+  const loaded = mustLoad(config(monthlyBytes, profile));
   const clock = new VirtualClock({ startWallMs });
   const site = new SimSite(loaded, { clock, seed: SEED });
   const outbox = SqliteOutbox.open({ path: outboxPath, now: () => clock.wallMs() });
@@ -152,6 +158,23 @@ describe(`monthly byte budget: routine windows widen at aligned boundaries, alar
     expect(sums.length).toBeGreaterThan(40);
     expect(sums.every((c) => windowOf(c) === 300 && rec(c, "budget") === undefined)).toBe(true);
     expect(r.health).toMatchObject({ widened: 0, windows: { "300": 300 }, state: "ok" });
+  }, 60_000);
+
+  it("in the cellular profile the pack carries the widened window and each stream's budget record", async () => {
+    const r = await runDevice(5_000_000, join(dir(), "outbox.db"), START, 4, "cellular");
+    const packs = r.committed.filter((c) => c.topic.endsWith("/window"));
+    const wide = packs.filter((c) => windowOf(c) !== 300);
+    expect(wide.length, `seed ${SEED}`).toBeGreaterThan(0);
+    for (const p of wide) {
+      // every stream of the pack (a record with a base name starts one) ends with budget = widened
+      const starts = p.records.flatMap((x, i) => (x.bn !== undefined && i > 0 ? [i] : []));
+      expect(starts.length).toBe(2);
+      for (const [k, i] of starts.entries()) {
+        const end = starts[k + 1] ?? p.records.length;
+        expect(p.records.slice(i, end).at(-1)).toEqual({ n: "budget", vs: "widened" });
+      }
+    }
+    expect(packs.filter((c) => windowOf(c) === 300).every((c) => !c.records.some((x) => x.n === "budget"))).toBe(true);
   }, 60_000);
 
   it("the plan's new month brings the configured windows back", async () => {
