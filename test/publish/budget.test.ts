@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,17 +12,21 @@ import type { BudgetReport } from "../../src/publish/budget.js";
 import { ByteBudget, nextPeriod, periodStart } from "../../src/publish/budget.js";
 import { simulate } from "../../src/sim/session.js";
 import type { Received } from "../helpers/brokers.js";
-import { startAedes, subscribe } from "../helpers/brokers.js";
+import type { Mosquitto } from "../helpers/brokers.js";
+import { hasMosquitto, MOSQUITTO_MISSING, startAedes, startMosquitto, subscribe } from "../helpers/brokers.js";
+import { makePki } from "../delivery/pki.js";
 import { mustLoad } from "../helpers/sim-device.js";
 
 const SEED = 90210;
 const START = Date.UTC(2026, 0, 5, 7);
 /** The counter's estimate against a proxy's count of the same TCP stream, plain MQTT (docs/delivery.md "Monthly byte budget"). */
 const PLAIN_TOLERANCE = 0.01;
+/** The same over TLS 1.3, where the handshake and the records are estimated (docs/delivery.md "Monthly byte budget"). */
+const TLS_TOLERANCE = 0.1;
 
 /** A TCP proxy in front of the broker that counts every byte both ways. */
-async function countingProxy(target: string): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
-  const u = new URL(target);
+async function countingProxy(target: string, scheme = "mqtt"): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
+  const u = new URL(target.replace(/^mqtts:/, "mqtt:"));
   let bytes = 0;
   const server: Server = createServer((client) => {
     const up = createConnection({ host: u.hostname, port: Number(u.port) });
@@ -43,7 +47,7 @@ async function countingProxy(target: string): Promise<{ url: string; bytes: () =
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as AddressInfo).port;
-  return { url: `mqtt://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `${scheme}://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 function device(monthlyBytes: number): DeviceConfigInput {
@@ -59,21 +63,22 @@ function device(monthlyBytes: number): DeviceConfigInput {
 }
 
 async function run(
-  broker: EmbeddedBroker,
+  broker: { url: string },
   stateDir: string,
   monthlyBytes: number,
   startWallMs: number,
   durationS: number,
+  tls?: { ca: Buffer },
 ): Promise<{ proxied: number; health: BudgetReport[]; delivered: number }> {
-  const proxy = await countingProxy(broker.url);
-  const sub = await subscribe(broker.url, "roadside/pole-budget/health");
+  const proxy = await countingProxy(broker.url, tls ? "mqtts" : "mqtt");
+  const sub = await subscribe(broker.url, "roadside/pole-budget/health", tls ? { ca: [tls.ca] } : {});
   try {
     const r = await simulate({
       loaded: mustLoad(device(monthlyBytes)),
       brokerUrl: proxy.url,
       speed: "max",
       logger: silentLogger,
-      mqtt: { backoffMinMs: 50, backoffMaxMs: 500 },
+      mqtt: { backoffMinMs: 50, backoffMaxMs: 500, ...(tls ? { connectOptions: { ca: [tls.ca] } } : {}) },
       drainTimeoutMs: 20_000,
       startWallMs,
       durationS,
@@ -154,6 +159,33 @@ describe(`monthly byte budget: counted, persisted, reported in health (seed ${SE
     expect(counts[0]!).toBeGreaterThan(0);
     expect(counts).toEqual([...counts].sort((x, y) => x - y));
     expect(r.health.at(-1)!.projectedBytes!).toBeGreaterThan(counts.at(-1)!);
+  }, 120_000);
+});
+
+describe(`monthly byte budget over TLS 1.3 to Mosquitto (seed ${SEED})`, () => {
+  let mosquitto: Mosquitto | undefined;
+  let ca: Buffer;
+  const state = mkdtempSync(join(tmpdir(), "roadside-budget-tls-"));
+  beforeAll(async () => {
+    if (!hasMosquitto()) throw new Error(MOSQUITTO_MISSING);
+    const pki = makePki();
+    ca = readFileSync(pki.ca);
+    mosquitto = await startMosquitto({
+      scheme: "mqtts",
+      listenerLines: ["allow_anonymous true", `cafile ${pki.ca}`, `certfile ${pki.serverCert}`, `keyfile ${pki.serverKey}`],
+    });
+  });
+  afterAll(async () => {
+    await mosquitto?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  it("the estimate (TLS records and handshake) is within 10 % of the bytes a proxy counts on the wire", async () => {
+    const r = await run(mosquitto!, state, 50_000_000, START, 2 * 3600, { ca });
+    const a = stored(state);
+    const err = (a.bytes - r.proxied) / r.proxied;
+    console.log(`byte budget, TLS 1.3: counted ${a.bytes} B, proxy ${r.proxied} B (${(err * 100).toFixed(2)} %)`);
+    expect(Math.abs(err), `counted ${a.bytes} B, proxy ${r.proxied} B (seed ${SEED})`).toBeLessThanOrEqual(TLS_TOLERANCE);
   }, 120_000);
 });
 
