@@ -68,6 +68,16 @@ const CHANGE_APART_QUEUE_S = 70;
 /** Empty lane before and after a wrong-way driver, s. */
 const WRONG_WAY_CLEAR_S = 3;
 
+/** How one vehicle crosses the loops: arrival and departure per loop, ns, and its speed. */
+interface Pass {
+  on: number[];
+  off: number[];
+  speedMs: number;
+  /** False when a stop-and-go wave changed speed while it was over the loops. */
+  steady: boolean;
+  queue: LaneState["prevQueue"];
+}
+
 interface LaneState {
   spec: TrafficLaneSpec;
   t: Required<Omit<NonNullable<TrafficLaneSpec["traffic"]>, "classMix" | "speedSdKmh">> & { classMix: ClassMix; speedSdKmh: number };
@@ -261,7 +271,6 @@ export class TrafficSim {
     const veh = drawVehicle(rng, tr.classMix);
     const L = veh.lengthM;
     const D = st.spacing;
-    const Ll = st.loopLen;
     const tHour = localHour(this.clock.toWallMs(t), tr.utcOffsetH);
     const period = tr.stopAndGo.findIndex((p) => inPeriod(tHour, p.from, p.to));
     const wrongWay = dual && period < 0 && rng.chance(Math.min(0.5, tr.wrongWayPerHour / rate));
@@ -283,69 +292,14 @@ export class TrafficSim {
     }
     // positions of each loop's leading edge along the lane, m
     const starts = dual ? [0, D] : [0];
-    const on: number[] = [];
-    const off: number[] = [];
-    let speedMs: number;
-    let steady = true;
-    let queue: LaneState["prevQueue"];
-    if (period >= 0) {
-      const p = tr.stopAndGo[period]!;
-      const wave = this.wave(st, period, t, tHour);
-      let s = wave.position(t);
-      if (st.prevQueue && st.prevQueue.wave === wave) s = Math.max(s, st.prevQueue.s + st.prevQueue.lengthM + p.gapM);
-      for (let iter = 0; iter < 200; iter++) {
-        for (let k = 0; k < starts.length; k++) {
-          on[k] = wave.timeAt(s + starts[k]!);
-          off[k] = wave.timeAt(s + starts[k]! + Ll + L);
-        }
-        const late = this.violation(st, on);
-        if (late <= 0) break;
-        s += Math.max(0.2, (p.speedKmh / 3.6) * (late / NS_PER_S));
-      }
-      const last = off[off.length - 1]!;
-      steady = wave.segmentAt(on[0]!) === wave.segmentAt(last - 1);
-      queue = { wave, s, lengthM: L };
-      wave.prune(on[0]! - 600 * NS_PER_S);
-      const lead = dual ? on[1]! - on[0]! : NaN;
-      const trail = dual ? off[1]! - off[0]! : NaN;
-      speedMs = dual ? D / ((lead + trail) / 2 / NS_PER_S) : (Ll + L) / ((off[0]! - on[0]!) / NS_PER_S);
-    } else {
-      speedMs = Math.max(3, rng.normal((spec.speedKmh / 3.6) * veh.speedFactor, tr.speedSdKmh / 3.6));
-      for (let iter = 0; iter < 3; iter++) {
-        for (let k = 0; k < starts.length; k++) {
-          // wrong way: enters at the downstream loop's far edge and drives back
-          const entry = wrongWay ? D + Ll - (starts[k]! + Ll) : starts[k]!;
-          on[k] = t + (entry / speedMs) * NS_PER_S;
-          off[k] = t + ((entry + Ll + L) / speedMs) * NS_PER_S;
-        }
-        const late = this.violation(st, on);
-        if (late <= 0) break;
-        t += late;
-      }
-    }
+    const pass = period >= 0 ? this.queuedPass(st, period, t, tHour, starts, L) : this.freePass(st, veh, t, starts, L, wrongWay);
+    const { on, off, speedMs, steady, queue } = pass;
     st.prevQueue = queue;
     const clear = wrongWay ? WRONG_WAY_CLEAR_S * NS_PER_S : 0;
     for (let k = 0; k < starts.length; k++) st.prevOff[k] = Math.max(st.prevOff[k]!, off[k]! + clear);
     const hits = starts.map((_, k) => !(change === "out" && k === 1) && !(change === "in" && k === 0));
     const loops: (Crossing | null)[] = starts.map((_, k) => (hits[k] ? { onNs: on[k]!, offNs: off[k]! } : null));
-    const card: (Crossing | null)[] = [];
-    const dropped: boolean[] = [];
-    const c = tr.card;
-    for (let k = 0; k < starts.length; k++) {
-      const lat = st.latencyNs + (k === 1 ? c.skewMs * 1e6 : 0);
-      const jitter = () => Math.max(-lat, rng.normal(0, c.jitterMs * 1e6));
-      const cOn = round(on[k]! + lat + jitter());
-      const cOff = spec.mode === "pulse" ? round(cOn + c.pulseMs * 1e6) : Math.max(cOn + 1e6, round(off[k]! + lat + jitter()));
-      const share = hits[k] ? this.dropShare(st, k, cOn) : 0;
-      const drop = share > 0 && rng.chance(share);
-      dropped.push(drop);
-      card.push(hits[k] && !drop ? { onNs: cOn, offNs: cOff } : null);
-      if (hits[k] && !drop) {
-        const ch = st.channels[k]!;
-        this.at(cOn, () => ch.setVehicle(1));
-        this.at(cOff, () => ch.setVehicle(0));
-      }
-    }
+    const { card, dropped } = this.cardEdges(st, on, off, hits);
     const firstCard = card.filter((x): x is Crossing => x !== null).reduce((m, x) => Math.min(m, x.onNs), Infinity);
     const truth: VehicleTruth = {
       detector: spec.detector,
@@ -364,6 +318,95 @@ export class TrafficSim {
     st.prevArrival = anchor;
     this.onVehicle(truth);
     this.at(anchor, () => this.next(st));
+  }
+
+  /** A vehicle in a stop-and-go queue: it crosses the loops as the queue's wave carries it, keeping its gap. */
+  private queuedPass(st: LaneState, period: number, t: number, tHour: number, starts: readonly number[], L: number): Pass {
+    const tr = st.t;
+    const D = st.spacing;
+    const Ll = st.loopLen;
+    const dual = starts.length === 2;
+    const on: number[] = [];
+    const off: number[] = [];
+    const p = tr.stopAndGo[period]!;
+    const wave = this.wave(st, period, t, tHour);
+    let s = wave.position(t);
+    if (st.prevQueue && st.prevQueue.wave === wave) s = Math.max(s, st.prevQueue.s + st.prevQueue.lengthM + p.gapM);
+    for (let iter = 0; iter < 200; iter++) {
+      for (let k = 0; k < starts.length; k++) {
+        on[k] = wave.timeAt(s + starts[k]!);
+        off[k] = wave.timeAt(s + starts[k]! + Ll + L);
+      }
+      const late = this.violation(st, on);
+      if (late <= 0) break;
+      s += Math.max(0.2, (p.speedKmh / 3.6) * (late / NS_PER_S));
+    }
+    const last = off[off.length - 1]!;
+    const steady = wave.segmentAt(on[0]!) === wave.segmentAt(last - 1);
+    const queue = { wave, s, lengthM: L };
+    wave.prune(on[0]! - 600 * NS_PER_S);
+    const lead = dual ? on[1]! - on[0]! : NaN;
+    const trail = dual ? off[1]! - off[0]! : NaN;
+    const speedMs = dual ? D / ((lead + trail) / 2 / NS_PER_S) : (Ll + L) / ((off[0]! - on[0]!) / NS_PER_S);
+    return { on, off, speedMs, steady, queue };
+  }
+
+  /** A vehicle in free flow: a drawn speed, held over both loops, delayed if it would close up on the one before. */
+  private freePass(
+    st: LaneState,
+    veh: ReturnType<typeof drawVehicle>,
+    t: number,
+    starts: readonly number[],
+    L: number,
+    wrongWay: boolean,
+  ): Pass {
+    const { spec, rng, t: tr } = st;
+    const D = st.spacing;
+    const Ll = st.loopLen;
+    const on: number[] = [];
+    const off: number[] = [];
+    const speedMs = Math.max(3, rng.normal((spec.speedKmh / 3.6) * veh.speedFactor, tr.speedSdKmh / 3.6));
+    for (let iter = 0; iter < 3; iter++) {
+      for (let k = 0; k < starts.length; k++) {
+        // wrong way: enters at the downstream loop's far edge and drives back
+        const entry = wrongWay ? D + Ll - (starts[k]! + Ll) : starts[k]!;
+        on[k] = t + (entry / speedMs) * NS_PER_S;
+        off[k] = t + ((entry + Ll + L) / speedMs) * NS_PER_S;
+      }
+      const late = this.violation(st, on);
+      if (late <= 0) break;
+      t += late;
+    }
+    return { on, off, speedMs, steady: true, queue: undefined };
+  }
+
+  /** The detector card's output for each loop the vehicle hit (latency, skew, jitter, pulse mode, dropped edges), scheduled. */
+  private cardEdges(
+    st: LaneState,
+    on: readonly number[],
+    off: readonly number[],
+    hits: readonly boolean[],
+  ): { card: (Crossing | null)[]; dropped: boolean[] } {
+    const { spec, rng, t: tr } = st;
+    const card: (Crossing | null)[] = [];
+    const dropped: boolean[] = [];
+    const c = tr.card;
+    for (let k = 0; k < hits.length; k++) {
+      const lat = st.latencyNs + (k === 1 ? c.skewMs * 1e6 : 0);
+      const jitter = () => Math.max(-lat, rng.normal(0, c.jitterMs * 1e6));
+      const cOn = round(on[k]! + lat + jitter());
+      const cOff = spec.mode === "pulse" ? round(cOn + c.pulseMs * 1e6) : Math.max(cOn + 1e6, round(off[k]! + lat + jitter()));
+      const share = hits[k] ? this.dropShare(st, k, cOn) : 0;
+      const drop = share > 0 && rng.chance(share);
+      dropped.push(drop);
+      card.push(hits[k] && !drop ? { onNs: cOn, offNs: cOff } : null);
+      if (hits[k] && !drop) {
+        const ch = st.channels[k]!;
+        this.at(cOn, () => ch.setVehicle(1));
+        this.at(cOff, () => ch.setVehicle(0));
+      }
+    }
+    return { card, dropped };
   }
 
   /** How late (ns) a vehicle with these loop arrivals must be to keep clear of the one before. */
