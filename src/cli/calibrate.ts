@@ -111,35 +111,8 @@ export async function calibrateCommand(argv: string[], io: Io): Promise<number> 
   const isPass = (v: number): boolean => Math.abs(v - known) <= 0.3 * known;
 
   if (values.trace) {
-    let text: string;
-    try {
-      text = readFileSync(values.trace, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      io.err(`cannot read ${values.trace}: ${code === "ENOENT" ? "no such file; check the path" : (err as Error).message}\n`);
-      return EXIT.usage;
-    }
-    const trace = parseTrace(text);
-    if (trace.lines.length === 0 && trace.issues.length > 0) {
-      io.err(`${values.trace}: ${trace.issues[0]}\n`);
-      return EXIT.usage;
-    }
-    const levels: Level[] = det.loops.map((input) => {
-      const first = trace.lines.find((l) => l.kind === "input" && l.input === input);
-      return first && first.kind === "input" ? (first.t === 0 ? first.level : ((1 - first.level) as Level)) : 0;
-    });
-    const driver = new LoopDriver(glitch, levels, agg, latency);
-    agg.attach(driver);
-    agg.start(0, levels);
-    let lastNs = 0;
-    for (const l of trace.lines) {
-      if (l.kind !== "input" || l.t === 0) continue;
-      const k = det.loops.indexOf(l.input);
-      if (k < 0) continue;
-      lastNs = Math.round(l.t * 1e6) * 1e3;
-      driver.edge(k, l.level, lastNs);
-    }
-    agg.end(lastNs);
+    const failed = replayTrace(values.trace, { loops: det.loops, glitch, latency, agg }, io);
+    if (failed !== undefined) return failed;
   } else {
     const failed = await watchTrap(r.loaded, {
       glitch,
@@ -231,4 +204,43 @@ async function watchTrap(
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/** Feeds a recorded trace's edges on the trap's loops through the drivers; an exit code if the trace cannot be used. */
+function replayTrace(
+  path: string,
+  trap: { loops: readonly string[]; glitch: number[]; latency: number[]; agg: ReturnType<typeof laneAggregator> },
+  io: Io,
+): number | undefined {
+  const { loops, glitch, latency, agg } = trap;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    io.err(`cannot read ${path}: ${code === "ENOENT" ? "no such file; check the path" : (err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const trace = parseTrace(text);
+  if (trace.lines.length === 0 && trace.issues.length > 0) {
+    io.err(`${path}: ${trace.issues[0]}\n`);
+    return EXIT.usage;
+  }
+  const levels: Level[] = loops.map((input) => {
+    const first = trace.lines.find((l) => l.kind === "input" && l.input === input);
+    return first && first.kind === "input" ? (first.t === 0 ? first.level : ((1 - first.level) as Level)) : 0;
+  });
+  const driver = new LoopDriver(glitch, levels, agg, latency);
+  agg.attach(driver);
+  agg.start(0, levels);
+  let lastNs = 0;
+  for (const l of trace.lines) {
+    if (l.kind !== "input" || l.t === 0) continue;
+    const k = loops.indexOf(l.input);
+    if (k < 0) continue;
+    lastNs = Math.round(l.t * 1e6) * 1e3;
+    driver.edge(k, l.level, lastNs);
+  }
+  agg.end(lastNs);
+  return undefined;
 }
