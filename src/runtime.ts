@@ -436,7 +436,7 @@ export class Device {
       this.publisher.settleCrash(plan.losses, plan.recovered);
       const lost = plan.losses.reduce((n, l) => n + l.count, 0);
       this.log.warn(
-        `roadside last stopped without closing its windows (crash or power cut): ${plan.recovered.length} window(s) recovered from their checkpoints and published as partial, ${lost} lost; each stream's next message reports what it lost`,
+        `roadside last stopped without closing its windows (crash or power cut): ${plan.recovered.length} window(s) recovered from their checkpoints and published as partial, ${lost} lost; the next message of each stream (with publish.profile cellular: of …/window) reports what was lost`,
       );
     } catch (err) {
       this.log.error(`cannot account for windows open at the last crash: ${(err as Error).message}`);
