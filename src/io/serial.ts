@@ -33,6 +33,12 @@ export interface SerialLinkOptions {
    */
   random?: () => number;
   /**
+   * false: wait the backoff's whole ceiling (500 ms, 1 s, 2 s … 30 s), no jitter. The simulator's
+   * and the replay's links use it: a replayed trace reopens its port by this same backoff, so the
+   * run and its replay must wait alike (a jittered live run and its replay read different frames).
+   */
+  jitter?: boolean;
+  /**
    * Called when the link starts asynchronous work (a reopen) that should finish before time moves
    * on. The simulator passes its virtual clock's `yieldSoon`; on hardware it is not needed.
    */
@@ -187,7 +193,10 @@ export class SerialLink implements SerialPortLink {
   private scheduleReopen(): void {
     const min = this.opts.reopenMinMs ?? 500;
     const max = this.opts.reopenMaxMs ?? 30_000;
-    const wait = backoffDelay(this.attempt++, min, max, this.opts.random ?? Math.random);
+    const wait =
+      this.opts.jitter === false
+        ? Math.min(max, min * 2 ** this.attempt++)
+        : backoffDelay(this.attempt++, min, max, this.opts.random ?? Math.random);
     const clock = this.opts.clock;
     this.timer = clock.setTimer(clock.monoNs() + wait * NS_PER_MS, () => {
       this.timer = undefined;

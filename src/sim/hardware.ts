@@ -14,7 +14,6 @@ import type { ScenarioFactory, TruthRecord } from "./scenario.js";
 import type { SimSerialDevice } from "./serial.js";
 import { SimSerialBus } from "./serial.js";
 import { SimSite } from "./site.js";
-import { Rng } from "./rng.js";
 import { MicrosecondStamps } from "./stamps.js";
 import type { ParsedTrace } from "./trace.js";
 import type { TraceSource } from "./trace-stream.js";
@@ -50,10 +49,9 @@ export function createSimHardware(loaded: LoadedConfig, opts: SimHardwareOptions
   const stamps = new MicrosecondStamps(clock);
   const settle = settleOf(clock);
   const real = hardwareSerialPaths(loaded.board);
-  // the reopen backoff's jitter from the run's seed, so a simulated unplug replays exactly
-  const jitter = new Rng(opts.seed ?? loaded.config.sim?.seed ?? 1).fork("serial-backoff");
-  const random = () => jitter.next();
-  const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle, random });
+  // no jitter in the simulator's reopen backoff (SerialLinkOptions.jitter), so a simulated unplug
+  // replays exactly
+  const simLink = (): SerialPortLink => new SerialLink({ binding: site.serial.binding, clock: stamps, logger, settle, jitter: false });
   return {
     inputs: new JohnnyFiveInputs({ io: site.board, clock: stamps, timestampSource: "virtual" }),
     serial: () =>
@@ -119,7 +117,7 @@ export function createReplayHardware(
   const stamps = new MicrosecondStamps(clock);
   const settle = settleOf(clock);
   const serial = (): SerialPortLink => {
-    const link = new SerialLink({ binding: bus.binding, clock: stamps, logger, settle });
+    const link = new SerialLink({ binding: bus.binding, clock: stamps, logger, settle, jitter: false });
     return {
       open: (spec, handlers, opts) => {
         const dev = bus.device(spec.path) ?? bus.createDevice(spec.path, spec.baudRate);
