@@ -24,6 +24,11 @@ export interface ManifestStream {
   description: string;
   /** Measures: SenML name, unit, and what it means. */
   measures: { n: string; u?: string; description: string }[];
+  /**
+   * A manhole's level stream: the depths above the invert, m, at which it overflows and raises
+   * the high-level alert (`overflowHeightMm`, `alertShare` of its config), so a chart can draw them.
+   */
+  limits?: { overflowDepthM: number; alertDepthM: number };
 }
 
 /** How identifiers become counts (present when the device has probe scanners or RFID readers). */

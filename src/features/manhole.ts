@@ -173,6 +173,7 @@ class Manhole {
         name: this.name,
         windowS: this.windowS,
         description: `Water depth in manhole ${this.name} from ${how}; overflow at ${m.overflowHeightMm} mm, spills counted by the UK 12/24 rule.`,
+        limits: { overflowDepthM: m.overflowHeightMm / 1000, alertDepthM: (m.alertShare * m.overflowHeightMm) / 1000 },
         measures: [
           {
             n: "samples",

@@ -219,7 +219,7 @@ export class FleetWeb {
     const to = now + 86_400_000;
     const overflow: Record<string, number> = {};
     for (const s of manifestStreams(manifest)) {
-      const t = s.kind === "level" ? levelThresholds(s.description) : undefined;
+      const t = s.kind === "level" ? levelThresholds(s) : undefined;
       if (t) overflow[s.name] = t.overflowM;
     }
     sendJson(res, {
@@ -236,7 +236,7 @@ export class FleetWeb {
   }
 }
 
-function manifestStreams(manifest: unknown): { kind: string; name: string; description: string }[] {
+function manifestStreams(manifest: unknown): { kind: string; name: string; description: string; limits?: unknown }[] {
   const streams = (manifest as { streams?: unknown } | null | undefined)?.streams;
   if (!Array.isArray(streams)) return [];
   return streams.filter(

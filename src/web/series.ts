@@ -319,8 +319,13 @@ function levelLine(alarms: readonly HistoryRow[], stream: string): Chart["lines"
   return out;
 }
 
-/** Overflow and alert heights, m, from a manifest's level stream description ("overflow at 1500 mm"). */
-export function levelThresholds(description: string): { overflowM: number } | undefined {
-  const m = /overflow at (\d+(?:\.\d+)?) mm/.exec(description);
+/**
+ * The overflow height, m, of a manifest's level stream: its `limits`, or from a device that predates
+ * them, its description ("overflow at 1500 mm").
+ */
+export function levelThresholds(stream: { description: string; limits?: unknown }): { overflowM: number } | undefined {
+  const limits = stream.limits as { overflowDepthM?: unknown } | undefined;
+  if (typeof limits?.overflowDepthM === "number") return { overflowM: limits.overflowDepthM };
+  const m = /overflow at (\d+(?:\.\d+)?) mm/.exec(stream.description);
   return m ? { overflowM: Number(m[1]) / 1000 } : undefined;
 }

@@ -60,7 +60,7 @@ export async function startSimDevice(
     clock,
     logger: opts.logger ?? silentLogger,
     inputs: new JohnnyFiveInputs({ io: site.board, clock, timestampSource: "virtual" }),
-    serial: () => new SerialLink({ binding: site.serial.binding, clock, logger: opts.logger ?? silentLogger }),
+    serial: () => new SerialLink({ binding: site.serial.binding, clock, logger: opts.logger ?? silentLogger, jitter: false }),
     ioPlugin: site.board,
     outbox,
     brokerUrl: opts.brokerUrl,
