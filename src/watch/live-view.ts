@@ -1,3 +1,4 @@
+import { InputTally } from "./input-tally.js";
 import type { Summary } from "../aggregate/summary.js";
 import type { Clock } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
@@ -35,15 +36,6 @@ export interface LiveViewOptions {
   refreshMs?: number;
 }
 
-interface InputRow {
-  name: string;
-  where: string;
-  level: Level;
-  edges: number;
-  activations: number;
-  lastNs: number;
-}
-
 const OUTBOX_EVERY_MS = 2000;
 
 /**
@@ -53,14 +45,10 @@ const OUTBOX_EVERY_MS = 2000;
  * bumps counters (no allocation, no drawing).
  */
 export class LiveView implements DeviceObserver {
-  private readonly inputs: InputRow[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly tally: InputTally;
   private readonly streams = new Map<string, DecodedMessage>();
   private readonly events: string[] = [];
   private readonly screen: Screen;
-  private readonly windowNs: number;
-  private windowEndNs = 0;
-  private windowStartMs = 0;
   private mqtt: { state: SessionState; detail?: string | undefined; sinceMs: number } = { state: "idle", sinceMs: 0 };
   private delivered = 0;
   private lastDelivered: { seq: number; ms: number } | undefined;
@@ -69,20 +57,7 @@ export class LiveView implements DeviceObserver {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: LiveViewOptions) {
-    const { config, lines } = o.loaded;
-    for (const name of Object.keys(config.inputs)) {
-      const l = lines.get(name);
-      this.index.set(name, this.inputs.length);
-      this.inputs.push({
-        name,
-        where: l ? `${l.name}${l.pin !== undefined ? ` pin ${l.pin}` : ""}` : "?",
-        level: 0,
-        edges: 0,
-        activations: 0,
-        lastNs: -1,
-      });
-    }
-    this.windowNs = config.windows.default * NS_PER_S;
+    this.tally = new InputTally(o.loaded, o.clock);
     this.screen = new Screen({ write: o.write });
     this.onEdge = this.onEdge.bind(this);
     this.onCommitted = this.onCommitted.bind(this);
@@ -92,7 +67,7 @@ export class LiveView implements DeviceObserver {
   }
 
   start(): void {
-    this.rollWindow(this.o.clock.monoNs());
+    this.tally.at(this.o.clock.monoNs());
     this.screen.start();
     this.redraw();
     this.timer = setInterval(() => this.redraw(), this.o.refreshMs ?? 500);
@@ -109,14 +84,7 @@ export class LiveView implements DeviceObserver {
   }
 
   onEdge(input: string, level: Level, tNs: number): void {
-    const i = this.index.get(input);
-    if (i === undefined) return;
-    if (tNs >= this.windowEndNs) this.rollWindow(tNs);
-    const row = this.inputs[i]!;
-    row.level = level;
-    row.edges++;
-    if (level === 1) row.activations++;
-    row.lastNs = tNs;
+    this.tally.edge(input, level, tNs);
   }
 
   onCommitted(messages: OutboxMessage[]): void {
@@ -150,18 +118,6 @@ export class LiveView implements DeviceObserver {
     this.event(line.replace(/\s+$/, "").replace(/^\d\d:\d\d:\d\d /, ""));
   }
 
-  /** Counts are per window of windows.default, aligned to the wall clock like the summaries. */
-  private rollWindow(tNs: number): void {
-    const wallMs = this.o.clock.toWallMs(tNs);
-    const lenMs = this.windowNs / 1e6;
-    this.windowStartMs = Math.floor(wallMs / lenMs) * lenMs;
-    this.windowEndNs = this.o.clock.toMonoNs(this.windowStartMs + lenMs);
-    for (const r of this.inputs) {
-      r.edges = 0;
-      r.activations = 0;
-    }
-  }
-
   private event(text: string): void {
     const t = new Date(this.o.clock.wallMs()).toISOString().slice(11, 19);
     this.events.push(`${t}  ${text}`);
@@ -171,7 +127,7 @@ export class LiveView implements DeviceObserver {
   render(): string[] {
     const { columns, rows } = this.o.size();
     const nowNs = this.o.clock.monoNs();
-    if (nowNs >= this.windowEndNs) this.rollWindow(nowNs);
+    this.tally.at(nowNs);
     const nowMs = this.o.clock.wallMs();
     if (nowMs - this.outboxReadMs >= OUTBOX_EVERY_MS || !this.outbox) {
       this.outboxReadMs = nowMs;
@@ -194,14 +150,14 @@ export class LiveView implements DeviceObserver {
     const last = this.lastDelivered ? ` (last seq ${this.lastDelivered.seq}, ${age((nowMs - this.lastDelivered.ms) / 1000)} ago)` : "";
     out.push(
       clip(
-        `window ${clock(this.windowStartMs)} +${formatDuration(config.windows.default)}, ${Math.floor((nowMs - this.windowStartMs) / 1000)} s in · ${outbox} · delivered ${this.delivered}${last}`,
+        `window ${clock(this.tally.windowStartMs)} +${formatDuration(config.windows.default)}, ${Math.floor((nowMs - this.tally.windowStartMs) / 1000)} s in · ${outbox} · delivered ${this.delivered}${last}`,
       ),
     );
     out.push("");
-    const nameW = Math.max(5, ...this.inputs.map((r) => r.name.length));
-    const whereW = Math.max(4, ...this.inputs.map((r) => r.where.length));
+    const nameW = Math.max(5, ...this.tally.rows.map((r) => r.name.length));
+    const whereW = Math.max(4, ...this.tally.rows.map((r) => r.where.length));
     out.push(`\x1b[1m${clip(`${"INPUT".padEnd(nameW)}  ${"LINE".padEnd(whereW)}  STATE   EDGES  ON  LAST EDGE`)}\x1b[0m`);
-    for (const r of this.inputs) {
+    for (const r of this.tally.rows) {
       const lastEdge = r.lastNs < 0 ? "–" : `${((nowNs - r.lastNs) / NS_PER_S).toFixed(1)} s ago`;
       out.push(
         clip(
@@ -209,7 +165,7 @@ export class LiveView implements DeviceObserver {
         ),
       );
     }
-    if (this.inputs.length === 0) out.push("(no inputs configured)");
+    if (this.tally.rows.length === 0) out.push("(no inputs configured)");
     out.push("");
     const keys = [...this.streams.keys()].sort();
     const keyW = Math.max(6, ...keys.map((k) => k.length));
@@ -227,7 +183,9 @@ export class LiveView implements DeviceObserver {
       );
     }
     if (keys.length === 0)
-      out.push(`(the first summaries come when the first window closes, ${clock(this.windowStartMs + config.windows.default * 1000)})`);
+      out.push(
+        `(the first summaries come when the first window closes, ${clock(this.tally.windowStartMs + config.windows.default * 1000)})`,
+      );
     if (this.events.length > 0 && out.length + this.events.length + 2 < rows) {
       out.push("");
       out.push(...this.events.map(clip));

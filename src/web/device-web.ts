@@ -1,3 +1,4 @@
+import { InputTally } from "../watch/input-tally.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Summary } from "../aggregate/summary.js";
 import type { Clock } from "../clock/clock.js";
@@ -29,15 +30,6 @@ export interface DeviceWebOptions {
   doctor?: () => Promise<CheckResult[]>;
 }
 
-interface InputRow {
-  name: string;
-  where: string;
-  level: Level;
-  edges: number;
-  activations: number;
-  lastNs: number;
-}
-
 /** The last hour is plotted: a minute-window device commits a few hundred summaries in it. */
 const HOUR_MS = 3_600_000;
 const OUTBOX_EVERY_MS = 2000;
@@ -49,12 +41,8 @@ const OUTBOX_EVERY_MS = 2000;
  * the server answers GET only. The edge path bumps counters; everything else is built when asked.
  */
 export class DeviceWeb implements DeviceObserver {
-  private inputs: InputRow[] = [];
-  private index = new Map<string, number>();
+  private tally: InputTally;
   private loaded: LoadedConfig;
-  private windowNs = 60 * NS_PER_S;
-  private windowEndNs = 0;
-  private windowStartMs = 0;
   private readonly latest = new Map<string, HistoryRow & { timeq: string }>();
   private hour: HistoryRow[] = [];
   private readonly events: { tMs: number; text: string }[] = [];
@@ -70,7 +58,7 @@ export class DeviceWeb implements DeviceObserver {
 
   constructor(private readonly o: DeviceWebOptions) {
     this.loaded = o.loaded;
-    this.generation(o.loaded);
+    this.tally = new InputTally(o.loaded, o.clock);
     this.onEdge = this.onEdge.bind(this);
     this.onCommitted = this.onCommitted.bind(this);
     this.onDelivered = this.onDelivered.bind(this);
@@ -102,23 +90,7 @@ export class DeviceWeb implements DeviceObserver {
   /** A config was applied: its inputs and window replace the old ones. */
   generation(loaded: LoadedConfig): void {
     this.loaded = loaded;
-    const { config, lines } = loaded;
-    this.inputs = [];
-    this.index = new Map();
-    for (const name of Object.keys(config.inputs)) {
-      const l = lines.get(name);
-      this.index.set(name, this.inputs.length);
-      this.inputs.push({
-        name,
-        where: l ? `${l.name}${l.pin !== undefined ? ` pin ${l.pin}` : ""}` : "?",
-        level: 0,
-        edges: 0,
-        activations: 0,
-        lastNs: -1,
-      });
-    }
-    this.windowNs = config.windows.default * NS_PER_S;
-    this.windowEndNs = 0;
+    this.tally = new InputTally(loaded, this.o.clock);
   }
 
   /** `deps` with each observer callback also telling this page (the live view or journal keeps its own). */
@@ -139,14 +111,7 @@ export class DeviceWeb implements DeviceObserver {
   }
 
   onEdge(input: string, level: Level, tNs: number): void {
-    const i = this.index.get(input);
-    if (i === undefined) return;
-    if (tNs >= this.windowEndNs) this.rollWindow(tNs);
-    const row = this.inputs[i]!;
-    row.level = level;
-    row.edges++;
-    if (level === 1) row.activations++;
-    row.lastNs = tNs;
+    this.tally.edge(input, level, tNs);
   }
 
   onCommitted(messages: OutboxMessage[], _summaries?: Summary[]): void {
@@ -192,22 +157,11 @@ export class DeviceWeb implements DeviceObserver {
     if (this.events.length > 20) this.events.shift();
   }
 
-  private rollWindow(tNs: number): void {
-    const wallMs = this.o.clock.toWallMs(tNs);
-    const lenMs = this.windowNs / 1e6;
-    this.windowStartMs = Math.floor(wallMs / lenMs) * lenMs;
-    this.windowEndNs = this.o.clock.toMonoNs(this.windowStartMs + lenMs);
-    for (const r of this.inputs) {
-      r.edges = 0;
-      r.activations = 0;
-    }
-  }
-
   /** What the page shows, as JSON (GET /api/status and the `status` event). */
   status(): Record<string, unknown> {
     const clock = this.o.clock;
     const nowNs = clock.monoNs();
-    if (nowNs >= this.windowEndNs) this.rollWindow(nowNs);
+    this.tally.at(nowNs);
     const nowMs = clock.wallMs();
     if (nowMs - this.outboxReadMs >= OUTBOX_EVERY_MS || !this.outbox) {
       this.outboxReadMs = nowMs;
@@ -224,8 +178,8 @@ export class DeviceWeb implements DeviceObserver {
       board: board.name,
       nowMs,
       clock: { synced: clock.synced },
-      window: { startMs: this.windowStartMs, lengthS: config.windows.default },
-      inputs: this.inputs.map((r) => ({
+      window: { startMs: this.tally.windowStartMs, lengthS: config.windows.default },
+      inputs: this.tally.rows.map((r) => ({
         name: r.name,
         where: r.where,
         active: r.level === 1,
