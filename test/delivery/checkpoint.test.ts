@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -11,46 +10,18 @@ import { decodeMessage } from "../../src/publish/envelope.js";
 import { identifierSeed, simProbeAddress } from "../../src/sim/identifiers.js";
 import { startAedes, subscribe } from "../helpers/brokers.js";
 import { NeedleIndex, needles } from "../privacy/leak-scan.js";
-import { until } from "./rig.js";
+import type { HeldChild } from "./rig.js";
+import { builtDist, holdChild, until } from "./rig.js";
 
 const CHILD = new URL("./fixtures/checkpoint-child.mjs", import.meta.url).pathname;
-const DIST = new URL("../../dist/runtime.js", import.meta.url).pathname;
+// the test runs the built device in a child process
+builtDist("runtime.js");
 const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);
 const SEED = 7; // the child's sim.seed
 
-/** Run the child until it holds its windows open; returns the wall time it holds at and a stopper. */
-async function hold(
-  url: string,
-  db: string,
-  truth: string,
-  startWall: number,
-  runS: number,
-): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
-  const args = [CHILD, url, db, String(startWall), String(runS), "1m", truth];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let at = -1;
-  let err = "";
-  let code: number | null = null;
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  child.stdout.on("data", (d: Buffer) => {
-    const m = /held (\d+)/.exec(d.toString());
-    if (m) at = Number(m[1]);
-  });
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (c) => {
-      code = c;
-      resolve();
-    }),
-  );
-  await until(() => at > 0 || code !== null, "the checkpoint child to hold its windows", 60_000);
-  if (at < 0) throw new Error(`checkpoint child exited (${code}): ${err}`);
-  return {
-    at,
-    end: async (sig) => {
-      child.kill(sig);
-      await exited;
-    },
-  };
+/** Run the child until it holds its windows open. */
+function hold(url: string, db: string, truth: string, startWall: number, runS: number): Promise<HeldChild> {
+  return holdChild([CHILD, url, db, String(startWall), String(runS), "1m", truth], "checkpoint child", 60_000);
 }
 
 interface Truth {
@@ -60,10 +31,7 @@ interface Truth {
   address?: number;
 }
 
-const whySkipped = existsSync(DIST)
-  ? ""
-  : ": skipped, dist/ is missing: run `npm run build` (the test runs the built device in a child process)";
-describe.skipIf(!existsSync(DIST))(`checkpoints of open windows${whySkipped}`, () => {
+describe("checkpoints of open windows", () => {
   let broker: EmbeddedBroker;
   beforeAll(async () => {
     broker = await startAedes();

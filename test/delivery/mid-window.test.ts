@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,50 +7,21 @@ import { SqliteOutbox } from "../../src/outbox/sqlite.js";
 import type { DecodedMessage } from "../../src/publish/envelope.js";
 import { decodeMessage } from "../../src/publish/envelope.js";
 import { startAedes, subscribe } from "../helpers/brokers.js";
-import { until } from "./rig.js";
+import type { HeldChild } from "./rig.js";
+import { builtDist, holdChild, until } from "./rig.js";
 
 const CHILD = new URL("./fixtures/window-child.mjs", import.meta.url).pathname;
-const DIST = new URL("../../dist/runtime.js", import.meta.url).pathname;
+// the test runs the built device in a child process
+builtDist("runtime.js");
 const T0 = Date.UTC(2026, 0, 5, 7, 0, 0);
 
-/** Run the window child until it holds its window open; returns the wall time it holds at and a stopper. */
-async function hold(
-  url: string,
-  db: string,
-  startWall: number,
-  runS: number,
-): Promise<{ at: number; end(sig: NodeJS.Signals): Promise<void> }> {
+/** Run the window child until it holds its window open. */
+function hold(url: string, db: string, startWall: number, runS: number): Promise<HeldChild> {
   // checkpoints off: this is the path of a window with nothing to recover (checkpoint.test.ts has the other)
-  const child = spawn(process.execPath, [CHILD, url, db, String(startWall), String(runS), "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let at = -1;
-  let err = "";
-  let code: number | null = null;
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  child.stdout.on("data", (d: Buffer) => {
-    const m = /held (\d+)/.exec(d.toString());
-    if (m) at = Number(m[1]);
-  });
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (c) => {
-      code = c;
-      resolve();
-    }),
-  );
-  await until(() => at > 0 || code !== null, "the window child to hold its window", 30_000);
-  if (at < 0) throw new Error(`window child exited (${code}): ${err}`);
-  return {
-    at,
-    end: async (sig) => {
-      child.kill(sig);
-      await exited;
-    },
-  };
+  return holdChild([CHILD, url, db, String(startWall), String(runS), "0"], "window child", 30_000);
 }
 
-const whySkipped = existsSync(DIST)
-  ? ""
-  : ": skipped, dist/ is missing: run `npm run build` (the test runs the built device in a child process)";
-describe.skipIf(!existsSync(DIST))(`a crash mid-window${whySkipped}`, () => {
+describe("a crash mid-window", () => {
   let broker: EmbeddedBroker;
   beforeAll(async () => {
     broker = await startAedes();

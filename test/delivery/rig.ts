@@ -1,4 +1,5 @@
-import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Alarm } from "../../src/aggregate/alarm.js";
@@ -151,4 +152,51 @@ export async function until(pred: () => boolean, what: string, timeoutMs = 30_00
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A file of the built device (dist/) that a test runs in a child process. Missing is a failure that
+ * says how to build, never a skip: `npm test` builds first.
+ */
+export function builtDist(rel: string): string {
+  const path = new URL(`../../dist/${rel}`, import.meta.url).pathname;
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` (npm test builds first)`);
+  return path;
+}
+
+export interface HeldChild {
+  /** The wall time, ms, the child holds its windows open at (what it printed as `held <ms>`). */
+  at: number;
+  end(sig: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Start a fixture child (test/delivery/fixtures/*-child.mjs) and wait until it prints `held <ms>`:
+ * its windows are open and it waits to be killed or stopped.
+ */
+export async function holdChild(args: string[], what: string, timeoutMs: number): Promise<HeldChild> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let at = -1;
+  let err = "";
+  let code: number | null = null;
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout.on("data", (d: Buffer) => {
+    const m = /held (\d+)/.exec(d.toString());
+    if (m) at = Number(m[1]);
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (c) => {
+      code = c;
+      resolve();
+    }),
+  );
+  await until(() => at > 0 || code !== null, `the ${what} to hold its windows`, timeoutMs);
+  if (at < 0) throw new Error(`${what} exited (${code}): ${err}`);
+  return {
+    at,
+    end: async (sig) => {
+      child.kill(sig);
+      await exited;
+    },
+  };
 }

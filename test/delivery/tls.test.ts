@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeviceConfigInput } from "../../src/config/schema.js";
@@ -10,7 +10,7 @@ import { mustLoad } from "../helpers/sim-device.js";
 import type { Pki } from "./pki.js";
 import { makePki, passwordFile } from "./pki.js";
 import type { Rig } from "./rig.js";
-import { captureLogger, siteConfig, startRig, until } from "./rig.js";
+import { builtDist, captureLogger, siteConfig, startRig, until } from "./rig.js";
 
 const PASSWORD = "s3cret-Pa55word-never-logged";
 const BIN = new URL("../../bin/roadside.js", import.meta.url).pathname;
@@ -118,26 +118,24 @@ describe.skipIf(!hasMosquitto())("TLS and mutual TLS against Mosquitto with a CA
     expect(JSON.stringify(t.problems)).not.toContain(PASSWORD);
   });
 
-  it.skipIf(!existsSync(new URL("../../dist/cli/main.js", import.meta.url).pathname))(
-    "roadside run refuses to start with a world-readable password file (exit 2)",
-    () => {
-      const pw = join(pki.dir, "run-open.pw");
-      writeFileSync(pw, `${PASSWORD}\n`);
-      chmodSync(pw, 0o644);
-      const cfg = join(pki.dir, "device.json");
-      writeFileSync(
-        cfg,
-        JSON.stringify(
-          siteConfig("perm-2", { mqtt: { url: auth.url, username: "pole-0042", passwordFile: "run-open.pw", tls: { ca: "ca.crt" } } }),
-        ),
-      );
-      const r = spawnSync(process.execPath, [BIN, "run", "--config", cfg, "--state-dir", join(pki.dir, "state"), "--quiet"], {
-        encoding: "utf8",
-        timeout: 20_000,
-      });
-      expect(r.status).toBe(2);
-      expect(r.stderr).toContain(`chmod 600 ${pw}`);
-      expect(r.stderr + r.stdout).not.toContain(PASSWORD);
-    },
-  );
+  it("roadside run refuses to start with a world-readable password file (exit 2)", () => {
+    builtDist("cli/main.js");
+    const pw = join(pki.dir, "run-open.pw");
+    writeFileSync(pw, `${PASSWORD}\n`);
+    chmodSync(pw, 0o644);
+    const cfg = join(pki.dir, "device.json");
+    writeFileSync(
+      cfg,
+      JSON.stringify(
+        siteConfig("perm-2", { mqtt: { url: auth.url, username: "pole-0042", passwordFile: "run-open.pw", tls: { ca: "ca.crt" } } }),
+      ),
+    );
+    const r = spawnSync(process.execPath, [BIN, "run", "--config", cfg, "--state-dir", join(pki.dir, "state"), "--quiet"], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`chmod 600 ${pw}`);
+    expect(r.stderr + r.stdout).not.toContain(PASSWORD);
+  });
 });
