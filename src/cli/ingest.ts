@@ -1,10 +1,9 @@
+import { brokerAuthFromFlags } from "./broker-flags.js";
 import { hostname } from "node:os";
-import type { IClientOptions } from "mqtt";
 import { parseDuration } from "../config/duration.js";
 import { Ingester } from "../ingest/ingester.js";
 import { migrate } from "../ingest/schema.js";
 import { PgStore } from "../ingest/store.js";
-import { AuthFileError, brokerOptions } from "../watch/connect.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
 
@@ -177,19 +176,7 @@ function ingestSettings(values: IngestFlags) {
   const retentionS = durationOption("--retention", values.retention, 86400);
   const reportS = durationOption("--report", values.report, 1) ?? 10;
   const durationS = durationOption("--duration", values.duration, 0.001);
-  let auth: Partial<IClientOptions>;
-  try {
-    auth = brokerOptions({
-      ca: values.ca,
-      cert: values.cert,
-      key: values.key,
-      username: values.username,
-      passwordFile: values["password-file"],
-    });
-  } catch (err) {
-    if (err instanceof AuthFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  const auth = brokerAuthFromFlags(values);
   return { url, dryRun, db, prefix, clientId, batchSize, batchMs, retentionS, reportS, durationS, auth };
 }
 

@@ -1,8 +1,8 @@
+import { brokerAuthFromFlags } from "./broker-flags.js";
 import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
 import { parseDuration } from "../config/duration.js";
-import { AuthFileError, brokerOptions } from "../watch/connect.js";
 import type { WatchEvent } from "../watch/events.js";
 import { WatchModel } from "../watch/model.js";
 import { Screen } from "../watch/screen.js";
@@ -125,19 +125,7 @@ function watchTarget(values: {
     if (durationS === undefined || durationS <= 0)
       throw new UsageError(`--duration ${JSON.stringify(values.duration)} is not a duration; write e.g. 30s or 10m`);
   }
-  let auth: Partial<IClientOptions>;
-  try {
-    auth = brokerOptions({
-      ca: values.ca,
-      cert: values.cert,
-      key: values.key,
-      username: values.username,
-      passwordFile: values["password-file"],
-    });
-  } catch (err) {
-    if (err instanceof AuthFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  const auth = brokerAuthFromFlags(values);
   // the filter goes through the same checks as Topics (no wildcards in names); `+` and `#` are ours
   const filter = `${prefix}/${values.device ?? "+"}/#`;
   return { url, prefix, filter, durationS, auth, session: values.session };
