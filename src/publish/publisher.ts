@@ -91,19 +91,10 @@ export class Publisher {
     const summaries = this.batch;
     const expireAfter = this.opts.expireAfterS;
     const expiresAtMs = expireAfter === undefined ? undefined : this.opts.clock.wallMs() + expireAfter * 1000;
-    const drafts: OutboxDraft[] = summaries.map((s) => {
-      const d: OutboxDraft = {
-        topic: this.opts.topics.stream(s.kind, s.name),
-        priority: "routine",
-        contentType: contentType(this.opts.encoding),
-        spanFromMs: s.window.startWallMs,
-        spanToMs: s.window.startWallMs + observedSeconds(s.window) * 1000,
-        encode: (seq, lost) => encodePack(summaryPack(this.opts.deviceId, s, seq, lost), this.opts.encoding),
-      };
-      if (expiresAtMs !== undefined) d.expiresAtMs = expiresAtMs;
-      return d;
-    });
-    if (this.opts.profile === "cellular") drafts.splice(0, drafts.length, ...this.compactDrafts(summaries, expiresAtMs));
+    const drafts =
+      this.opts.profile === "cellular"
+        ? this.compactDrafts(summaries, expiresAtMs)
+        : summaries.map((s) => this.summaryDraft(s, expiresAtMs));
     let msgs: OutboxMessage[];
     try {
       if (expireAfter !== undefined) this.opts.outbox.expire(this.opts.clock.wallMs());
@@ -139,17 +130,24 @@ export class Publisher {
       if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
       return msgs;
     }
-    const drafts: OutboxDraft[] = recovered.map((s) => ({
+    const drafts = recovered.map((s) => this.summaryDraft(s, undefined));
+    const msgs = this.opts.outbox.settleCrash?.(losses, drafts) ?? [];
+    if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
+    return msgs;
+  }
+
+  /** A summary as a message on its stream's topic (the standard profile). */
+  private summaryDraft(s: Summary, expiresAtMs: number | undefined): OutboxDraft {
+    const d: OutboxDraft = {
       topic: this.opts.topics.stream(s.kind, s.name),
       priority: "routine",
       contentType: contentType(this.opts.encoding),
       spanFromMs: s.window.startWallMs,
       spanToMs: s.window.startWallMs + observedSeconds(s.window) * 1000,
       encode: (seq, lost) => encodePack(summaryPack(this.opts.deviceId, s, seq, lost), this.opts.encoding),
-    }));
-    const msgs = this.opts.outbox.settleCrash?.(losses, drafts) ?? [];
-    if (msgs.length > 0) this.opts.onCommitted?.(msgs, recovered);
-    return msgs;
+    };
+    if (expiresAtMs !== undefined) d.expiresAtMs = expiresAtMs;
+    return d;
   }
 
   private compactDrafts(summaries: Summary[], expiresAtMs: number | undefined): OutboxDraft[] {
