@@ -10,6 +10,18 @@ import { Reading } from "./types.js";
  *   holding register 208 (0x00D0), read with function code 03: the filtered distance, uint16, in
  *   "counts" of 0.00338 in (0.085852 mm: the sound's round trip in 0.5 µs); 0 = no echo.
  * The factory address is 1 at 9600 8N1.
+ *
+ * Searched 2026-12-07 for Senix's register map (Modbus / SenixVIEW / ToughSonic manuals): not
+ * reachable here. What was found, none of it a register table from Senix:
+ *  - Senix, "Distance Measurement Sensor Output" and "Wired Connections" (senix.com/technical-support/
+ *    ultrasonic-sensor-technology/distance-measurement-sensor-output/): Modbus over RS-232 or RS-485,
+ *    up to 32 addressed sensors a bus, baud 9600 by default (SenixVIEW sets up to 115200). Parity and
+ *    the factory address are not stated there.
+ *  - Third-party drivers that read holding register 0x0208 (= 520, not 208) with FC 03: an ArduPilot
+ *    fork (MattKear/ardupilot, AP_RangeFinder_ToughSonic.cpp: unit 1, 1 register, 0.085954 mm a
+ *    count = 0.003384 in) and a field Arduino sketch (FC 03 from 0x0200, 15 registers, element 14
+ *    × 0.003384 in × 2, another model or mode). "208" above may be 0x0208 misremembered; it stays until
+ *    Senix's own table is checked (`verified: false`).
  */
 const DISTANCE_REGISTER = 208;
 /** 0.00338 in per count (Senix's distance unit). */
