@@ -140,11 +140,24 @@ export class Device {
     private readonly loaded: LoadedConfig,
     private readonly deps: DeviceDeps,
   ) {
-    const { config, lines } = loaded;
+    const { config } = loaded;
     this.log = deps.logger.child({ device: config.device.id });
     this.topics = new Topics(config.mqtt.prefix, config.device.id);
     this.startedNs = deps.startedNs ?? deps.clock.monoNs();
-    this.publisher = new Publisher({
+    this.publisher = this.createPublisher();
+    this.budget = this.createBudget();
+    this.session = this.createSession();
+    this.heartbeat = this.createHeartbeat();
+    this.commands = config.control.commands ? this.createCommands() : undefined;
+    this.claimInputs();
+    this.checkpointer = this.createCheckpointer();
+    this.buildFeatures();
+  }
+
+  private createPublisher(): Publisher {
+    const { config } = this.loaded;
+    const deps = this.deps;
+    return new Publisher({
       deviceId: config.device.id,
       topics: this.topics,
       encoding: config.publish.encoding,
@@ -159,8 +172,13 @@ export class Device {
         if (this.budget && sums.length > 0) this.applyBudget(this.budget.evaluate());
       },
     });
-    const b = config.publish.budget;
-    this.budget = b
+  }
+
+  /** The monthly byte budget of `publish.budget`, kept in the outbox (undefined without one). */
+  private createBudget(): ByteBudget | undefined {
+    const b = this.loaded.config.publish.budget;
+    const deps = this.deps;
+    return b
       ? new ByteBudget({
           monthlyBytes: b.monthlyBytes,
           resetDay: b.resetDay,
@@ -169,8 +187,13 @@ export class Device {
           windows: () => Object.fromEntries([...this.widenable].map(([l, s]) => [String(l), s.widenedS])),
         })
       : undefined;
+  }
+
+  private createSession(): MqttSession {
+    const { config } = this.loaded;
+    const deps = this.deps;
     const budget = this.budget;
-    this.session = new MqttSession({
+    return new MqttSession({
       url: deps.brokerUrl,
       clientId: config.mqtt.clientId ?? `roadside-${config.device.id}`,
       protocol: config.mqtt.protocol,
@@ -204,8 +227,12 @@ export class Device {
         deps.onMqttState?.(s, d);
       },
     });
-    this.heartbeat = new Heartbeat({
-      clock: deps.clock,
+  }
+
+  private createHeartbeat(): Heartbeat {
+    const { config } = this.loaded;
+    return new Heartbeat({
+      clock: this.deps.clock,
       session: this.session,
       topics: this.topics,
       logger: this.log,
@@ -213,48 +240,64 @@ export class Device {
       ...(config.publish.profile === "cellular" ? { changesOnlyEveryS: config.publish.healthEvery } : {}),
       report: () => this.healthReport(),
     });
-    if (config.control.commands) {
-      const ctl = deps.control ?? {};
-      const verifier = ctl.verifier;
-      // the nonce a signed command may be bound to, and whether the replay counter can be read
-      if (verifier) this.health.register("control", () => verifier.status());
-      const hooks: CommandHooks = {
-        publishHealth: () => this.heartbeat.publishNow(),
-        uptimeS: () => (deps.clock.monoNs() - this.startedNs) / 1e9,
-        wallMs: () => deps.clock.wallMs(),
-      };
-      if (ctl.applyConfig) hooks.applyConfig = ctl.applyConfig;
-      if (ctl.restart) hooks.restart = ctl.restart;
-      this.commands = new Commands({
-        session: this.session,
-        topics: this.topics,
-        logger: this.log,
-        current: loaded,
-        maxBytes: config.control.maxCommandBytes,
-        verifier: ctl.verifier,
-        hooks,
-        ...(ctl.rate ? { rate: ctl.rate } : {}),
-      });
-    }
+  }
+
+  /** Remote commands (only with `control.commands`). */
+  private createCommands(): Commands {
+    const { config } = this.loaded;
+    const deps = this.deps;
+    const ctl = deps.control ?? {};
+    const verifier = ctl.verifier;
+    // the nonce a signed command may be bound to, and whether the replay counter can be read
+    if (verifier) this.health.register("control", () => verifier.status());
+    const hooks: CommandHooks = {
+      publishHealth: () => this.heartbeat.publishNow(),
+      uptimeS: () => (deps.clock.monoNs() - this.startedNs) / 1e9,
+      wallMs: () => deps.clock.wallMs(),
+    };
+    if (ctl.applyConfig) hooks.applyConfig = ctl.applyConfig;
+    if (ctl.restart) hooks.restart = ctl.restart;
+    return new Commands({
+      session: this.session,
+      topics: this.topics,
+      logger: this.log,
+      current: this.loaded,
+      maxBytes: config.control.maxCommandBytes,
+      verifier: ctl.verifier,
+      hooks,
+      ...(ctl.rate ? { rate: ctl.rate } : {}),
+    });
+  }
+
+  /** The input specs of the configured inputs that have a board line, indexed for edge routing. */
+  private claimInputs(): void {
+    const { config, lines } = this.loaded;
     for (const [name, input] of Object.entries(config.inputs)) {
       const line = lines.get(name);
       if (!line) continue;
       this.inputIndex.set(name, this.specs.length);
       this.specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
     }
-    const every = config.outbox.checkpointInterval;
-    this.checkpointer =
-      every > 0
-        ? new Checkpointer({
-            clock: deps.clock,
-            intervalS: every,
-            store: deps.outbox,
-            topic: (kind, name) => this.topics.stream(kind, name),
-            logger: this.log,
-          })
-        : undefined;
+  }
+
+  /** Checkpoints of open windows (undefined when `outbox.checkpointInterval` is 0). */
+  private createCheckpointer(): Checkpointer | undefined {
+    const every = this.loaded.config.outbox.checkpointInterval;
+    return every > 0
+      ? new Checkpointer({
+          clock: this.deps.clock,
+          intervalS: every,
+          store: this.deps.outbox,
+          topic: (kind, name) => this.topics.stream(kind, name),
+          logger: this.log,
+        })
+      : undefined;
+  }
+
+  /** Builds the features (they claim inputs and register aggregators), then hooks the publisher and the budget to their windows. */
+  private buildFeatures(): void {
     const ctx = this.context();
-    for (const factory of deps.features ?? FEATURES) {
+    for (const factory of this.deps.features ?? FEATURES) {
       const f = factory(ctx);
       if (f) this.features.push(f);
     }
@@ -369,13 +412,8 @@ export class Device {
     });
   }
 
-  async start(): Promise<void> {
-    if (this.started) throw new Error("device already started");
-    this.started = true;
+  private async openInputs(): Promise<void> {
     const d = this.deps;
-    for (const [name, i] of this.inputIndex) {
-      if (!this.routes[i]) this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
-    }
     await d.inputs.open(this.specs, {
       edge: (index, level, tNs) => {
         this.routes[index]?.(level, tNs);
@@ -391,6 +429,23 @@ export class Device {
       fault: (err) => this.log.error(`input fault: ${err.message}`, { code: err.code }),
       restored: () => this.log.info("inputs restored"),
     });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error("device already started");
+    this.started = true;
+    const d = this.deps;
+    for (const [name, i] of this.inputIndex) {
+      if (!this.routes[i]) this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
+    }
+    // connected while the inputs and features start; manifest, heartbeat and outbox wait for session.start()
+    this.session.open();
+    try {
+      await this.openInputs();
+    } catch (err) {
+      await this.session.stop(); // `offline`: the device announced itself and could not start
+      throw err;
+    }
     this.inputsOpen = true;
     for (const f of this.features) {
       try {
