@@ -14,7 +14,7 @@ import { buildHealthReport } from "./control/health-report.js";
 import { Heartbeat } from "./control/heartbeat.js";
 import type { Manifest } from "./control/manifest.js";
 import { buildManifest } from "./control/manifest.js";
-import type { CommandVerifier } from "./control/signing.js";
+import type { CommandVerifier } from "./control/index.js";
 import type { SystemProbe } from "./control/system.js";
 import { linuxSystemProbe } from "./control/system.js";
 import type { Feature, FeatureContext, FeatureFactory } from "./features/index.js";
@@ -34,11 +34,8 @@ import type { Logger } from "./log/logger.js";
 import { MqttSession } from "./mqtt/session.js";
 import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
 import type { OpenWindow, Outbox, OutboxMessage } from "./outbox/outbox.js";
-import { SCHEMA_VERSION } from "./publish/envelope.js";
-import { ByteBudget, widenLadder } from "./publish/budget.js";
+import { SCHEMA_VERSION, ByteBudget, widenLadder, Publisher, Topics } from "./publish/index.js";
 import { redactUrl } from "./mqtt/secrets.js";
-import { Publisher } from "./publish/publisher.js";
-import { Topics } from "./publish/topics.js";
 
 export interface DeviceDeps {
   clock: Clock;

@@ -1,15 +1,13 @@
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
-import { NS_PER_S } from "../clock/clock.js";
-import type { Clock } from "../clock/clock.js";
+import { NS_PER_S, RealClock, VirtualClock } from "../clock/index.js";
+import type { Clock } from "../clock/index.js";
 import { CronTicker } from "../clock/cron.js";
-import { RealClock } from "../clock/real.js";
-import { VirtualClock } from "../clock/virtual.js";
 import type { LoadedConfig } from "../config/load.js";
 import { boardHardware } from "./hardware.js";
 import type { Logger } from "../log/logger.js";
 import { SqliteOutbox } from "../outbox/sqlite.js";
-import type { DecodedMessage } from "../publish/envelope.js";
+import type { DecodedMessage } from "../publish/index.js";
 import { decodeMessages } from "../watch/compact.js";
 import { Device } from "../runtime.js";
 

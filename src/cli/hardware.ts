@@ -1,4 +1,4 @@
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../clock/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import { createHardware, type Hardware } from "../io/factory.js";
 import type { Logger } from "../log/logger.js";

@@ -1,4 +1,4 @@
-import type { DecodedMessage } from "../publish/envelope.js";
+import type { DecodedMessage } from "../publish/index.js";
 
 /** One decoded measure as a person reads it: flow in veh/h, ratios in %, speeds in km/h. */
 export function formatMeasure(name: string, m: { u?: string; v?: number; vs?: string; vb?: boolean }): string {

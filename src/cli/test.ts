@@ -1,6 +1,6 @@
 import { parseDuration } from "../config/duration.js";
 import { formatIssues, loadConfigFile } from "../config/load.js";
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../clock/index.js";
 import { createLogger } from "../log/logger.js";
 import type { Logger } from "../log/logger.js";
 import { formatMessage } from "./printer.js";

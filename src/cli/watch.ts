@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
 import { parseDuration } from "../config/duration.js";
-import type { WatchEvent } from "../watch/events.js";
+import type { WatchEvent } from "../watch/index.js";
 import { WatchModel } from "../watch/model.js";
 import { Screen } from "../watch/screen.js";
 import { describe, renderTable } from "../watch/table.js";

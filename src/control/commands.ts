@@ -2,7 +2,7 @@ import type { LoadedConfig, ValidationResult } from "../config/load.js";
 import { formatIssues, parseConfigText, validateConfig } from "../config/load.js";
 import type { Logger } from "../log/logger.js";
 import type { MqttSession } from "../mqtt/session.js";
-import type { Topics } from "../publish/topics.js";
+import type { Topics } from "../publish/index.js";
 import type { HealthReport } from "./health-report.js";
 import type { CommandVerifier } from "./signing.js";
 

@@ -1,6 +1,6 @@
 import type { OutboxStats } from "../outbox/outbox.js";
 import type { SessionCounters } from "../mqtt/session.js";
-import type { BudgetReport } from "../publish/budget.js";
+import type { BudgetReport } from "../publish/index.js";
 import type { HealthSection } from "./health.js";
 
 /**

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import type { Logger } from "../log/logger.js";
 import type { MqttSession } from "../mqtt/session.js";
-import type { Topics } from "../publish/topics.js";
+import type { Topics } from "../publish/index.js";
 import { healthFingerprint } from "./health-changes.js";
 import type { HealthReport } from "./health-report.js";
 

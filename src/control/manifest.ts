@@ -1,7 +1,7 @@
 import type { LoadedConfig } from "../config/load.js";
 import { formatDuration } from "../config/duration.js";
 import { hllRse, noiseStd } from "../privacy/index.js";
-import type { Topics } from "../publish/topics.js";
+import type { Topics } from "../publish/index.js";
 
 /**
  * The transparency record (DESIGN.md `…/manifest`, retained): what this device measures, how often,

@@ -1,5 +1,5 @@
 import { formatDuration } from "../config/duration.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { ManifestStream } from "../control/index.js";
 import { noiseNotes, TagGate } from "../privacy/index.js";
 import { Rdm6300Parser } from "../sensors/rdm6300.js";
 import type { FeatureFactory } from "./feature.js";

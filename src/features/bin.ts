@@ -2,7 +2,7 @@ import { BinAggregator } from "../aggregate/bin.js";
 import type { TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import type { BinConfig } from "../config/sections/bins.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { ManifestStream } from "../control/index.js";
 import type { Level } from "../io/contract.js";
 import { tmp36Celsius } from "../sensors/ads1115.js";
 import { DebouncedSwitch } from "../sensors/switch.js";

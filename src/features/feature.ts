@@ -1,15 +1,13 @@
 import type { Alarm } from "../aggregate/alarm.js";
 import type { Checkpointable } from "../aggregate/checkpoint.js";
 import type { SummarySink } from "../aggregate/summary.js";
-import type { Clock } from "../clock/clock.js";
-import type { WindowScheduler } from "../clock/windows.js";
+import type { Clock, WindowScheduler } from "../clock/index.js";
 import type { LoadedConfig } from "../config/load.js";
-import type { HealthRegistry } from "../control/health.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { HealthRegistry, ManifestStream } from "../control/index.js";
 import type { Level, SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../io/contract.js";
 import type { IoPlugin } from "../io/io-plugin.js";
 import type { Logger } from "../log/logger.js";
-import type { Topics } from "../publish/topics.js";
+import type { Topics } from "../publish/index.js";
 
 /** A digital input claimed by a feature. */
 export interface ClaimedInput {

@@ -1,7 +1,7 @@
 import { resolveSerialPath } from "../config/boards.js";
 import type { IdentifiersConfig } from "../config/sections/identifiers.js";
 import type { SerialSpec } from "../io/contract.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { ManifestStream } from "../control/index.js";
 import type { GateOptions, Uniform } from "../privacy/index.js";
 import type { Feature, FeatureContext } from "./feature.js";
 

@@ -2,7 +2,7 @@ import { LevelAggregator } from "../aggregate/level.js";
 import type { TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import type { ManholeConfig } from "../config/sections/manholes.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { ManifestStream } from "../control/index.js";
 import type { Level } from "../io/contract.js";
 import { currentLoopMm } from "../sensors/ads1115.js";
 import { modbusModel } from "../sensors/models/index.js";

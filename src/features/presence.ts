@@ -1,5 +1,5 @@
 import { formatDuration } from "../config/duration.js";
-import type { ManifestStream } from "../control/manifest.js";
+import type { ManifestStream } from "../control/index.js";
 import { noiseNotes, ProbeGate } from "../privacy/index.js";
 import { ProbeScannerParser } from "../sensors/probe-scanner.js";
 import type { FeatureFactory } from "./feature.js";

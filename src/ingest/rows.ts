@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { MeasureValue, WatchEvent } from "../watch/events.js";
+import type { MeasureValue, WatchEvent } from "../watch/index.js";
 
 /** One window summary, as `roadside.summaries` stores it. */
 export interface SummaryRow {

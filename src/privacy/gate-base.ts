@@ -1,6 +1,5 @@
 import type { Measure, Summary, SummarySink } from "../aggregate/summary.js";
-import type { Clock } from "../clock/clock.js";
-import type { Window, WindowListener } from "../clock/windows.js";
+import type { Clock, Window, WindowListener } from "../clock/index.js";
 import type { Logger } from "../log/logger.js";
 import { Disclosure } from "./disclosure.js";
 import type { DisclosureSettings } from "./disclosure.js";

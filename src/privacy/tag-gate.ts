@@ -1,6 +1,6 @@
 import type { Measure } from "../aggregate/summary.js";
 import { NS_PER_S } from "../clock/clock.js";
-import type { Window } from "../clock/windows.js";
+import type { Window } from "../clock/index.js";
 import { discloseTags } from "./disclosure.js";
 import type { TagCounts } from "./disclosure.js";
 import { DistinctCounter } from "./distinct.js";

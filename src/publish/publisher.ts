@@ -3,7 +3,7 @@ import type { Summary } from "../aggregate/summary.js";
 import type { Logger } from "../log/logger.js";
 import type { CrashLoss, OpenWindow, Outbox, OutboxDraft, OutboxMessage } from "../outbox/outbox.js";
 import type { Alarm } from "../aggregate/alarm.js";
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../clock/index.js";
 import { observedSeconds } from "../clock/windows.js";
 import type { Encoding } from "./envelope.js";
 import { alarmPack, contentType, encodePack, summaryPack } from "./envelope.js";

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../clock/index.js";
 import type { IoError, SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "../io/contract.js";
 import type { Logger } from "../log/logger.js";
 import type { LevelModel, Reading } from "./models/index.js";

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/index.js";
 import type { Level } from "../io/contract.js";
 
 /**

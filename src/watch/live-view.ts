@@ -7,7 +7,7 @@ import type { Level } from "../io/contract.js";
 import type { Logger } from "../log/logger.js";
 import type { SessionState } from "../mqtt/session.js";
 import type { OutboxMessage, OutboxStats } from "../outbox/outbox.js";
-import type { DecodedMessage } from "../publish/envelope.js";
+import type { DecodedMessage } from "../publish/index.js";
 import { decodeMessages } from "./compact.js";
 import { Screen } from "./screen.js";
 import { formatDuration } from "../config/duration.js";

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Clock } from "../clock/clock.js";
+import type { Clock } from "../clock/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { CheckResult } from "../doctor/check.js";
 import type { OutboxStats } from "../outbox/outbox.js";

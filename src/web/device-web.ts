@@ -9,7 +9,7 @@ import type { Level } from "../io/contract.js";
 import type { SessionState } from "../mqtt/session.js";
 import type { OutboxMessage, OutboxStats } from "../outbox/outbox.js";
 import { decodeMessages } from "../watch/compact.js";
-import type { DeviceObserver } from "../watch/live-view.js";
+import type { DeviceObserver } from "../watch/index.js";
 import type { HistoryRow } from "./history.js";
 import type { Listen } from "../config/listen.js";
 import { statusPage } from "./pages.js";

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { WatchEvent } from "../watch/events.js";
+import type { WatchEvent } from "../watch/index.js";
 import { WatchModel } from "../watch/model.js";
 import type { FleetRow } from "./fleet.js";
 import { fleetRow, Heartbeats, OpenAlarms } from "./fleet.js";

@@ -1,6 +1,5 @@
-import type { AlarmEvent } from "../watch/events.js";
+import type { AlarmEvent, DeviceState } from "../watch/index.js";
 import { healthView } from "../watch/health.js";
-import type { DeviceState } from "../watch/model.js";
 
 /** One row of the fleet page (what `roadside watch`'s table shows per device, as data). */
 export interface FleetRow {

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { MeasureValue } from "../watch/events.js";
+import type { MeasureValue } from "../watch/index.js";
 
 /** One stored message: a window summary or an alarm of one device. */
 export interface HistoryRow {

@@ -1,4 +1,4 @@
-import type { MeasureValue } from "../watch/events.js";
+import type { MeasureValue } from "../watch/index.js";
 import type { HistoryRow } from "./history.js";
 
 /** One line of a chart: values in display units, null where nothing is known (drawn as a gap). */
