@@ -40,7 +40,7 @@ Options:
       --arch ARCH    target CPU: arm64 (aarch64), armhf (arm, armv7l) or x64 (amd64, x86_64);
                      default: this machine's
   -o, --output DIR   where to write the tarball, its .sha256 and the .deb (default: ./bundle)
-      --no-build     use dist/ as it is (default: compile it first with tsc)
+      --no-build     use dist/ as it is (default: compile it with tsc and bundle it first)
       --no-node      leave out runtime/node: the device then needs Node.js 20 of its own
       --no-debs      leave out debs/ (gpiod, i2c-tools): the device then needs them of its own
   -h, --help         show this help
@@ -102,12 +102,13 @@ mkdir -p "$cache/npm" "$cache/addons" "$cache/node"
 
 cd "$root"
 if [ "$build" = 1 ]; then
-  step 1 "compiling TypeScript to dist/"
+  step 1 "compiling TypeScript to dist/ and bundling it into dist/app/"
   node_modules/.bin/tsc -p tsconfig.json || die "tsc failed"
+  node_modules/.bin/rolldown -c rolldown.config.mjs --logLevel warn >/dev/null || die "rolldown failed (rolldown.config.mjs)"
 else
   step 1 "using dist/ as it is (--no-build)"
 fi
-[ -f dist/cli/main.js ] || die "dist/cli/main.js is missing: run without --no-build"
+[ -f dist/app/main.js ] || die "dist/app/main.js is missing: run without --no-build"
 
 version="$(node -p 'require("./package.json").version')"
 name="roadside-$version-linux-$arch-node20"

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -10,10 +10,10 @@ import { signCommand } from "../../src/control/signing.js";
 import { decodeMessage } from "../../src/publish/envelope.js";
 import type { Mosquitto } from "../helpers/brokers.js";
 import { freePort, hasMosquitto, startMosquitto } from "../helpers/brokers.js";
-import { siteConfig, until } from "./rig.js";
+import { builtDist, siteConfig, until } from "./rig.js";
 
 const BIN = new URL("../../bin/roadside.js", import.meta.url).pathname;
-const BUILT = existsSync(new URL("../../dist/cli/main.js", import.meta.url).pathname);
+builtDist("app/main.js"); // a missing build fails here, never skips
 const DEV = "ctl-1";
 
 /** `roadside run` as systemd would run it, with its exit code and stderr kept. */
@@ -24,7 +24,7 @@ function runDevice(args: string[]): { child: ChildProcess; exit: Promise<number 
   return { child, exit: new Promise((r) => child.once("exit", (code) => r(code))), stderr: () => err };
 }
 
-describe.skipIf(!hasMosquitto() || !BUILT)("roadside run: signed config apply with rollback, and restart (real process, Mosquitto)", () => {
+describe.skipIf(!hasMosquitto())("roadside run: signed config apply with rollback, and restart (real process, Mosquitto)", () => {
   let mosq: Mosquitto;
   beforeAll(async () => {
     mosq = await startMosquitto();

@@ -119,7 +119,7 @@ describe.skipIf(!hasMosquitto())("TLS and mutual TLS against Mosquitto with a CA
   });
 
   it("roadside run refuses to start with a world-readable password file (exit 2)", () => {
-    builtDist("cli/main.js");
+    builtDist("app/main.js");
     const pw = join(pki.dir, "run-open.pw");
     writeFileSync(pw, `${PASSWORD}\n`);
     chmodSync(pw, 0o644);

@@ -58,6 +58,7 @@ describe("scripts/bundle.sh --arch x64", () => {
       "package.json",
       "bin/roadside.js",
       "dist/cli/main.js",
+      "dist/app/main.js",
       "boards/raspberry-pi-5.json",
       "docs/field-guide.md",
       "scripts/install.sh",
