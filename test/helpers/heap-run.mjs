@@ -4,7 +4,11 @@
 // constructor; prints how many more of each there are at the end, with the windows closed in
 // between, as JSON. Counts, not bytes: compiled code keeps growing for a while and would hide or fake
 // a leak. `--leak BYTES` adds a feature that keeps an object of BYTES per window forever, the fault
-// the test exists to catch.
+// the test exists to catch. Also prints `stateBytes`: the live heap late in the run less the live heap
+// before it, with every module the run loads already loaded, so that state built ahead for the whole
+// run (events generated far ahead of virtual time, truth kept for the run) shows even when it does
+// not grow between the two counts. `--ahead BYTES` adds a feature that builds that much at its start.
+import { createRequire } from "node:module";
 import { getHeapSnapshot } from "node:v8";
 import { parseArgs } from "node:util";
 import { formatIssues, loadConfigFile } from "../../dist/config/load.js";
@@ -13,7 +17,13 @@ import { silentLogger } from "../../dist/log/logger.js";
 import { simulate } from "../../dist/sim/session.js";
 
 const { values } = parseArgs({
-  options: { config: { type: "string" }, broker: { type: "string" }, hours: { type: "string" }, leak: { type: "string", default: "0" } },
+  options: {
+    config: { type: "string" },
+    broker: { type: "string" },
+    hours: { type: "string" },
+    leak: { type: "string", default: "0" },
+    ahead: { type: "string", default: "0" },
+  },
 });
 const r = loadConfigFile(values.config);
 if (!r.ok) {
@@ -32,6 +42,19 @@ const leaky = (ctx) => {
   if (leakBytes === 0) return undefined;
   ctx.windows(ctx.loaded.config.windows.default).add({ rotate: () => {}, finalize: (w) => kept.push(new KeptWindow(w)) });
   return { name: "leaky" };
+};
+const aheadBytes = Number(values.ahead);
+class PlannedAhead {
+  constructor(i) {
+    this.atS = i;
+    // 125 small integers: 1 KB of heap of its own (a repeated string would be shared)
+    this.plan = Array.from({ length: 125 }, (_, k) => i + k);
+  }
+}
+const planned = [];
+const ahead = () => {
+  for (let i = 0; i < aheadBytes / 1000; i++) planned.push(new PlannedAhead(i));
+  return aheadBytes === 0 ? undefined : { name: "ahead" };
 };
 const durationS = Number(values.hours) * 3600;
 /** Live objects by constructor (and closures by name), after a full collection. */
@@ -61,6 +84,18 @@ function census() {
   }
   return { heapUsed, counts };
 }
+/** Live heap after a full collection. */
+function liveHeap() {
+  globalThis.gc();
+  globalThis.gc();
+  return process.memoryUsage().heapUsed;
+}
+// the modules a run loads on its way (the Firmata path's johnny-five when the inputs open, mqtt.js's
+// transports at the first connect), loaded now so that the base holds all the code the run holds
+const require = createRequire(import.meta.url);
+await import("johnny-five");
+for (const t of ["ws", "tcp", "tls"]) require(`mqtt/lib/connect/${t}`);
+const base = liveHeap();
 let warm;
 let late;
 const res = await simulate({
@@ -70,7 +105,7 @@ const res = await simulate({
   durationS,
   speed: "max",
   logger: silentLogger,
-  features: [...FEATURES, leaky],
+  features: [...FEATURES, leaky, ahead],
   // at every yield to the event loop (every 2,000 timers), so the two counts fall at the same virtual
   // instants however fast the machine is
   progressEveryMs: 0,
@@ -92,9 +127,11 @@ process.stdout.write(
   `${JSON.stringify({
     windows,
     heapGrowth: late.heapUsed - warm.heapUsed,
+    stateBytes: warm.heapUsed - base,
     grown,
     committed: res.committed,
     undelivered: res.undelivered,
     windowsKept: kept.length,
+    plannedAhead: planned.length,
   })}\n`,
 );
