@@ -165,7 +165,7 @@ async function watchTrap(
   });
   let hw: Hardware;
   try {
-    hw = boardHardware(loaded, { clock, logger: silentLogger });
+    hw = await boardHardware(loaded, { clock, logger: silentLogger });
   } catch (err) {
     o.io.err(`cannot open the board's inputs: ${(err as Error).message}\n`);
     return EXIT.failure;

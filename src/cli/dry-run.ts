@@ -66,7 +66,7 @@ export async function dryRun(loaded: LoadedConfig, opts: DryRunOptions): Promise
   const virtual = loaded.board.io === "sim" && !opts.realTime;
   const clock: Clock = virtual ? new VirtualClock({ startWallMs: Date.now() }) : new RealClock();
   const logger = opts.logger(clock);
-  const hw = boardHardware(loaded, { clock, logger });
+  const hw = await boardHardware(loaded, { clock, logger });
   const outbox = SqliteOutbox.open({ path: ":memory:", now: () => clock.wallMs() });
   const link = await silentEndpoint();
   const result: DryRunResult = {

@@ -25,7 +25,7 @@ import type { SqliteOutbox } from "../outbox/sqlite.js";
 import { annotateLoss } from "../publish/envelope.js";
 import { decodeMessages } from "../watch/compact.js";
 import { Device } from "../runtime.js";
-import { TraceRecorder } from "../sim/recorder.js";
+import type { TraceRecorder } from "../sim/recorder.js";
 import type { DeviceWeb } from "../web/device-web.js";
 import type { journalObserver } from "../watch/live-view.js";
 import { LiveView } from "../watch/live-view.js";
@@ -178,8 +178,10 @@ export function stopSignal(clock: RealClock, durationS: number | undefined): { s
  * --record: the recorder sits between the hardware and the device, so it sees what the drivers see;
  * identifier ports (probe scanners, RFID readers) are never recorded.
  */
-export function recorderFor(path: string | undefined, loaded: LoadedConfig, clock: RealClock): TraceRecorder | undefined {
+/** `--record FILE`: the trace recorder (loaded only then: a device that records nothing never loads it). */
+export async function recorderFor(path: string | undefined, loaded: LoadedConfig, clock: RealClock): Promise<TraceRecorder | undefined> {
   if (!path) return undefined;
+  const { TraceRecorder } = await import("../sim/recorder.js");
   return new TraceRecorder({
     path,
     clock,
@@ -245,7 +247,7 @@ export function generationBuilder(d: GenerationDeps): (l: LoadedConfig, hooks: S
           replay: d.replay,
         })
       : undefined;
-    const hw: Hardware & { close?: () => Promise<void> } = boardHardware(l, { clock, logger });
+    const hw: Hardware & { close?: () => Promise<void> } = await boardHardware(l, { clock, logger });
     // a new generation (config applied) gets a view of its own inputs and streams
     screen.live?.stop();
     screen.live = screen.useLive

@@ -146,7 +146,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const replay = new DeviceReplayStore(outbox, new FileReplayStore(join(dir, "control.json")));
 
   const { stopped, exit } = stopSignal(clock, durationS);
-  const recorder = recorderFor(values.record, loaded, clock);
+  const recorder = await recorderFor(values.record, loaded, clock);
   const build = generationBuilder({
     ...{ io, clock, logger, configPath: values.config, configDir, quiet: values.quiet === true, stateDir: dir, startedNs },
     ...{ outbox, recovery, replay, brokerUrl, recorder, web, journal, screen },

@@ -6,7 +6,7 @@ import { brokerCheck } from "./broker.js";
 import type { CheckResult, DoctorCheck, DoctorContext, DoctorEnv, DoctorOptions } from "./check.js";
 import type { LiveReport } from "./live.js";
 import { watchLive } from "./live.js";
-import type { HardwareBackend } from "../io/factory.js";
+import type { HardwareSource } from "../io/factory.js";
 import { boardCheck, clockCheck, diskCheck, gpioCheck, outboxCheck, serialCheck } from "./system.js";
 import { inputsCheck } from "./wiring.js";
 import { filesCheck } from "./files.js";
@@ -48,7 +48,7 @@ export interface DoctorRun {
   /** Each result as soon as it is known. */
   onResult?: (r: CheckResult) => void;
   /** The board's IO backends, chosen by the composition root (src/cli/hardware.ts). */
-  hardware: HardwareBackend;
+  hardware: HardwareSource;
 }
 
 /**

@@ -7,7 +7,7 @@ import { hardwareSerialPaths, resolveSerialPath } from "../config/boards.js";
 import { formatPath } from "../config/issues.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { DigitalInputSpec, Level, SerialPortLink, SerialSpec } from "../io/contract.js";
-import type { Hardware, HardwareBackend } from "../io/factory.js";
+import type { Hardware, HardwareSource } from "../io/factory.js";
 import { silentLogger } from "../log/logger.js";
 import { probeRequest } from "./probes.js";
 
@@ -65,7 +65,7 @@ export interface LiveOptions {
   realTime: boolean;
   progress: (text: string) => void;
   /** The board's IO backends, chosen by the composition root (src/cli/hardware.ts). */
-  hardware: HardwareBackend;
+  hardware: HardwareSource;
 }
 
 const KEEP_BYTES = 65_536;
@@ -99,7 +99,7 @@ export async function watchLive(loaded: LoadedConfig, opts: LiveOptions): Promis
 
   let hw: Hardware;
   try {
-    hw = opts.hardware(loaded, { clock, logger: silentLogger });
+    hw = await opts.hardware(loaded, { clock, logger: silentLogger });
   } catch (err) {
     report.inputsError = (err as Error).message;
     report.inputsErrorCode = (err as { code?: string }).code;

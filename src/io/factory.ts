@@ -29,6 +29,8 @@ export interface SiteDriver {
 
 /** Builds the hardware of a board whose backend lives outside src/io (the simulator's, src/sim/hardware.ts). */
 export type HardwareBackend = (loaded: LoadedConfig, opts: { clock: Clock; logger: Logger }) => Hardware;
+/** How a command gets its board's hardware: the composition root's choice, which may load a backend first. */
+export type HardwareSource = (loaded: LoadedConfig, opts: { clock: Clock; logger: Logger }) => Hardware | Promise<Hardware>;
 
 export interface HardwareOptions {
   clock: Clock;

@@ -1,4 +1,4 @@
-import { SerialPortStream } from "@serialport/stream";
+import type { SerialPortStream } from "@serialport/stream";
 import type { LoadedConfig } from "../config/load.js";
 import { resolveSerialPath } from "../config/boards.js";
 import type { Logger } from "../log/logger.js";
@@ -55,6 +55,7 @@ export class FirmataBoard {
     if (this.plugin) return this.plugin;
     const { path, baudRate } = this.opts;
     const binding = typeof this.opts.binding === "function" ? await this.opts.binding() : this.opts.binding;
+    const { SerialPortStream } = await import("@serialport/stream"); // with the board, not with this module
     const stream = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
     const { default: firmataIo } = await import("firmata-io");
     // firmata-io must see the port open (it announces `connect` then), so it is built first

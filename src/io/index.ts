@@ -16,7 +16,7 @@ export type {
   TimestampSource,
 } from "./contract.js";
 export { createHardware } from "./factory.js";
-export type { Hardware, HardwareBackend } from "./factory.js";
+export type { Hardware, HardwareBackend, HardwareSource } from "./factory.js";
 export { FirmataBoard, firmataPort } from "./firmata.js";
 export { GpioChipInputs } from "./gpiochip.js";
 export { parseGpiodVersion, parseGpiodetect } from "./gpiod-tools.js";

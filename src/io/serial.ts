@@ -1,4 +1,4 @@
-import { SerialPortStream } from "@serialport/stream";
+import type { SerialPortStream } from "@serialport/stream";
 import { backoffDelay } from "../clock/backoff.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
@@ -6,6 +6,9 @@ import type { Logger } from "../log/logger.js";
 import type { SerialHandlers, SerialOpenOptions, SerialPortLink, SerialSpec } from "./contract.js";
 import { IoError } from "./contract.js";
 import { hardwareSerialBinding as loadHardwareBinding } from "./serial-binding.js";
+
+/** serialport's stream, loaded when a port first opens: a device with no serial sensor never loads it. */
+let streamClass: typeof SerialPortStream | undefined;
 
 /** A node-serialport binding (the interface of @serialport/bindings-interface). */
 export type SerialBinding = ConstructorParameters<typeof SerialPortStream>[0]["binding"];
@@ -82,6 +85,7 @@ export class SerialLink implements SerialPortLink {
       throw err;
     }
     try {
+      streamClass ??= (await import("@serialport/stream")).SerialPortStream;
       await this.openOnce();
     } catch (err) {
       if (opts.retry && !this.closing && err instanceof IoError && err.code !== "ECANCELED") {
@@ -118,7 +122,7 @@ export class SerialLink implements SerialPortLink {
   private openOnce(): Promise<void> {
     const spec = this.spec!;
     return new Promise((resolve, reject) => {
-      const s = new SerialPortStream({
+      const s = new streamClass!({
         binding: this.binding!,
         path: spec.path,
         baudRate: spec.baudRate,

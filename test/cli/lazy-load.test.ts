@@ -94,6 +94,21 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     expect(modules.filter((u) => /\/node_modules\/(johnny-five|firmata-io)\//.test(u))).toEqual([]);
   }, 30_000);
 
+  it("the run command on real hardware loads no simulator and no serialport until a board or a port opens", async () => {
+    const log = join(dir, "modules-run.txt");
+    writeFileSync(log, "");
+    const run = fileURLToPath(new URL("../../dist/cli/run.js", import.meta.url));
+    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(run)});`], {
+      env: { ...process.env, MODULE_LOG: log },
+      stdio: "ignore",
+    });
+    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
+    const modules = readFileSync(log, "utf8").split("\n");
+    expect(modules.some((u) => u.endsWith("/dist/runtime.js"))).toBe(true);
+    expect(dist(modules, "sim/")).toEqual([]);
+    expect(modules.filter((u) => /\/node_modules\/(@serialport|serialport|johnny-five|firmata-io)\//.test(u))).toEqual([]);
+  }, 30_000);
+
   it("--help names every command without loading any of them", async () => {
     const r = await modulesOf(dir, ["--help"]);
     expect(r.code).toBe(0);

@@ -14,13 +14,13 @@ const inputs = { a: { line: 17 } };
 const detectors = { lane: { loops: ["a"] } };
 
 describe("hardware by board io", () => {
-  it("sim: the simulated site, read through johnny-five with virtual stamps", () => {
+  it("sim: the simulated site, read through johnny-five with virtual stamps", async () => {
     const loaded = mustLoad({ device: { id: "s", board: "sim" }, inputs, detectors });
     // io/ does not know the simulator: the composition root injects it (src/cli/hardware.ts)
     expect(() => createHardware(loaded, { clock: new VirtualClock(), logger: silentLogger })).toThrow(
       /board sim reads its IO through the sim backend, which this command was not given/,
     );
-    const hw = boardHardware(loaded, { clock: new VirtualClock(), logger: silentLogger });
+    const hw = await boardHardware(loaded, { clock: new VirtualClock(), logger: silentLogger });
     expect(hw.site).toBeDefined();
     expect(hw.inputs).toBeInstanceOf(JohnnyFiveInputs);
     expect(hw.inputs.timestampSource).toBe("virtual");
