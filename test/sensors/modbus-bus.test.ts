@@ -109,8 +109,9 @@ describe(`Modbus RTU over a serial link, against the simulated line (seed ${SEED
   it("queues requests: many at once are sent one at a time and each gets its own answer", async () => {
     const { bus, clock } = await rig();
     const results: string[] = [];
+    const ts = modbusModel("toughsonic-14").modbus.poll;
     for (let i = 0; i < 10; i++) {
-      bus.read(i % 2 ? 1 : 246, i % 2 ? 3 : 4, i % 2 ? 208 : 100, i % 2 ? 1 : 10, 300, (r) => {
+      bus.read(i % 2 ? 1 : 246, i % 2 ? ts.fc : 4, i % 2 ? ts.address : 100, i % 2 ? ts.count : 10, 300, (r) => {
         results.push(r.ok ? `ok${r.registers.length}` : r.failure);
       });
     }

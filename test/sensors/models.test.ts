@@ -3,6 +3,8 @@ import { validateConfig } from "../../src/config/load.js";
 import { configReference } from "../../src/config/docs.js";
 import type { ModbusModel } from "../../src/sensors/models/index.js";
 import { FRAME_MODEL_IDS, isModbusModel, LEVEL_MODELS, levelModel, MODBUS_MODEL_IDS, Reading } from "../../src/sensors/models/index.js";
+import { readRequest } from "../../src/sensors/modbus/crc.js";
+import { SimModbusSlave } from "../../src/sim/modbus-line.js";
 import { Rng } from "../../src/sim/rng.js";
 
 const SEED = 20261207;
@@ -60,6 +62,30 @@ describe("the level sensor model registry", () => {
     const dv = new DataView(new ArrayBuffer(4));
     dv.setFloat32(0, 1.234);
     expect(regs.slice(10, 12)).toEqual([dv.getUint16(2), dv.getUint16(0)]);
+  });
+
+  it("asks the ToughSonic what the ArduPilot ToughSonic driver asks, and reads its answer as that driver does", () => {
+    // MattKear/ardupilot b5c3fe7, libraries/AP_RangeFinder/AP_RangeFinder_ToughSonic.cpp: unit 1, FC 03,
+    // start 0x0208, quantity 1, CRC low byte first; reading_m = count * 0.085954 * 0.001
+    const m = levelModel("toughsonic-14") as ModbusModel;
+    const { fc, address, count } = m.modbus.poll;
+    expect([...readRequest(m.modbus.defaultUnitId, fc, address, count)]).toEqual([0x01, 0x03, 0x02, 0x08, 0x00, 0x01, 0x04, 0x70]);
+    const slave = new SimModbusSlave(
+      1,
+      m,
+      () => 800,
+      new Rng(SEED),
+      0,
+      () => {},
+      "b1",
+    );
+    const frame = slave.answer(3, 0x0208, 1, 0)!;
+    expect([...frame.subarray(0, 3)]).toEqual([0x01, 0x03, 0x02]);
+    const driverMm = frame.readUInt16BE(3) * 0.085954;
+    expect(Math.abs(driverMm - 800)).toBeLessThan(0.05);
+    expect(m.modbus.decode([frame.readUInt16BE(3)]).mm).toBe(driverMm);
+    // decimal 208 is not in the map: the simulated sensor answers exception 02 (illegal data address)
+    expect([...slave.answer(3, 208, 1, 0)!.subarray(0, 3)]).toEqual([0x01, 0x83, 0x02]);
   });
 
   it("fills a Modbus sensor's unset line settings and address from its model's factory settings", () => {

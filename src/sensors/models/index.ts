@@ -71,7 +71,8 @@ export function levelModelsTable(): string {
       m.interface === "modbus-rtu"
         ? `Modbus RTU, unit ${m.modbus.defaultUnitId}, FC ${String(m.modbus.poll.fc).padStart(2, "0")} reg ${m.modbus.poll.address}×${m.modbus.poll.count}`
         : `serial R+${m.frame.digits} digits+CR`;
-    const ds = `${m.datasheet.title}, ${m.datasheet.section}${m.datasheet.verified ? "" : " (register map not verified against the document)"}`;
+    const d = m.datasheet;
+    const ds = `${d.title}, ${d.section}${d.verified ? "" : " (register map not verified against the document)"}${d.source ? `; map from ${d.source}` : ""}`;
     const type = CONFIG_TYPE[m.interface];
     return `| \`${m.id}\` | \`${type}\` | ${m.name} | ${m.principle} | ${m.minRangeMm}–${m.maxRangeMm} mm | ${iface}, ${line} | ${ds.replace(/\|/g, "\\|")} |`;
   };

@@ -22,6 +22,8 @@ export interface Datasheet {
   /** Chapter or table the facts come from. */
   readonly section: string;
   readonly url?: string;
+  /** Where an unverified map comes from instead (a working field driver), when the manufacturer's document was not reachable. */
+  readonly source?: string;
   readonly verified: boolean;
 }
 
