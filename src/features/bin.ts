@@ -129,6 +129,11 @@ class Bin {
     this.stopped = true;
     for (const t of this.timers) this.ctx.clock.clearTimer(t);
     this.timers.clear();
+    // a held tilt or an open lid must not raise its alarm after the device stopped (the outbox is closed then)
+    for (const h of [this.tilt, this.lid]) {
+      if (h?.timer) this.ctx.clock.clearTimer(h.timer);
+      if (h) h.timer = undefined;
+    }
     this.tilt?.sw.stop();
     this.lid?.sw.stop();
     await this.distance.stop();
@@ -167,6 +172,7 @@ class Bin {
   private tiltChange(level: Level, tNs: number): void {
     const h = this.tilt!;
     const clock = this.ctx.clock;
+    if (this.stopped) return;
     if (level === 1) {
       h.timer = clock.setTimer(tNs + this.cfg.tilt!.confirm * NS_PER_S, () => {
         h.timer = undefined;
@@ -194,6 +200,7 @@ class Bin {
   private lidChange(level: Level, tNs: number): void {
     const h = this.lid!;
     const clock = this.ctx.clock;
+    if (this.stopped) return;
     if (level === 1) {
       this.agg.lidOpened(tNs);
       h.timer = clock.setTimer(tNs + this.cfg.lid!.alarmAfter * NS_PER_S, () => {
