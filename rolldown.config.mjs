@@ -12,8 +12,12 @@
 // (node-cron forks its daemon.js, johnny-five), and the large ones a device may never load (aedes,
 // modbus-serial, pg, puppeteer-core) stay in node_modules, resolved from dist/app/ as from dist/.
 const BUNDLED = new Set(["mqtt", "zod", "yaml"]);
-/** Optional native speed-ups of ws (inside mqtt): absent is fine, bundled is impossible. */
-const NATIVE = new Set(["bufferutil", "utf-8-validate"]);
+/**
+ * Left in node_modules although a bundled package requires them: the optional native speed-ups of ws
+ * (absent is fine, bundled is impossible), and mqtt.js's WebSocket and SOCKS transports, which a
+ * device loads only for a ws:// or wss:// broker (src/mqtt/connect.ts).
+ */
+const UNBUNDLED = new Set(["bufferutil", "utf-8-validate", "ws", "socks"]);
 
 /**
  * dist/app/modules.json: which modules each chunk holds (paths from the package root), so a test
@@ -42,7 +46,7 @@ export default {
     if (id.startsWith("node:")) return true;
     if (!isBare(id)) return false;
     const pkg = packageOf(id);
-    if (NATIVE.has(pkg)) return true;
+    if (UNBUNDLED.has(pkg)) return true;
     // what a bundled package requires comes with it; our own imports are bundled only when listed
     if (importer?.includes("/node_modules/")) return false;
     return !BUNDLED.has(pkg);

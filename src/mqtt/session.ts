@@ -1,10 +1,10 @@
-import mqtt from "mqtt";
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from "mqtt";
 import type { Logger } from "../log/logger.js";
 import type { Outbox, OutboxMessage } from "../outbox/outbox.js";
 import type { Clock } from "../clock/clock.js";
 import { NS_PER_MS } from "../clock/clock.js";
 import { backoffDelay } from "../clock/backoff.js";
+import { connectMqtt } from "./connect.js";
 import { explainError } from "./errors.js";
 import { DrainLanes } from "./lanes.js";
 import { redactUrl } from "./secrets.js";
@@ -226,7 +226,7 @@ export class MqttSession {
     if (options.rejectUnauthorized === false && /^(mqtts|wss|ssl):/i.test(this.opts.url)) {
       this.log.warn("TLS certificate verification is off (mqtt.tls.verify: false): this connection can be intercepted");
     }
-    const c = mqtt.connect(this.opts.url, options);
+    const c = connectMqtt(this.opts.url, options);
     this.client = c;
     const onWire = this.opts.onWire;
     this.settleWire = onWire ? countWire(c, /^(mqtts|wss|ssl):/i.test(this.opts.url), onWire) : undefined;

@@ -67,6 +67,8 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     expect(r.code).toBe(0);
     expect(r.modules.some((u) => u.endsWith("/dist/cli/run.js"))).toBe(true);
     expect(r.modules.filter((u) => u.includes("/node_modules/aedes/"))).toEqual([]);
+    // mqtt.js's WebSocket and SOCKS transports only for a ws:// broker (src/mqtt/connect.ts)
+    expect(r.modules.filter((u) => /\/node_modules\/(ws|socks|ip-address|smart-buffer)\//.test(u))).toEqual([]);
     expect(dist(r.modules, "doctor/")).toEqual([]);
     expect(dist(r.modules, "provision/")).toEqual([]);
     expect(dist(r.modules, "install/")).toEqual([]);
