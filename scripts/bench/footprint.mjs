@@ -2,7 +2,8 @@
 // Benchmark of issue 15 (Footprint): the memory a device needs, measured on the real command.
 //
 //   node scripts/bench/footprint.mjs [--root DIR] [--config FILE] [--warmup 30] [--steady 60]
-//        [--days 30] [--caps 48,64] [--traces 10,60,200] [--only steady,sim,replay,startup]
+//        [--days 30] [--caps 48,64] [--traces 10,60,200] [--idle-config FILE]
+//        [--only steady,idle,sim,replay,startup]
 //
 // - steady: `roadside run` on the full site (4 dual-loop lanes, a manhole, a bin; the config) in real
 //   time against Mosquitto with the outbox on disk, sampled for --steady s after --warmup s; beside it,
@@ -13,7 +14,10 @@
 //   wall time with and without --max-old-space-size=N for each N of --caps.
 // - replay: peak RSS of `roadside replay` for traces of --traces MB (a recorded 2 h of the site,
 //   repeated end to end).
-// - startup: from spawning `roadside run` to its first message (the retained status) at the broker.
+// - idle: CPU of `roadside run` on --idle-config (the same site with no traffic: the level sensors
+//   still stream and are read), sampled for --steady s after --warmup s.
+// - startup: from spawning `roadside run` to its first message (the retained status) at the broker,
+//   five times (the median is the figure).
 //
 // --root is a roadside checkout with dist/ built (default: this one): point it at an older build to
 // measure "before". Heavy: run it alone. Needs mosquitto (apt-get install -y mosquitto).
@@ -35,7 +39,8 @@ const { values } = parseArgs({
     steady: { type: "string", default: "60" },
     days: { type: "string", default: "30" },
     traces: { type: "string", default: "10,60,200" },
-    only: { type: "string", default: "steady,sim,replay,startup" },
+    only: { type: "string", default: "steady,idle,sim,replay,startup" },
+    "idle-config": { type: "string", default: join(here, "configs", "site-idle.yaml") },
     caps: { type: "string", default: "48,64" },
   },
 });
@@ -74,8 +79,16 @@ function lastHeap(file) {
   const lines = readFileSync(file, "utf8").trim().split("\n");
   return JSON.parse(lines.at(-1));
 }
+/** A child's end: at once if it has ended already (by code or by signal); SIGKILL after 15 s. */
 function exited(child) {
-  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once("exit", (c, s) => r(c ?? s))));
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  return new Promise((r) =>
+    child.once("exit", (c, s) => {
+      clearTimeout(kill);
+      r(c ?? s);
+    }),
+  );
 }
 
 console.log(`footprint: ${bin} (node ${process.version}), config ${config}, device ${deviceId}`);
@@ -84,6 +97,7 @@ console.log(`broker: mosquitto ${broker.url}\n`);
 
 try {
   if (only.has("steady")) await steady();
+  if (only.has("idle")) await idle();
   if (only.has("startup")) await startup();
   if (only.has("sim")) await simDays();
   if (only.has("replay")) await replays();
@@ -161,9 +175,31 @@ async function steady() {
   );
 }
 
+/** CPU of `roadside run` on the site with no traffic (the sensors still stream), after a warm-up. */
+async function idle() {
+  const warmS = Number(values.warmup);
+  const steadyS = Number(values.steady);
+  const run = spawn(
+    process.execPath,
+    [bin, "run", "--config", resolve(values["idle-config"]), "--broker", broker.url, "--state-dir", join(work, "state-idle"), "--quiet"],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  await sleep(warmS * 1000);
+  const c0 = cpuOf(run.pid);
+  const t0 = Date.now();
+  await sleep(steadyS * 1000);
+  const share = (cpuOf(run.pid) - c0) / ((Date.now() - t0) / 1000);
+  const rss = rssOf(run.pid);
+  run.kill("SIGTERM");
+  await exited(run);
+  console.log(
+    `idle: roadside run, ${values["idle-config"]} (no traffic), ${steadyS} s after ${warmS} s: CPU ${(share * 100).toFixed(2)} % of a core, RSS ${mb(rss)} MiB\n`,
+  );
+}
+
 async function startup() {
   const times = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const sub = mqtt.connect(broker.url, { clientId: `footprint-start-${process.pid}-${i}` });
     await new Promise((r) => sub.on("connect", () => sub.subscribe(`roadside/${deviceId}/#`, () => r())));
     await sleep(300); // retained messages of the last run arrive now, before the clock starts
