@@ -39,7 +39,9 @@ const packageOf = (id) => (id.startsWith("@") ? id.split("/").slice(0, 2).join("
 const isBare = (id) => !id.startsWith(".") && !id.startsWith("/") && !id.startsWith("\0");
 
 export default {
-  input: { main: "dist/cli/main.js" },
+  // the config is validated in a worker thread (src/config/load-off-thread.ts: zod and yaml stay out of
+  // the device's heap, issue 15); its entry lands beside main.js, where new URL("./config-worker.js") finds it
+  input: { main: "dist/cli/main.js", "config-worker": "dist/config/config-worker.js" },
   platform: "node",
   plugins: [moduleMap],
   external: (id, importer) => {

@@ -6,16 +6,21 @@
 // limit (at most halfway from its size to the cap) is less than one semi-space, so under a cap C the
 // collector runs back to back once the live old generation passes C − 2 × semi-space (48 − 2 × 16 = 16 MB
 // on Node 20 once the new space has grown to its 16 MB maximum; issue 15).
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 
 const [root, config, brokerUrl, days, stateDir] = process.argv.slice(2);
 const dist = (m) => import(pathToFileURL(join(root, "dist", m)).href);
-const { loadConfigFile } = await dist("config/load.js");
+// the config is validated in a worker thread, as `roadside sim` does (zod and yaml stay out of this
+// heap); a build from before that loader (a before/after comparison) validates it here
+const offThread = existsSync(join(root, "dist", "config", "load-off-thread.js"));
 const { silentLogger } = await dist("log/logger.js");
 const { simulate } = await dist("sim/session.js");
-const r = loadConfigFile(config);
+const r = offThread
+  ? await (await dist("config/load-off-thread.js")).loadConfigFileOffThread(config)
+  : (await dist("config/load.js")).loadConfigFile(config);
 if (!r.ok) throw new Error(`${config} is not valid`);
 /** Old generation in use, and the semi-space (half the new space), in bytes. */
 function generations() {

@@ -1,4 +1,5 @@
-import { formatIssues, loadConfigFile } from "../config/load.js";
+import { formatIssues } from "../config/issue-format.js";
+import { loadConfigFileOffThread } from "../config/load-off-thread.js";
 import { replay } from "../sim/session.js";
 import type { OpenedTrace } from "../sim/trace-stream.js";
 import { openTraceFile, TraceError } from "../sim/trace-stream.js";
@@ -53,7 +54,7 @@ export async function replayCommand(argv: string[], io: Io): Promise<number> {
   const level = logLevelOption(values["log-level"], "warn");
   const tracePath = positionals[0]!;
 
-  const result = loadConfigFile(values.config);
+  const result = await loadConfigFileOffThread(values.config);
   if (!result.ok) {
     io.err(`${values.config}: ${result.issues.length} problem(s):\n`);
     for (const line of formatIssues(result.issues)) io.err(`${line}\n`);

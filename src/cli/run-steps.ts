@@ -2,11 +2,11 @@ import { join, resolve } from "node:path";
 import { NS_PER_MS } from "../clock/clock.js";
 import { CronTicker } from "../clock/cron.js";
 import type { RealClock } from "../clock/real.js";
-import { demoConfig } from "../config/defaults.js";
 import { parseDuration } from "../config/duration.js";
 import type { LoadedConfig, ValidationResult } from "../config/load.js";
-import { formatIssues, loadConfigFile, validateConfig } from "../config/load.js";
-import { identifierPortNames } from "../config/sections/identifiers.js";
+import { formatIssues } from "../config/issue-format.js";
+import { loadConfigFileOffThread, loadDemoConfigOffThread } from "../config/load-off-thread.js";
+import { identifierPortNames } from "../config/sections/identifier-ports.js";
 import { CommandVerifier, type DeviceReplayStore, loadPublicKey } from "../control/signing.js";
 import type { Generation, SupervisorHooks } from "../control/supervisor.js";
 import { linuxSystemProbe } from "../control/system.js";
@@ -64,8 +64,9 @@ export function runFlags(values: { duration?: string | undefined; "log-level"?: 
 }
 
 /** The device config (--config, or the built-in demo), or undefined after printing every problem. */
-export function loadRunConfig(configPath: string | undefined, io: Io): LoadedConfig | undefined {
-  const result: ValidationResult = configPath ? loadConfigFile(configPath) : validateConfig(demoConfig());
+export async function loadRunConfig(configPath: string | undefined, io: Io): Promise<LoadedConfig | undefined> {
+  // validated in a worker thread: zod and yaml stay out of the running device's heap (issue 15)
+  const result: ValidationResult = configPath ? await loadConfigFileOffThread(configPath) : await loadDemoConfigOffThread();
   if (result.ok) return result.loaded;
   io.err(`${configPath ?? "built-in demo config"}: ${result.issues.length} problem(s):\n`);
   for (const line of formatIssues(result.issues)) io.err(`${line}\n`);

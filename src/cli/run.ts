@@ -95,7 +95,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const { durationS, level } = runFlags(values);
-  const loaded = loadRunConfig(values.config, io);
+  const loaded = await loadRunConfig(values.config, io);
   if (!loaded) return EXIT.usage;
   const { config } = loaded;
   const screen: Screen = { useLive: io.isTTY && !values.quiet && !values.lines, live: undefined };

@@ -1,7 +1,7 @@
-import { demoConfig } from "../config/defaults.js";
 import { parseDuration } from "../config/duration.js";
 import type { ValidationResult } from "../config/load.js";
-import { formatIssues, loadConfigFile, validateConfig } from "../config/load.js";
+import { formatIssues } from "../config/issue-format.js";
+import { loadConfigFileOffThread, loadDemoConfigOffThread } from "../config/load-off-thread.js";
 import { simulate } from "../sim/session.js";
 import type { Io } from "./args.js";
 import { EXIT, parse, UsageError } from "./args.js";
@@ -82,7 +82,8 @@ export async function simCommand(argv: string[], io: Io): Promise<number> {
   const speed = speedOption(values.speed);
   const level = logLevelOption(values["log-level"], "warn");
 
-  const result: ValidationResult = values.config ? loadConfigFile(values.config) : validateConfig(demoConfig());
+  // validated in a worker thread: zod and yaml stay out of the simulated device's heap (issue 15)
+  const result: ValidationResult = values.config ? await loadConfigFileOffThread(values.config) : await loadDemoConfigOffThread();
   const source = values.config ?? "built-in demo config";
   if (!result.ok) {
     io.err(`${source}: ${result.issues.length} problem(s):\n`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as z from "zod";
+import { defaultBoardsDir } from "./board-data.js";
 
 /** A board definition in `boards/*.json`: data, not code, so a new board needs no release. */
 export const boardSchema = z
@@ -48,11 +48,6 @@ export const boardSchema = z
 export type Board = z.infer<typeof boardSchema>;
 export type BoardLine = Board["gpio"]["lines"][number];
 
-/** The repository's `boards/` folder (next to `src/` and `dist/`). */
-export function defaultBoardsDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "boards");
-}
-
 /** Every board in a folder, by id. Throws naming the file if one is malformed. */
 export function loadBoards(dir = defaultBoardsDir()): Map<string, Board> {
   const out = new Map<string, Board>();
@@ -71,30 +66,5 @@ export function loadBoards(dir = defaultBoardsDir()): Map<string, Board> {
   return out;
 }
 
-/**
- * Find a line on a board from a config reference: a line number (17), a line name ("GPIO17"),
- * or a header pin ({ pin: 11 }).
- */
-export function findLine(board: Board, ref: { line?: number | string | undefined; pin?: number | undefined }): BoardLine | undefined {
-  const lines = board.gpio.lines;
-  if (ref.pin !== undefined) return lines.find((l) => l.pin === ref.pin);
-  if (typeof ref.line === "number") return lines.find((l) => l.line === ref.line);
-  if (typeof ref.line === "string") {
-    const want = ref.line.toUpperCase();
-    return (
-      lines.find((l) => l.name.toUpperCase() === want) ?? (/^\d+$/.test(want) ? lines.find((l) => l.line === Number(want)) : undefined)
-    );
-  }
-  return undefined;
-}
-
-/** Device paths of the ports a simulated board reads through the OS (`hardware: true`). */
-export function hardwareSerialPaths(board: Board): Set<string> {
-  return new Set(board.serial.filter((p) => p.hardware === true).map((p) => p.path));
-}
-
-/** The device path of a serial port reference: a board port name (`uart0`) or a path (`/dev/…`). */
-export function resolveSerialPath(board: Board, ref: string): string | undefined {
-  if (ref.startsWith("/")) return ref;
-  return board.serial.find((p) => p.name === ref)?.path;
-}
+// the zod-free helpers live in board-data.ts (the device's runtime imports them without zod); kept here for other importers
+export { defaultBoardsDir, findLine, hardwareSerialPaths, resolveSerialPath } from "./board-data.js";

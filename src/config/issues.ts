@@ -1,38 +1,11 @@
 import type * as z from "zod";
 import { show } from "./types.js";
-
-/** One problem in a config: where, and what to do about it. */
-export interface ConfigIssue {
-  path: (string | number)[];
-  message: string;
-  /** Where in the file, for problems that have no config path (YAML syntax): "line 3, column 5". */
-  location?: string;
-}
-
-/** Text from the input as shown in a message: at most `max` characters, the rest marked as cut. */
-export function clip(text: string, max = 160): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
+import { clip } from "./issue-format.js";
+import type { ConfigIssue } from "./issue-format.js";
 
 /** `show` for messages: a hostile file's megabyte string or key is cut, not echoed. */
 export function shown(v: unknown): string {
   return clip(typeof v === "string" && v.length > 200 ? JSON.stringify(v.slice(0, 200)) : show(v), 80);
-}
-
-/** `inputs["lane1.up"].line`: dotted where the key is a plain identifier, bracketed otherwise. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else if (typeof seg === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg) && seg.length <= 64) out += out ? `.${seg}` : seg;
-    else out += `[${clip(JSON.stringify(String(seg)), 64)}]`;
-  }
-  return out || "(top level)";
-}
-
-/** `path: message`, the one line format of every config error; never more than one line. */
-export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.location ?? formatPath(issue.path)}: ${clip(issue.message.replace(/[\r\n]+/g, " "), 400)}`;
 }
 
 /** The value at `path` inside `root`, or undefined. */
@@ -137,3 +110,6 @@ export function fromZod(error: z.ZodError, input: unknown, knownKeys: KnownKeys)
   }
   return out;
 }
+
+// zod-free, so callers print issues without loading the schema (issue 15); kept here for other importers
+export { type ConfigIssue, clip, formatIssue, formatPath } from "./issue-format.js";

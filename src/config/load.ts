@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type * as z from "zod";
 import type { Board, BoardLine } from "./boards.js";
 import { loadBoards } from "./boards.js";
 import type { ConfigIssue } from "./issues.js";
-import { closest, formatIssue, fromZod } from "./issues.js";
+import { configHash } from "./config-hash.js";
+import { closest, fromZod } from "./issues.js";
 import type { DeviceConfig } from "./schema.js";
 import { configSchema } from "./schema.js";
 import { keysAt } from "./schema-walk.js";
@@ -152,25 +152,6 @@ function withDefaults(config: DeviceConfig, failed: ReadonlySet<string>): Device
   return c as DeviceConfig;
 }
 
-/** Canonical hash of a parsed config: keys sorted, so formatting and key order do not change it. */
-export function configHash(config: DeviceConfig): string {
-  const canon = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canon);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-          .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return createHash("sha256")
-    .update(JSON.stringify(canon(config)))
-    .digest("hex");
-}
-
 /** Parse YAML or JSON text (JSON is YAML) and validate it. Syntax errors are issues too. */
 export function parseConfigText(text: string, opts: ValidateOptions = {}): ValidationResult {
   const read = readConfigText(text);
@@ -196,7 +177,6 @@ export function loadConfigFile(path: string, opts: ValidateOptions = {}): Valida
   return parseConfigText(text, opts);
 }
 
-/** All issues as printable lines. */
-export function formatIssues(issues: readonly ConfigIssue[]): string[] {
-  return issues.map(formatIssue);
-}
+// zod-free, so the runtime and the off-thread loader use them without loading the schema (issue 15)
+export { configHash } from "./config-hash.js";
+export { formatIssues } from "./issue-format.js";

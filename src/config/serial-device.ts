@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import type { Board } from "./boards.js";
-import { resolveSerialPath } from "./boards.js";
+import { resolveSerialPath } from "./board-data.js";
 
 /**
  * The header UART of a Raspberry Pi answers to several names: the board file's `serial0`/`uart0`,

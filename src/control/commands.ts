@@ -1,5 +1,5 @@
 import type { LoadedConfig, ValidationResult } from "../config/load.js";
-import { formatIssues, parseConfigText, validateConfig } from "../config/load.js";
+import { formatIssues } from "../config/issue-format.js";
 import type { Logger } from "../log/logger.js";
 import type { MqttSession } from "../mqtt/session.js";
 import type { Topics } from "../publish/index.js";
@@ -190,18 +190,29 @@ export class Commands {
       return;
     }
     const { config, yaml } = v.body;
-    let result: ValidationResult;
-    let text: string;
-    if (typeof yaml === "string") {
-      result = parseConfigText(yaml);
-      text = yaml;
-    } else if (config !== null && typeof config === "object" && !Array.isArray(config)) {
-      result = validateConfig(config);
-      text = `${JSON.stringify(config, null, 2)}\n`;
-    } else {
+    if (typeof yaml !== "string" && (config === null || typeof config !== "object" || Array.isArray(config))) {
       fail("malformed", "the signed body needs config (a JSON object) or yaml (the config file's text)");
       return;
     }
+    // The validator (zod, yaml, the schemas: ~8 MB of live heap) loads only when a config is pushed,
+    // which is rare; a device that is never sent one never holds it (issue 15).
+    import("../config/load.js").then(
+      ({ parseConfigText, validateConfig }) => {
+        const result = typeof yaml === "string" ? parseConfigText(yaml) : validateConfig(config);
+        const text = typeof yaml === "string" ? yaml : `${JSON.stringify(config, null, 2)}\n`;
+        this.applyCandidate(req, result, text, hook, fail);
+      },
+      (err: unknown) => fail("unavailable", `the config validator could not be loaded: ${(err as Error).message}`),
+    );
+  }
+
+  private applyCandidate(
+    req: CommandRequest,
+    result: ValidationResult,
+    text: string,
+    hook: NonNullable<CommandHooks["applyConfig"]>,
+    fail: (code: string, message: string, issues?: string[]) => void,
+  ): void {
     if (!result.ok) {
       fail("invalid-config", `the new config has ${result.issues.length} problem(s); nothing was changed`, formatIssues(result.issues));
       return;

@@ -1,4 +1,4 @@
-import { resolveSerialPath } from "../config/boards.js";
+import { resolveSerialPath } from "../config/board-data.js";
 import type { IdentifiersConfig } from "../config/sections/identifiers.js";
 import type { SerialSpec } from "../io/contract.js";
 import type { ManifestStream } from "../control/index.js";

@@ -1,6 +1,6 @@
 import type { HealthSection } from "../aggregate/sensor-monitor.js";
 import { SensorMonitor } from "../aggregate/sensor-monitor.js";
-import { resolveSerialPath } from "../config/boards.js";
+import { resolveSerialPath } from "../config/board-data.js";
 import type { AdcConfig, RangeSensorConfig } from "../config/sections/level-sensors.js";
 import type { SerialSpec } from "../io/contract.js";
 import { i2ctransfer, LinuxI2cIo } from "../io/linux-i2c.js";

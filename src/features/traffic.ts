@@ -4,7 +4,7 @@ import { TrafficAggregator } from "../aggregate/traffic.js";
 import { DETECTOR_FAULTS, SAMPLE_NS } from "../aggregate/traffic-diagnostics.js";
 import type { TimerHandle } from "../clock/index.js";
 import type { LoopDetectorConfig } from "../config/sections/detectors.js";
-import { resolveDiagnostics } from "../config/sections/detectors.js";
+import { resolveDiagnostics } from "../config/sections/lane-types.js";
 import type { ManifestStream } from "../control/index.js";
 import type { Level } from "../io/contract.js";
 import type { Logger } from "../log/logger.js";

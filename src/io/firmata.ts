@@ -1,6 +1,6 @@
 import type { SerialPortStream } from "@serialport/stream";
 import type { LoadedConfig } from "../config/load.js";
-import { resolveSerialPath } from "../config/boards.js";
+import { resolveSerialPath } from "../config/board-data.js";
 import type { Logger } from "../log/logger.js";
 import { IoError } from "./contract.js";
 import type { IoPlugin } from "./io-plugin.js";

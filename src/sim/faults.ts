@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle, TimerPriority } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
 import type { SimFault } from "../config/sections/sim.js";
-import { GENERIC_FAULT_KINDS } from "../config/sim-faults.js";
+import { GENERIC_FAULT_KINDS } from "../config/fault-kinds.js";
 import type { Rng } from "./rng.js";
 import type { ScheduledFault, TruthRecord } from "./scenario.js";
 import type { SimSerialDevice } from "./serial.js";

@@ -6,7 +6,7 @@ import { IoError } from "../io/contract.js";
 import type { Hardware } from "../io/factory.js";
 import { JohnnyFiveInputs } from "../io/johnny-five.js";
 import { hardwareSerialBinding, SerialLink } from "../io/serial.js";
-import { hardwareSerialPaths } from "../config/boards.js";
+import { hardwareSerialPaths } from "../config/board-data.js";
 import type { Logger } from "../log/logger.js";
 import { SimBoard } from "./io-plugin.js";
 import { TracePlayer } from "./player.js";

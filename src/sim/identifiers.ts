@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { NS_PER_S } from "../clock/clock.js";
-import { resolveSerialPath } from "../config/boards.js";
+import { resolveSerialPath } from "../config/board-data.js";
 import type { SimFault } from "../config/sections/sim.js";
 import type { SimReaderConfig, SimScannerConfig } from "../config/sections/sim-identifiers.js";
 import { rdm6300Frame, scannerLine, simProbeAddress, simTag } from "./identifier-bytes.js";

@@ -1,7 +1,7 @@
 import type { Alarm } from "../aggregate/alarm.js";
 import { percentile } from "../aggregate/percentile.js";
 import type { Summary } from "../aggregate/summary.js";
-import { resolveDiagnostics } from "../config/sections/detectors.js";
+import { resolveDiagnostics } from "../config/sections/lane-types.js";
 import type { TrafficRun } from "./traffic-rig.js";
 import type { VehicleTruth } from "./traffic.js";
 

@@ -10,8 +10,11 @@ import { ROADSIDE } from "../helpers/cli.js";
 
 const HOOK = fileURLToPath(new URL("../helpers/module-log.mjs", import.meta.url));
 
-/** The ES modules `roadside ARGS` loads (it runs to its end: --duration). */
-async function modulesOf(dir: string, args: string[]): Promise<{ code: number | null; modules: string[]; stderr: string }> {
+/**
+ * The ES modules `roadside ARGS` loads (it runs to its end: --duration): `modules` in every thread,
+ * `kept` in the main thread only (a worker's modules go with it: the config worker, src/config/load-off-thread.ts).
+ */
+async function modulesOf(dir: string, args: string[]): Promise<{ code: number | null; modules: string[]; kept: string[]; stderr: string }> {
   const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(log, "");
   const child = spawn(process.execPath, ["--import", HOOK, ROADSIDE, ...args], {
@@ -21,7 +24,10 @@ async function modulesOf(dir: string, args: string[]): Promise<{ code: number | 
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-  return { code, modules: readFileSync(log, "utf8").split("\n").filter(Boolean), stderr };
+  // module-log.mjs writes "THREAD URL", thread 0 the main one
+  const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
+  const url = (l: string) => l.slice(l.indexOf(" ") + 1);
+  return { code, modules: lines.map(url), kept: lines.filter((l) => l.startsWith("0 ")).map(url), stderr };
 }
 
 const dist = (m: string[], folder: string) => m.filter((u) => u.includes(`/dist/${folder}`));
@@ -74,6 +80,30 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
     expect(dist(r.modules, "install/")).toEqual([]);
     for (const cmd of ["doctor", "provision", "install", "sim", "replay", "watch", "validate"])
       expect(dist(r.modules, `cli/${cmd}.js`)).toEqual([]);
+    // zod, yaml and the config schemas (~8 MB of live heap for good) load only in the config worker
+    expect(r.modules.some((u) => /\/node_modules\/zod\//.test(u))).toBe(true);
+    expect(r.kept.filter((u) => /\/node_modules\/(zod|yaml)\//.test(u))).toEqual([]);
+    expect(r.kept.filter((u) => /\/dist\/config\/(schema|load|types|sections\/(detectors|identifiers))\.js$/.test(u))).toEqual([]);
+  }, 60_000);
+
+  it("sim and the no-config demo validate their config in the worker: zod and yaml stay out of the main thread", async () => {
+    const sim = await modulesOf(dir, ["sim", "--duration", "10m", "--log-level", "error"]);
+    expect(sim.stderr).toBe("");
+    expect(sim.code).toBe(0);
+    expect(sim.modules.some((u) => u.endsWith("/dist/cli/sim.js"))).toBe(true);
+    expect(sim.kept.filter((u) => /\/node_modules\/(zod|yaml)\//.test(u))).toEqual([]);
+    const demo = await modulesOf(dir, [
+      "run",
+      "--state-dir",
+      join(dir, "state-demo-zod"),
+      "--duration",
+      "1s",
+      "--quiet",
+      "--log-level",
+      "error",
+    ]);
+    expect(demo.code).toBe(0);
+    expect(demo.kept.filter((u) => /\/node_modules\/(zod|yaml)\//.test(u))).toEqual([]);
   }, 60_000);
 
   it("run with no broker starts the embedded one (aedes is loaded when it is used)", async () => {

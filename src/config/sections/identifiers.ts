@@ -1,5 +1,4 @@
 import * as z from "zod";
-import { serialDeviceKey } from "../serial-device.js";
 import { duration, serialPortSchema, windowLength } from "../types.js";
 
 /** No window key may live longer than an hour, whatever the config says (BlipTrack's 24 h salts are pseudonymisation). */
@@ -115,19 +114,5 @@ export type IdentifiersConfig = z.output<typeof identifiersSection>;
 export type ProbeScannerConfig = z.output<typeof probeScannerSchema>;
 export type RfidReaderConfig = z.output<typeof rfidReaderSchema>;
 
-/**
- * What `--record` must never record: the names of identifier sensors, and the devices their ports
- * resolve to (a symlink's target, a Raspberry Pi's header UART under any of its names). A port
- * another sensor opens on one of those devices is not recorded either: its bytes could be the
- * identifier sensor's (validation rejects such configs; a symlink made after validation does not).
- */
-export function identifierPortNames(identifiers: IdentifiersConfig | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const group of [identifiers?.scanners ?? {}, identifiers?.readers ?? {}]) {
-    for (const [name, s] of Object.entries(group)) {
-      out.add(name);
-      out.add(serialDeviceKey(undefined, s.port.path));
-    }
-  }
-  return out;
-}
+// zod-free, for the runtime (issue 15); kept here for other importers
+export { identifierPortNames } from "./identifier-ports.js";
