@@ -57,7 +57,7 @@ describe.skipIf(!ready)(
       await broker?.stop();
     });
 
-    it("a radar manhole and an ultrasonic bin on one tty: depth and fill published, polls counted", async () => {
+    it("a radar manhole, an ultrasonic bin and a URM15 manhole on one tty: depths and fill published, polls counted", async () => {
       const rng = new Rng(SEED);
       // radar 1500 mm below a sensor 2400 mm above the invert: 900 mm of water; the bin's waste 800 mm below its sensor
       const radar = new SimModbusSlave(
@@ -78,7 +78,17 @@ describe.skipIf(!ready)(
         () => {},
         "b1",
       );
-      const line = answerRequests(peer, [radar, sonic]);
+      // a DFRobot URM15 (unit 15) on the same line, set to 9600 (register 0x03) like the others: 1200 mm below its sensor
+      const urm15 = new SimModbusSlave(
+        15,
+        modbusModel("urm15"),
+        () => 1200,
+        rng.fork("urm15"),
+        1,
+        () => {},
+        "mh2",
+      );
+      const line = answerRequests(peer, [radar, sonic, urm15]);
       const loaded = mustLoad({
         device: { id: "mb-pty", board: "sim" },
         windows: { default: "5s" },
@@ -92,6 +102,19 @@ describe.skipIf(!ready)(
               port: { path: peer.path, parity: "none" },
             },
             mountHeightMm: 2400,
+            overflowHeightMm: 1500,
+            sampling: { dry: "1s", fast: "1s" },
+            staleAfter: "10s",
+          },
+          mh2: {
+            sensor: {
+              type: "modbus",
+              model: "urm15",
+              pollEvery: "250ms",
+              timeoutMs: 1000,
+              port: { path: peer.path, baudRate: 9600 },
+            },
+            mountHeightMm: 2000,
             overflowHeightMm: 1500,
             sampling: { dry: "1s", fast: "1s" },
             staleAfter: "10s",
@@ -127,7 +150,8 @@ describe.skipIf(!ready)(
         await sub.waitFor((m) => {
           const s = decodeAll(m);
           return (
-            s.some((x) => x.msg.kind === "level" && (x.msg.measures["samples"]?.v ?? 0) > 0) &&
+            s.some((x) => x.msg.kind === "level" && x.msg.stream === "mh1" && (x.msg.measures["samples"]?.v ?? 0) > 0) &&
+            s.some((x) => x.msg.kind === "level" && x.msg.stream === "mh2" && (x.msg.measures["samples"]?.v ?? 0) > 0) &&
             s.some((x) => x.msg.kind === "bin" && x.msg.measures["actualFillingPercentage"]?.v !== undefined)
           );
         }, 30_000);
@@ -143,11 +167,16 @@ describe.skipIf(!ready)(
         expect(health["sensor.b1"]).toMatchObject({ model: "toughsonic-14", unitId: 1, crcErrors: 0, exceptions: 0 });
         expect(health["sensor.mh1"]!["responses"]).toBeGreaterThan(3);
         expect(health["sensor.b1"]!["responses"]).toBeGreaterThan(3);
-        expect(radar.answers + sonic.answers).toBeLessThanOrEqual(line.requests);
+        expect(health["sensor.mh2"]).toMatchObject({ model: "urm15", unitId: 15, crcErrors: 0, exceptions: 0, invalidAnswers: 0 });
+        expect(health["sensor.mh2"]!["responses"]).toBeGreaterThan(3);
+        expect(radar.answers + sonic.answers + urm15.answers).toBeLessThanOrEqual(line.requests);
       }
       const seen = decodeAll(sub.messages);
-      const level = seen.find((s) => s.msg.kind === "level" && (s.msg.measures["samples"]?.v ?? 0) > 0)!.msg;
+      const level = seen.find((s) => s.msg.kind === "level" && s.msg.stream === "mh1" && (s.msg.measures["samples"]?.v ?? 0) > 0)!.msg;
       expect(level.measures["depthMean"]!.v!).toBeCloseTo(0.9, 2);
+      // the URM15's 1200 mm in 0.1 cm counts: 800 mm of water below a sensor 2000 mm above the invert
+      const level2 = seen.find((s) => s.msg.kind === "level" && s.msg.stream === "mh2" && (s.msg.measures["samples"]?.v ?? 0) > 0)!.msg;
+      expect(level2.measures["depthMean"]!.v!).toBeCloseTo(0.8, 2);
       const bin = seen.find((s) => s.msg.kind === "bin" && s.msg.measures["actualFillingPercentage"]?.v !== undefined)!.msg;
       expect(bin.measures["actualFillingPercentage"]!.v!).toBeCloseTo(40, 0);
     }, 60_000);

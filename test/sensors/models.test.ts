@@ -3,12 +3,14 @@ import { validateConfig } from "../../src/config/load.js";
 import { configReference } from "../../src/config/docs.js";
 import type { ModbusModel } from "../../src/sensors/models/index.js";
 import { FRAME_MODEL_IDS, isModbusModel, LEVEL_MODELS, levelModel, MODBUS_MODEL_IDS, Reading } from "../../src/sensors/models/index.js";
-import { readRequest } from "../../src/sensors/modbus/crc.js";
+import { crc16, crcOk, readRequest } from "../../src/sensors/modbus/crc.js";
 import { SimModbusSlave } from "../../src/sim/modbus-line.js";
 import { Rng } from "../../src/sim/rng.js";
 
 const SEED = 20261207;
 const modbus = LEVEL_MODELS.filter(isModbusModel);
+/** How far a decoded distance may sit from the simulated one where a register count is coarser than 0.1 mm. */
+const RESOLUTION_MM: Readonly<Record<string, number>> = { urm15: 0.5 };
 
 /** The registers a poll reads, from the simulator's register blocks. */
 function pollRegisters(m: ModbusModel, target: number | "no-target"): number[] {
@@ -26,7 +28,7 @@ describe("the level sensor model registry", () => {
   it("holds each model once, with a datasheet, a range and factory serial settings", () => {
     expect(new Set(LEVEL_MODELS.map((m) => m.id)).size).toBe(LEVEL_MODELS.length);
     expect(FRAME_MODEL_IDS).toEqual(["hrxl", "hrxl-10m", "xl", "lv"]);
-    expect(MODBUS_MODEL_IDS).toEqual(expect.arrayContaining(["vegapuls-c21", "toughsonic-14"]));
+    expect(MODBUS_MODEL_IDS).toEqual(expect.arrayContaining(["vegapuls-c21", "toughsonic-14", "urm15"]));
     for (const m of LEVEL_MODELS) {
       expect(m.datasheet.title.length, m.id).toBeGreaterThan(10);
       expect(m.minRangeMm, m.id).toBeLessThan(m.maxRangeMm);
@@ -42,8 +44,8 @@ describe("the level sensor model registry", () => {
         const d = rng.uniform(m.minRangeMm + 1, m.maxRangeMm);
         const r = m.modbus.decode(pollRegisters(m, d));
         expect(r.kind, `${m.id} at ${d} mm (seed ${SEED})`).toBe(Reading.Range);
-        // a float32 in metres or 0.086 mm counts: well under a millimetre
-        expect(Math.abs(r.mm - d), `${m.id} at ${d} mm (seed ${SEED})`).toBeLessThan(0.1);
+        // a float32 in metres or 0.086 mm counts: well under a millimetre; the URM15's 0.1 cm counts: half of one
+        expect(Math.abs(r.mm - d), `${m.id} at ${d} mm (seed ${SEED})`).toBeLessThanOrEqual(RESOLUTION_MM[m.id] ?? 0.1);
       }
       expect(m.modbus.decode(pollRegisters(m, "no-target")).kind, m.id).toBe(Reading.NoTarget);
     }
@@ -86,6 +88,79 @@ describe("the level sensor model registry", () => {
     expect(m.modbus.decode([frame.readUInt16BE(3)]).mm).toBe(driverMm);
     // decimal 208 is not in the map: the simulated sensor answers exception 02 (illegal data address)
     expect([...slave.answer(3, 208, 1, 0)!.subarray(0, 3)]).toEqual([0x01, 0x83, 0x02]);
+  });
+
+  it("asks the URM15 for registers 0x05–0x08 as DFRobot's wiki maps them, and reads 0.1 cm counts, 0xFFFF and passive mode", () => {
+    // wiki.dfrobot.com/sen0519/docs/21716 (2025/12/18): address 0x000F, 19200 8N1, function 03,
+    // 0x05 distance (LSB 0.1 cm, default 0xFFFF), 0x06 temperature, 0x07 external temperature, 0x08 control
+    const m = levelModel("urm15") as ModbusModel;
+    const { fc, address, count } = m.modbus.poll;
+    expect(m.modbus.defaultUnitId).toBe(15);
+    expect(m.serial).toEqual({ baudRate: 19200, dataBits: 8, parity: "none", stopBits: 1 });
+    const req = [...readRequest(m.modbus.defaultUnitId, fc, address, count)];
+    expect(req.slice(0, 6)).toEqual([0x0f, 0x03, 0x00, 0x05, 0x00, 0x04]);
+    // CRC-16/MODBUS of 0F 03 00 05 00 04 is 0x2655 (worked apart from the project's crc16), sent low byte first
+    expect(req.slice(6)).toEqual([0x55, 0x26]);
+    expect(crc16(Uint8Array.from(req.slice(0, 6)))).toBe(0x2655);
+
+    const slave = new SimModbusSlave(
+      15,
+      m,
+      () => 1234,
+      new Rng(SEED),
+      0,
+      () => {},
+      "mh9",
+    );
+    const frame = slave.answer(3, 0x05, 4, 0)!;
+    expect(crcOk(frame)).toBe(true);
+    // 15, function 03, 8 bytes: 1234 mm = 1234 counts of 0.1 cm, 20.0 °C, no external temperature, control 0 (automatic)
+    expect([...frame.subarray(0, frame.length - 2)]).toEqual([0x0f, 0x03, 0x08, 0x04, 0xd2, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x00]);
+    const regs = [0, 1, 2, 3].map((i) => frame.readUInt16BE(3 + 2 * i));
+    expect(m.modbus.decode(regs)).toEqual({ kind: Reading.Range, mm: 1234 });
+    // the map's other registers as the wiki gives their defaults: PID 5, VID 0x0010, address 15, baud code 5 (19200)
+    expect([0, 1, 2, 3, 4].map((a) => slave.answer(3, a, 1, 0)!.readUInt16BE(3))).toEqual([0x0005, 0x0010, 0x000f, 0x0005, 0x0001]);
+    // no register 0x09, and no input registers: exception 02 / 02
+    expect([...slave.answer(3, 0x05, 5, 0)!.subarray(0, 3)]).toEqual([0x0f, 0x83, 0x02]);
+    expect([...slave.answer(4, 0x05, 1, 0)!.subarray(0, 3)]).toEqual([0x0f, 0x84, 0x02]);
+
+    // 0xFFFF (the register's power-on value: nothing measured, no echo) is no reading, not 6.5 m
+    expect(m.modbus.decode([0xffff, 200, 0, 0]).kind).toBe(Reading.NoTarget);
+    const silent = new SimModbusSlave(
+      15,
+      m,
+      () => "no-target",
+      new Rng(SEED),
+      0,
+      () => {},
+      "mh9",
+    ).answer(3, 0x05, 1, 0)!;
+    expect(silent.readUInt16BE(3)).toBe(0xffff);
+    // inside the 30 cm blind zone: too close to tell
+    expect(m.modbus.decode([250, 200, 0, 0]).kind).toBe(Reading.MinRange);
+    expect(m.modbus.decode([300, 200, 0, 0])).toEqual({ kind: Reading.Range, mm: 300 });
+    // passive mode (control bit 2): register 0x05 is stale, refused with the register and the fix
+    expect(() => m.modbus.decode([1234, 200, 0, 0x0004])).toThrow(/register 0x08 \(control\) reads 0x0004: bit 2 set.*write 0x0000/);
+    // temperature-compensation bits (0, 1) do not matter to the distance
+    expect(m.modbus.decode([1234, 200, 0, 0x0003]).mm).toBe(1234);
+  });
+
+  it("takes the URM15 on a manhole and on a bin, with its factory line settings and address", () => {
+    const r = validateConfig({
+      device: { id: "t-5", board: "sim" },
+      manholes: { a: { sensor: { type: "modbus", model: "urm15", port: { path: "sim0" } }, mountHeightMm: 2400, overflowHeightMm: 1500 } },
+      bins: {
+        b: { distance: { type: "modbus", model: "urm15", unitId: 16, port: { path: "sim0" } }, emptyDistanceMm: 1100, fullDistanceMm: 350 },
+      },
+    });
+    expect(r.issues).toEqual([]);
+    if (!r.ok) return;
+    expect(r.loaded.config.manholes["a"]!.sensor).toMatchObject({
+      model: "urm15",
+      unitId: 15,
+      port: { baudRate: 19200, dataBits: 8, parity: "none", stopBits: 1 },
+    });
+    expect(r.loaded.config.bins["b"]!.distance).toMatchObject({ model: "urm15", unitId: 16, port: { baudRate: 19200 } });
   });
 
   it("fills a Modbus sensor's unset line settings and address from its model's factory settings", () => {

@@ -1,3 +1,4 @@
+import { URM15_DEFINITIONS } from "./dfrobot-urm15.js";
 import { MAXBOTIX_DEFINITIONS } from "./maxbotix.js";
 import { TOUGHSONIC_DEFINITIONS } from "./senix-toughsonic.js";
 import type { FrameModel, LevelModel, ModbusModel } from "./types.js";
@@ -22,7 +23,12 @@ import { CONFIG_TYPE } from "./types.js";
  * features, doctor, the simulator and docs/config-reference.md all take models from here. A new
  * model is a definition file next to its family's (and one line here).
  */
-export const LEVEL_MODELS: readonly LevelModel[] = [...MAXBOTIX_DEFINITIONS, ...VEGAPULS_C_DEFINITIONS, ...TOUGHSONIC_DEFINITIONS];
+export const LEVEL_MODELS: readonly LevelModel[] = [
+  ...MAXBOTIX_DEFINITIONS,
+  ...VEGAPULS_C_DEFINITIONS,
+  ...TOUGHSONIC_DEFINITIONS,
+  ...URM15_DEFINITIONS,
+];
 
 const byId = new Map(LEVEL_MODELS.map((m) => [m.id, m]));
 if (byId.size !== LEVEL_MODELS.length) throw new Error("two level sensor definitions share an id");
