@@ -30,6 +30,19 @@ async function modulesOf(dir: string, args: string[]): Promise<{ code: number | 
   return { code, modules: lines.map(url), kept: lines.filter((l) => l.startsWith("0 ")).map(url), stderr };
 }
 
+/** The modules a process loads that only imports dist/REL (as a test of what a module pulls in with it). */
+async function importedBy(dir: string, rel: string): Promise<string[]> {
+  const log = join(dir, `modules-${rel.replace(/\W/g, "-")}.txt`);
+  writeFileSync(log, "");
+  const file = fileURLToPath(new URL(`../../dist/${rel}`, import.meta.url));
+  const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(file)});`], {
+    env: { ...process.env, MODULE_LOG: log },
+    stdio: "ignore",
+  });
+  expect(await new Promise((r) => child.on("exit", r))).toBe(0);
+  return readFileSync(log, "utf8").split("\n");
+}
+
 const dist = (m: string[], folder: string) => m.filter((u) => u.includes(`/dist/${folder}`));
 
 describe("a command loads only what it uses (issue 15: every module loaded stays in memory)", () => {
@@ -113,29 +126,13 @@ describe("a command loads only what it uses (issue 15: every module loaded stays
   }, 60_000);
 
   it("the hardware factory loads johnny-five and firmata-io only when a board opens through them", async () => {
-    const log = join(dir, "modules-factory.txt");
-    writeFileSync(log, "");
-    const factory = fileURLToPath(new URL("../../dist/io/factory.js", import.meta.url));
-    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(factory)});`], {
-      env: { ...process.env, MODULE_LOG: log },
-      stdio: "ignore",
-    });
-    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
-    const modules = readFileSync(log, "utf8").split("\n");
+    const modules = await importedBy(dir, "io/factory.js");
     expect(modules.some((u) => u.endsWith("/dist/io/factory.js"))).toBe(true);
     expect(modules.filter((u) => /\/node_modules\/(johnny-five|firmata-io)\//.test(u))).toEqual([]);
   }, 30_000);
 
   it("the run command on real hardware loads no simulator and no serialport until a board or a port opens", async () => {
-    const log = join(dir, "modules-run.txt");
-    writeFileSync(log, "");
-    const run = fileURLToPath(new URL("../../dist/cli/run.js", import.meta.url));
-    const child = spawn(process.execPath, ["--import", HOOK, "--input-type=module", "-e", `await import(${JSON.stringify(run)});`], {
-      env: { ...process.env, MODULE_LOG: log },
-      stdio: "ignore",
-    });
-    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
-    const modules = readFileSync(log, "utf8").split("\n");
+    const modules = await importedBy(dir, "cli/run.js");
     expect(modules.some((u) => u.endsWith("/dist/runtime.js"))).toBe(true);
     expect(dist(modules, "sim/")).toEqual([]);
     expect(modules.filter((u) => /\/node_modules\/(@serialport|serialport|johnny-five|firmata-io)\//.test(u))).toEqual([]);

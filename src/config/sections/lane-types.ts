@@ -1,6 +1,5 @@
 // Lane types and a detector's resolved diagnostics without the detectors schema: the runtime's
 // traffic feature imports this, so zod loads only where a config is validated (issue 15).
-import type { LoopDetectorConfig } from "./detectors.js";
 
 /**
  * IRIS lane types with their auto-fail thresholds (IRIS "Vehicle Detection": lane type table).
@@ -44,8 +43,21 @@ export interface ResolvedDiagnostics {
   unpairedWindow: number;
 }
 
+/**
+ * What resolveDiagnostics reads of a detector's config (detectors.ts's schema output has this shape;
+ * declared here so this module imports nothing from the schema's: no cycle).
+ */
+export interface DiagnosticsConfig {
+  laneType: LaneType;
+  diagnostics: Omit<ResolvedDiagnostics, "lockedOnS" | "heldPresenceS" | "noHitsS"> & {
+    lockedOnS?: number | undefined;
+    heldPresenceS?: number | undefined;
+    noHitsS?: number | undefined;
+  };
+}
+
 /** The thresholds a detector runs with: its overrides over its lane type's defaults. */
-export function resolveDiagnostics(det: Pick<LoopDetectorConfig, "laneType" | "diagnostics">): ResolvedDiagnostics {
+export function resolveDiagnostics(det: DiagnosticsConfig): ResolvedDiagnostics {
   const lane = LANE_TYPES[det.laneType];
   const d = det.diagnostics;
   const lockedOnS = d.lockedOnS ?? lane.lockedOnS;
