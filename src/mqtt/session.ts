@@ -79,8 +79,6 @@ export class MqttSession {
   private protocolVersion: 4 | 5;
   private inFlight = new Set<number>();
   private draining = false;
-  /** start() was called: the retained state and the outbox may go out (open() alone connects only). */
-  private ready = false;
   private attempt = 0;
   private cancelReconnect: (() => void) | undefined;
   private connectedAtNs = 0;
@@ -134,21 +132,9 @@ export class MqttSession {
     return { ...this.counters, state: this.stateV, protocol: this.protocolVersion === 5 ? "5" : "3.1.1" };
   }
 
-  /**
-   * Connect now, while the caller is still starting: the birth message and the subscriptions go out
-   * on connect, the retained state (onOnline) and the outbox drain wait for start(). A device that
-   * opens its session first is announced while its inputs and features load (issue 15: start-up).
-   */
-  open(): void {
-    if (this.stateV === "idle") this.connect();
-  }
-
-  /** Connect if not yet open, and from now on publish the retained state and drain on every connect. */
   start(): void {
-    if (this.ready || this.stateV === "stopped") return;
-    this.ready = true;
-    if (this.stateV === "idle") this.connect();
-    else if (this.stateV === "connected") this.online();
+    if (this.stateV !== "idle") return;
+    this.connect();
   }
 
   /** Publish an `offline` status (a clean disconnect does not fire the LWT), then disconnect. */
@@ -178,7 +164,7 @@ export class MqttSession {
 
   /** New messages were committed: send what the in-flight window allows. */
   kick(): void {
-    if (this.ready && this.stateV === "connected") this.drain();
+    if (this.stateV === "connected") this.drain();
   }
 
   /** Publish outside the outbox (status, manifest, health, command replies). Resolves on PUBACK. */
@@ -245,7 +231,10 @@ export class MqttSession {
       this.setState("connected", `MQTT ${this.protocolVersion === 5 ? "5" : "3.1.1"}`);
       c.publish(this.opts.statusTopic, "online", { qos: 1, retain: true });
       for (const filter of this.subscriptions.keys()) c.subscribe(filter, { qos: 1 });
-      if (this.ready) this.online();
+      void Promise.resolve(this.opts.onOnline?.(this)).catch((err: unknown) => {
+        this.log.warn("publishing retained state after connect failed; it is sent again on the next reconnect", { error: String(err) });
+      });
+      this.drain();
     });
     c.on("message", (topic, payload, packet) => {
       for (const [filter, handler] of this.subscriptions) {
@@ -288,14 +277,6 @@ export class MqttSession {
       this.setState("disconnected");
       this.scheduleReconnect();
     });
-  }
-
-  /** What follows every connect once started: the retained state, then the outbox. */
-  private online(): void {
-    void Promise.resolve(this.opts.onOnline?.(this)).catch((err: unknown) => {
-      this.log.warn("publishing retained state after connect failed; it is sent again on the next reconnect", { error: String(err) });
-    });
-    this.drain();
   }
 
   private scheduleReconnect(): void {

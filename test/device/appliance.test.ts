@@ -109,7 +109,9 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       if (r) return r.body;
       if (Date.now() > end)
         throw new Error(
-          `no reply to ${command} ${id} within ${timeoutMs / 1000} s\n${vm.sshRaw("sudo journalctl -u roadside -n 40 --no-pager").stdout}`,
+          `no reply to ${command} ${id} within ${timeoutMs / 1000} s\n--- the service's log this boot, summaries left out ---\n${
+            vm.sshRaw("sudo journalctl -u roadside -b --no-pager -o short-monotonic | grep -v ' seq [0-9]*: ' | tail -n 80").stdout
+          }`,
         );
       await new Promise((res) => setTimeout(res, 300));
     }
@@ -282,7 +284,12 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     // a clean reboot: the saved config runs again and numbering continues
     const before = maxSeq();
     await vm.reboot();
-    const after = await waitData("a level summary after the reboot", (s) => s.msg.kind === "level" && s.msg.seq > before, 600_000);
+    // the first level summary with a depth after the reboot (the windows the shutdown closed early may hold no sample)
+    const after = await waitData(
+      "a level summary with a depth after the reboot",
+      (s) => s.msg.kind === "level" && s.msg.seq > before && s.msg.measures["depthMean"] !== undefined,
+      600_000,
+    );
     expect(after.msg.measures["depthMean"]?.v).toBeCloseTo(depthM, 3);
 
     // broken: a broker that refuses every connection cannot come up; the device goes back
