@@ -2,16 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { run, serialChecks as serial } from "./cli-rig.js";
 
 const SEED = 5;
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), isTTY: false });
-  return { code, out, err };
-}
 
 function config(dir: string, faults: string): string {
   const path = join(dir, "d.yaml");
@@ -37,14 +30,6 @@ sim:
   );
   return path;
 }
-
-type Result = { check: string; status: string; title: string; values?: Record<string, unknown> };
-const serial = (out: string): Result[] =>
-  out
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Result)
-    .filter((r) => r.check === "serial");
 
 describe(`doctor and roadside test on Modbus sensors sharing a simulated RS-485 line (seed ${SEED})`, () => {
   it("doctor polls each sensor by its unit id and decodes its registers", async () => {

@@ -2,16 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { run, serialChecks as serial } from "./cli-rig.js";
 
 const SEED = 15;
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), isTTY: false });
-  return { code, out, err };
-}
 
 /** Two DFRobot URM15s on one simulated RS-485 line at their factory 19200 8N1: a manhole (unit 15) and a bin (unit 16). */
 function config(dir: string, faults: string): string {
@@ -38,14 +31,6 @@ sim:
   );
   return path;
 }
-
-type Result = { check: string; status: string; title: string; values?: Record<string, unknown> };
-const serial = (out: string): Result[] =>
-  out
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Result)
-    .filter((r) => r.check === "serial");
 
 const doctor = (path: string, dir: string) =>
   run(["doctor", "-c", path, "--skip", "broker,clock,disk,outbox", "-s", "20", "--json", "--state-dir", join(dir, "s")]);
