@@ -435,7 +435,14 @@ export class Device {
     for (const [name, i] of this.inputIndex) {
       if (!this.routes[i]) this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
     }
-    await this.openInputs();
+    // connected while the inputs and features start; manifest, heartbeat and outbox wait for session.start()
+    this.session.open();
+    try {
+      await this.openInputs();
+    } catch (err) {
+      await this.session.stop(); // `offline`: the device announced itself and could not start
+      throw err;
+    }
     this.inputsOpen = true;
     for (const f of this.features) {
       try {

@@ -79,6 +79,20 @@ export class MqttSession {
   private protocolVersion: 4 | 5;
   private inFlight = new Set<number>();
   private draining = false;
+  /** start() was called: the retained state and the outbox may go out (open() alone connects only). */
+  private ready = false;
+  /**
+   * Messages that arrived before start(), with the acknowledgement each waits for: a persistent
+   * session's queued commands arrive right after CONNACK, before the handlers are ready. They are
+   * handled at start() and only then acknowledged, so a process that dies first gets them again.
+   */
+  private held: {
+    client: MqttClient;
+    topic: string;
+    payload: Buffer;
+    properties: Record<string, unknown> | undefined;
+    ack?: () => void;
+  }[] = [];
   private attempt = 0;
   private cancelReconnect: (() => void) | undefined;
   private connectedAtNs = 0;
@@ -132,9 +146,24 @@ export class MqttSession {
     return { ...this.counters, state: this.stateV, protocol: this.protocolVersion === 5 ? "5" : "3.1.1" };
   }
 
+  /**
+   * Connect now, while the caller is still starting: the birth message and the subscriptions go out
+   * on connect, the retained state (onOnline) and the outbox drain wait for start(). A device that
+   * opens its session first is announced while its inputs and features load (issue 15: start-up).
+   */
+  open(): void {
+    if (this.stateV === "idle") this.connect();
+  }
+
+  /** Connect if not yet open, and from now on publish the retained state and drain on every connect. */
   start(): void {
-    if (this.stateV !== "idle") return;
-    this.connect();
+    if (this.ready || this.stateV === "stopped") return;
+    this.ready = true;
+    if (this.stateV === "idle") this.connect();
+    else if (this.stateV === "connected") this.online();
+    const held = this.held.splice(0);
+    for (const m of held) this.dispatch(m.topic, m.payload, m.properties);
+    for (const m of held) m.ack?.();
   }
 
   /** Publish an `offline` status (a clean disconnect does not fire the LWT), then disconnect. */
@@ -143,15 +172,19 @@ export class MqttSession {
     this.cancelReconnect = undefined;
     const c = this.client;
     this.setState("stopped");
+    // stopped before start(): the held messages are not acknowledged (the broker sends them again),
+    // and mqtt.js reads nothing more on this connection, so no PUBACK for `offline` can be awaited
+    const blocked = this.held.some((m) => m.client === c);
+    this.held = [];
     if (!c) return;
     if (c.connected) {
       await new Promise<void>((resolve) => {
         c.publish(this.opts.statusTopic, "offline", { qos: 1, retain: true }, () => resolve());
-        setTimeout(resolve, 2000).unref();
+        setTimeout(resolve, blocked ? 100 : 2000).unref();
       });
     }
     await new Promise<void>((resolve) => {
-      c.end(false, {}, () => resolve());
+      c.end(blocked, {}, () => resolve());
       setTimeout(() => c.end(true, {}, () => resolve()), 3000).unref();
     });
     this.client = undefined;
@@ -164,7 +197,7 @@ export class MqttSession {
 
   /** New messages were committed: send what the in-flight window allows. */
   kick(): void {
-    if (this.stateV === "connected") this.drain();
+    if (this.ready && this.stateV === "connected") this.drain();
   }
 
   /** Publish outside the outbox (status, manifest, health, command replies). Resolves on PUBACK. */
@@ -231,16 +264,19 @@ export class MqttSession {
       this.setState("connected", `MQTT ${this.protocolVersion === 5 ? "5" : "3.1.1"}`);
       c.publish(this.opts.statusTopic, "online", { qos: 1, retain: true });
       for (const filter of this.subscriptions.keys()) c.subscribe(filter, { qos: 1 });
-      void Promise.resolve(this.opts.onOnline?.(this)).catch((err: unknown) => {
-        this.log.warn("publishing retained state after connect failed; it is sent again on the next reconnect", { error: String(err) });
-      });
-      this.drain();
+      if (this.ready) this.online();
     });
     c.on("message", (topic, payload, packet) => {
-      for (const [filter, handler] of this.subscriptions) {
-        if (matches(filter, topic)) handler(topic, payload, packet.properties as Record<string, unknown> | undefined);
-      }
+      const properties = packet.properties as Record<string, unknown> | undefined;
+      if (this.ready) this.dispatch(topic, payload, properties);
+      else this.held.push({ client: c, topic, payload, properties });
     });
+    // mqtt.js sends the PUBACK when this calls back (and reads no further packet until then)
+    c.handleMessage = (_packet, callback) => {
+      const last = this.held.at(-1);
+      if (this.ready || !last || last.client !== c || last.ack) callback();
+      else last.ack = () => callback();
+    };
     c.on("error", (err: Error & { code?: number | string }) => {
       if (this.client !== c) return;
       // v3.1.1 brokers answer a v5 CONNECT with return code 1; v5 brokers use reason 0x84
@@ -263,6 +299,7 @@ export class MqttSession {
       c.end(true);
       this.client = undefined;
       this.inFlight.clear();
+      this.held = this.held.filter((m) => m.client !== c); // unacknowledged: the broker sends them again
       if (this.stateV === "stopped") return;
       if (refusedVersion) {
         this.connect(); // at once, in MQTT 3.1.1
@@ -277,6 +314,20 @@ export class MqttSession {
       this.setState("disconnected");
       this.scheduleReconnect();
     });
+  }
+
+  private dispatch(topic: string, payload: Buffer, properties: Record<string, unknown> | undefined): void {
+    for (const [filter, handler] of this.subscriptions) {
+      if (matches(filter, topic)) handler(topic, payload, properties);
+    }
+  }
+
+  /** What follows every connect once started: the retained state, then the outbox. */
+  private online(): void {
+    void Promise.resolve(this.opts.onOnline?.(this)).catch((err: unknown) => {
+      this.log.warn("publishing retained state after connect failed; it is sent again on the next reconnect", { error: String(err) });
+    });
+    this.drain();
   }
 
   private scheduleReconnect(): void {
