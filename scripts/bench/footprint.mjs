@@ -3,7 +3,7 @@
 //
 //   node scripts/bench/footprint.mjs [--root DIR] [--config FILE] [--warmup 30] [--steady 60]
 //        [--days 30] [--caps 48,64] [--traces 10,60,200] [--idle-config FILE]
-//        [--only steady,idle,sim,replay,startup]
+//        [--only steady,idle,sim,replay,startup] [--help]
 //
 // - steady: `roadside run` on the full site (4 dual-loop lanes, a manhole, a bin; the config) in real
 //   time against Mosquitto with the outbox on disk, sampled for --steady s after --warmup s; beside it,
@@ -42,14 +42,31 @@ const { values } = parseArgs({
     only: { type: "string", default: "steady,idle,sim,replay,startup" },
     "idle-config": { type: "string", default: join(here, "configs", "site-idle.yaml") },
     caps: { type: "string", default: "48,64" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (values.help) {
+  // the comment at the top of this file is the usage
+  const head = readFileSync(fileURLToPath(import.meta.url), "utf8")
+    .split("\n")
+    .slice(1);
+  console.log(
+    head
+      .slice(
+        0,
+        head.findIndex((l) => !l.startsWith("//")),
+      )
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
+  process.exit(0);
+}
 const root = resolve(values.root);
 const bin = join(root, "bin", "roadside.js");
 const config = resolve(values.config);
 const only = new Set(values.only.split(","));
 if (!existsSync(join(root, "dist", "cli", "main.js"))) {
-  console.error(`${root}/dist is missing: build it first (npx tsc -p tsconfig.json)`);
+  console.error(`${root}/dist is missing: build it first (npm run build)`);
   process.exit(2);
 }
 if (!hasMosquitto()) {
