@@ -25,3 +25,10 @@ declare module "johnny-five" {
   const five: { Board: typeof Board; Expander: typeof Expander };
   export default five;
 }
+
+// The Board class alone (the package's index requires every component): what src/io/johnny-five.ts imports.
+declare module "johnny-five/lib/board.js" {
+  import type { Board } from "johnny-five";
+  const BoardClass: typeof Board;
+  export default BoardClass;
+}

@@ -93,7 +93,7 @@ function liveHeap() {
 // the modules a run loads on its way (the Firmata path's johnny-five when the inputs open, mqtt.js's
 // transports at the first connect), loaded now so that the base holds all the code the run holds
 const require = createRequire(import.meta.url);
-await import("johnny-five");
+await import("johnny-five/lib/board.js");
 for (const t of ["ws", "tcp", "tls"]) require(`mqtt/lib/connect/${t}`);
 const base = liveHeap();
 let warm;
