@@ -1,5 +1,6 @@
 import type { Io } from "./args.js";
 import { EXIT, processIo, UsageError } from "./args.js";
+import { startConfigEarly } from "./early-config.js";
 import { version } from "./version.js";
 
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -16,7 +17,11 @@ function lazy<K extends string>(load: () => Promise<Record<K, Command>>, name: K
 /** Commands by name, with a one-line summary for the top-level help. */
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: {
-    run: lazy(() => import("./run.js"), "runCommand"),
+    // the config worker starts while run's modules load (early-config.ts)
+    run: async (argv, io) => {
+      const early = startConfigEarly(argv);
+      return (await import("./run.js")).runCommand(argv, io, early);
+    },
     summary: "run the device (no config: a simulated site and an embedded broker)",
   },
   validate: {

@@ -64,9 +64,14 @@ export function runFlags(values: { duration?: string | undefined; "log-level"?: 
 }
 
 /** The device config (--config, or the built-in demo), or undefined after printing every problem. */
-export async function loadRunConfig(configPath: string | undefined, io: Io): Promise<LoadedConfig | undefined> {
-  // validated in a worker thread: zod and yaml stay out of the running device's heap (issue 15)
-  const result: ValidationResult = configPath ? await loadConfigFileOffThread(configPath) : await loadDemoConfigOffThread();
+export async function loadRunConfig(
+  configPath: string | undefined,
+  io: Io,
+  started?: Promise<ValidationResult>,
+): Promise<LoadedConfig | undefined> {
+  // validated in a worker thread: zod and yaml stay out of the running device's heap (issue 15);
+  // `started`: the same load, begun before this command's modules were loaded (early-config.ts)
+  const result: ValidationResult = await (started ?? (configPath ? loadConfigFileOffThread(configPath) : loadDemoConfigOffThread()));
   if (result.ok) return result.loaded;
   io.err(`${configPath ?? "built-in demo config"}: ${result.issues.length} problem(s):\n`);
   for (const line of formatIssues(result.issues)) io.err(`${line}\n`);

@@ -8,6 +8,7 @@ import { ServiceNotifier } from "../control/notify.js";
 import { journalObserver } from "../watch/live-view.js";
 import { loadTransport, redactUrl } from "../mqtt/secrets.js";
 import type { Io } from "./args.js";
+import type { EarlyConfig } from "./early-config.js";
 import { EXIT, parse } from "./args.js";
 import {
   banner,
@@ -79,7 +80,7 @@ export function stateDir(loaded: LoadedConfig, flag: string | undefined): string
   );
 }
 
-export async function runCommand(argv: string[], io: Io): Promise<number> {
+export async function runCommand(argv: string[], io: Io, early?: EarlyConfig): Promise<number> {
   const { values } = parse(argv, {
     config: { type: "string", short: "c" },
     broker: { type: "string", short: "b" },
@@ -95,7 +96,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const { durationS, level } = runFlags(values);
-  const loaded = await loadRunConfig(values.config, io);
+  const loaded = await loadRunConfig(values.config, io, early && early.path === values.config ? early.result : undefined);
   if (!loaded) return EXIT.usage;
   const { config } = loaded;
   const screen: Screen = { useLive: io.isTTY && !values.quiet && !values.lines, live: undefined };
