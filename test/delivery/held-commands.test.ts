@@ -3,9 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RealClock } from "../../src/clock/real.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { MqttSession } from "../../src/mqtt/session.js";
-import type { Outbox } from "../../src/outbox/outbox.js";
 import { hasMosquitto, MOSQUITTO_MISSING, startAedes, startMosquitto } from "../helpers/brokers.js";
-import { until } from "./rig.js";
+import { emptyOutbox, until } from "./rig.js";
 
 /**
  * A device opens its MQTT session while its inputs and features start (issue 15: start-up), and its
@@ -13,24 +12,6 @@ import { until } from "./rig.js";
  * the broker while the device was down arrive right after CONNACK, before that: they must be held and
  * handled at start(), and acknowledged only then (a device that dies while starting gets them again).
  */
-
-const emptyOutbox: Outbox = {
-  commit: () => [],
-  next: () => [],
-  pending: () => [],
-  ack: () => {},
-  expire: () => 0,
-  stats: () => ({
-    depth: 0,
-    bytes: 0,
-    maxBytes: 0,
-    oldestMs: undefined,
-    nextSeq: 1,
-    drops: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 },
-    unreported: 0,
-  }),
-  close: () => {},
-};
 
 const FILTER = "roadside/dev-held/cmd/#";
 const sessions: MqttSession[] = [];
@@ -50,6 +31,16 @@ function session(url: string, protocol: "5" | "3.1.1"): MqttSession {
   return s;
 }
 
+/** A session started the usual way (handler first), connected; what its handler got. */
+async function started(url: string, protocol: "5" | "3.1.1"): Promise<{ session: MqttSession; seen: string[] }> {
+  const s = session(url, protocol);
+  const seen: string[] = [];
+  s.subscribe(FILTER, (_t, p) => seen.push(p.toString()));
+  s.start();
+  await until(() => s.state === "connected", "a started session's connection");
+  return { session: s, seen };
+}
+
 /** Send one QoS 1 message from another client (the platform) and wait for its PUBACK from the broker. */
 async function sendCommand(url: string, topic: string, body: string): Promise<void> {
   const c = mqtt.connect(url, { clientId: `platform-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
@@ -66,11 +57,7 @@ afterEach(async () => {
 
 async function scenario(url: string, protocol: "5" | "3.1.1"): Promise<void> {
   // the device's persistent session subscribes once, then the device goes down
-  const first = session(url, protocol);
-  const seenFirst: string[] = [];
-  first.subscribe(FILTER, (_t, p) => seenFirst.push(p.toString()));
-  first.start();
-  await until(() => first.state === "connected", "first connection");
+  const { session: first, seen: seenFirst } = await started(url, protocol);
   await sendCommand(url, "roadside/dev-held/cmd/ping", "before");
   await until(() => seenFirst.includes("before"), "the subscription in place");
   await first.stop();
@@ -98,11 +85,7 @@ async function scenario(url: string, protocol: "5" | "3.1.1"): Promise<void> {
   expect(seen).toEqual(["queued"]);
   // handled once, and acknowledged: a later connection of the same session does not get it again
   await again.stop();
-  const later = session(url, protocol);
-  const seenLater: string[] = [];
-  later.subscribe(FILTER, (_t, p) => seenLater.push(p.toString()));
-  later.start();
-  await until(() => later.state === "connected", "fourth connection");
+  const { seen: seenLater } = await started(url, protocol);
   await sendCommand(url, "roadside/dev-held/cmd/ping", "after");
   await until(() => seenLater.includes("after"), "a fresh command");
   expect(seenLater).toEqual(["after"]);

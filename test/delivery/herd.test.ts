@@ -2,33 +2,13 @@ import { describe, expect, it } from "vitest";
 import { RealClock } from "../../src/clock/real.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { MqttSession } from "../../src/mqtt/session.js";
-import type { Outbox } from "../../src/outbox/outbox.js";
 import { Topics } from "../../src/publish/topics.js";
 import { Rng } from "../../src/sim/rng.js";
 import { startAedes } from "../helpers/brokers.js";
-import { until } from "./rig.js";
+import { emptyOutbox, until } from "./rig.js";
 
 const SEED = 99;
 const DEVICES = 1000;
-
-/** An outbox with nothing to send: this test is about the sessions' timing only. */
-const emptyOutbox: Outbox = {
-  commit: () => [],
-  next: () => [],
-  pending: () => [],
-  ack: () => {},
-  expire: () => 0,
-  stats: () => ({
-    depth: 0,
-    bytes: 0,
-    maxBytes: 0,
-    oldestMs: undefined,
-    nextSeq: 1,
-    drops: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 },
-    unreported: 0,
-  }),
-  close: () => {},
-};
 
 describe(`no thundering herd: ${DEVICES} devices lose their broker at once (seed ${SEED})`, () => {
   it("their first reconnects are spread evenly over the backoff ceiling, not bunched", async () => {

@@ -12,6 +12,7 @@ import { FEATURES } from "../../src/features/index.js";
 import { JohnnyFiveInputs } from "../../src/io/johnny-five.js";
 import type { Logger } from "../../src/log/logger.js";
 import { createLogger, silentLogger } from "../../src/log/logger.js";
+import type { Outbox } from "../../src/outbox/outbox.js";
 import { SqliteOutbox } from "../../src/outbox/sqlite.js";
 import { annotateLoss } from "../../src/publish/envelope.js";
 import type { SqliteOutboxOptions } from "../../src/outbox/sqlite.js";
@@ -21,6 +22,25 @@ import { SimSite } from "../../src/sim/site.js";
 import { mustLoad } from "../helpers/sim-device.js";
 
 export const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
+
+/** An outbox with nothing to send, for tests about a session alone (its timing, its subscriptions). */
+export const emptyOutbox: Outbox = {
+  commit: () => [],
+  next: () => [],
+  pending: () => [],
+  ack: () => {},
+  expire: () => 0,
+  stats: () => ({
+    depth: 0,
+    bytes: 0,
+    maxBytes: 0,
+    oldestMs: undefined,
+    nextSeq: 1,
+    drops: { routine: 0, alarms: 0, expired: 0, damaged: 0, interrupted: 0 },
+    unreported: 0,
+  }),
+  close: () => {},
+};
 
 /** A two-lane simulated site with 1-minute windows (traffic light enough to simulate days quickly). */
 export function siteConfig(id: string, extra: Partial<DeviceConfigInput> = {}): DeviceConfigInput {
