@@ -82,8 +82,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const deviceId = /device:\s*\{\s*id:\s*([\w-]+)/.exec(readFileSync(config, "utf8"))?.[1] ?? "bench-site";
 
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+function rssOf(pid, field = "VmRSS") {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : NaN;
 }
 /** CPU seconds (user + system) a process has used. */
@@ -166,13 +166,21 @@ async function steady() {
     `steady: roadside run (pid ${run.pid}) and the floor (pid ${floor.pid}) in real time; warm-up ${warmS} s, then ${steadyS} s sampled every 5 s`,
   );
   await sleep(warmS * 1000);
-  const samples = { run: [], floor: [] };
+  // RssAnon: the process's own memory (JS heap, malloc); RssFile: pages of the node binary and the
+  // libraries it has touched (shared and clean: the kernel can drop them and read them again)
+  const samples = { run: [], floor: [], runAnon: [], floorAnon: [], runFile: [], floorFile: [] };
   const cpu0 = { run: cpuOf(run.pid), floor: cpuOf(floor.pid), t: Date.now() };
   const n0 = msgs.n;
   for (let t = 0; t < steadyS; t += 5) {
     await sleep(5000);
-    samples.run.push(rssOf(run.pid));
-    samples.floor.push(rssOf(floor.pid));
+    for (const [k, pid] of [
+      ["run", run.pid],
+      ["floor", floor.pid],
+    ]) {
+      samples[k].push(rssOf(pid));
+      samples[`${k}Anon`].push(rssOf(pid, "RssAnon"));
+      samples[`${k}File`].push(rssOf(pid, "RssFile"));
+    }
   }
   const dt = (Date.now() - cpu0.t) / 1000;
   const cpu = { run: (cpuOf(run.pid) - cpu0.run) / dt, floor: (cpuOf(floor.pid) - cpu0.floor) / dt };
@@ -182,13 +190,14 @@ async function steady() {
   await Promise.all([exited(run), exited(floor)]);
   sub.end(true);
   const row = (name, k) =>
-    `| ${name.padEnd(22)} | ${mb(median(samples[k])).padStart(8)} | ${mb(Math.max(...samples[k])).padStart(8)} | ${heap[k] ? mb(heap[k].heapUsed).padStart(8) : "       ?"} | ${heap[k] ? mb(heap[k].heapTotal).padStart(9) : "        ?"} | ${(cpu[k] * 100).toFixed(2).padStart(6)} % |`;
-  console.log("| process                | RSS MiB  | max RSS  | heap MiB | heapTotal | CPU      |");
-  console.log("|------------------------|----------|----------|----------|-----------|----------|");
+    `| ${name.padEnd(22)} | ${mb(median(samples[k])).padStart(8)} | ${mb(Math.max(...samples[k])).padStart(8)} | ${mb(median(samples[`${k}Anon`])).padStart(8)} | ${mb(median(samples[`${k}File`])).padStart(8)} | ${heap[k] ? mb(heap[k].heapUsed).padStart(8) : "       ?"} | ${heap[k] ? mb(heap[k].heapTotal).padStart(9) : "        ?"} | ${(cpu[k] * 100).toFixed(2).padStart(6)} % |`;
+  console.log("| process                | RSS MiB  | max RSS  | RssAnon  | RssFile  | heap MiB | heapTotal | CPU      |");
+  console.log("|------------------------|----------|----------|----------|----------|----------|-----------|----------|");
   console.log(row("roadside run", "run"));
   console.log(row("floor (node + mqtt.js)", "floor"));
+  const ratio = (k) => (median(samples[`run${k}`]) / median(samples[`floor${k}`])).toFixed(2);
   console.log(
-    `ratio roadside/floor (median RSS): ${(median(samples.run) / median(samples.floor)).toFixed(2)}×; ${msgs.n - n0} messages from the device while sampled (${msgs.bytes} bytes in all)\n`,
+    `ratio roadside/floor (median RSS): ${ratio("")}× (RssAnon ${ratio("Anon")}×, RssFile ${ratio("File")}×); ${msgs.n - n0} messages from the device while sampled (${msgs.bytes} bytes in all)\n`,
   );
 }
 
