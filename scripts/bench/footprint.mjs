@@ -294,13 +294,29 @@ async function simDays() {
     const d1 = per.find((l) => l.day === 1);
     const last = per.at(-1);
     const growth = d1 && last && last.day > 1 ? `; growth after the first day ${mb(last.rss - d1.rss)} MiB over ${last.day - 1} days` : "";
+    // uncapped at full speed V8 lets garbage pile up and returns it when it likes, so the last day
+    // against the first can be a saw-tooth's top against its bottom: the least-squares trend over the
+    // days after the first tells growth from garbage
+    const after = per.filter((l) => l.day >= 1);
+    const trend =
+      after.length > 2 ? `; trend after the first day ${mb(slope(after.map((l) => [l.day, l.rss])) * (after.length - 1))} MiB` : "";
     const wall = run.done
       ? `${run.done.wallS.toFixed(1)} s wall (${(run.done.wallS / days).toFixed(1)} s a simulated day${run !== plain && plain.done ? `, ${(run.done.wallS / plain.done.wallS).toFixed(2)}× uncapped` : ""})`
       : "failed";
-    console.log(`${run.name}: ${wall}${growth}`);
+    console.log(`${run.name}: ${wall}${growth}${trend}`);
     console.log(`  ${per.map((l) => `d${l.day} ${mb(l.rss)}`).join(", ")}`);
   }
   console.log("");
+}
+
+/** Least-squares slope of y over x. */
+function slope(points) {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxy / sxx;
 }
 
 /** A trace of about `mb` MB: the recorded base repeated end to end, each copy shifted by its length. */
