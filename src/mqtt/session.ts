@@ -6,6 +6,7 @@ import { NS_PER_MS } from "../clock/clock.js";
 import { backoffDelay } from "../clock/backoff.js";
 import { connectMqtt } from "./connect.js";
 import { explainError } from "./errors.js";
+import { InboundHold } from "./inbound-hold.js";
 import { DrainLanes } from "./lanes.js";
 import { redactUrl } from "./secrets.js";
 import { countWire } from "./wire.js";
@@ -81,18 +82,8 @@ export class MqttSession {
   private draining = false;
   /** start() was called: the retained state and the outbox may go out (open() alone connects only). */
   private ready = false;
-  /**
-   * Messages that arrived before start(), with the acknowledgement each waits for: a persistent
-   * session's queued commands arrive right after CONNACK, before the handlers are ready. They are
-   * handled at start() and only then acknowledged, so a process that dies first gets them again.
-   */
-  private held: {
-    client: MqttClient;
-    topic: string;
-    payload: Buffer;
-    properties: Record<string, unknown> | undefined;
-    ack?: () => void;
-  }[] = [];
+  /** Messages that arrive before start(): handled and acknowledged at start(). */
+  private readonly inbound = new InboundHold((topic, payload, properties) => this.dispatch(topic, payload, properties));
   private attempt = 0;
   private cancelReconnect: (() => void) | undefined;
   private connectedAtNs = 0;
@@ -161,9 +152,7 @@ export class MqttSession {
     this.ready = true;
     if (this.stateV === "idle") this.connect();
     else if (this.stateV === "connected") this.online();
-    const held = this.held.splice(0);
-    for (const m of held) this.dispatch(m.topic, m.payload, m.properties);
-    for (const m of held) m.ack?.();
+    this.inbound.release();
   }
 
   /** Publish an `offline` status (a clean disconnect does not fire the LWT), then disconnect. */
@@ -174,8 +163,8 @@ export class MqttSession {
     this.setState("stopped");
     // stopped before start(): the held messages are not acknowledged (the broker sends them again),
     // and mqtt.js reads nothing more on this connection, so no PUBACK for `offline` can be awaited
-    const blocked = this.held.some((m) => m.client === c);
-    this.held = [];
+    const blocked = c !== undefined && this.inbound.blocks(c);
+    this.inbound.drop();
     if (!c) return;
     if (c.connected) {
       await new Promise<void>((resolve) => {
@@ -247,6 +236,7 @@ export class MqttSession {
     }
     const c = connectMqtt(this.opts.url, options);
     this.client = c;
+    this.inbound.attach(c);
     const onWire = this.opts.onWire;
     this.settleWire = onWire ? countWire(c, /^(mqtts|wss|ssl):/i.test(this.opts.url), onWire) : undefined;
     let refusedVersion = false;
@@ -266,17 +256,6 @@ export class MqttSession {
       for (const filter of this.subscriptions.keys()) c.subscribe(filter, { qos: 1 });
       if (this.ready) this.online();
     });
-    c.on("message", (topic, payload, packet) => {
-      const properties = packet.properties as Record<string, unknown> | undefined;
-      if (this.ready) this.dispatch(topic, payload, properties);
-      else this.held.push({ client: c, topic, payload, properties });
-    });
-    // mqtt.js sends the PUBACK when this calls back (and reads no further packet until then)
-    c.handleMessage = (_packet, callback) => {
-      const last = this.held.at(-1);
-      if (this.ready || !last || last.client !== c || last.ack) callback();
-      else last.ack = () => callback();
-    };
     c.on("error", (err: Error & { code?: number | string }) => {
       if (this.client !== c) return;
       // v3.1.1 brokers answer a v5 CONNECT with return code 1; v5 brokers use reason 0x84
@@ -299,7 +278,7 @@ export class MqttSession {
       c.end(true);
       this.client = undefined;
       this.inFlight.clear();
-      this.held = this.held.filter((m) => m.client !== c); // unacknowledged: the broker sends them again
+      this.inbound.drop(c); // unacknowledged: the broker sends them again
       if (this.stateV === "stopped") return;
       if (refusedVersion) {
         this.connect(); // at once, in MQTT 3.1.1
