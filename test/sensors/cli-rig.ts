@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { main } from "../../src/cli/main.js";
 
 /** `roadside ARGV` in this process (the CLI's own entry), with what it printed. */
@@ -17,3 +18,20 @@ export const serialChecks = (out: string): DoctorResult[] =>
     .split("\n")
     .map((l) => JSON.parse(l) as DoctorResult)
     .filter((r) => r.check === "serial");
+
+type TestRecord = { stream: string; kind: string; measures: Record<string, { v?: number }> };
+
+/**
+ * A `roadside test --json` run's output holds a level summary of the manhole `manhole` with samples in
+ * it, and a bin summary of `bin`: both sensors were read through their models and published.
+ */
+export function expectLevelAndBin(out: string, manhole: string, bin: string): void {
+  const msgs = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as TestRecord);
+  const level = msgs.filter((m) => m.kind === "level" && m.stream === manhole);
+  expect(level.length).toBeGreaterThanOrEqual(1);
+  expect(level[0]!.measures["samples"]!.v).toBeGreaterThan(0);
+  expect(msgs.some((m) => m.kind === "bin" && m.stream === bin)).toBe(true);
+}

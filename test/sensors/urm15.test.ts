@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run, serialChecks as serial } from "./cli-rig.js";
+import { expectLevelAndBin, run, serialChecks as serial } from "./cli-rig.js";
 
 const SEED = 15;
 
@@ -65,13 +65,6 @@ describe(`doctor and roadside test on DFRobot URM15 sensors (seed ${SEED})`, () 
     const dir = mkdtempSync(join(tmpdir(), "roadside-urm15-"));
     const r = await run(["test", "-c", config(dir, ""), "--for", "30m", "--json"]);
     expect(r.code, r.err).toBe(0);
-    const msgs = r.out
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { stream: string; kind: string; measures: Record<string, { v?: number }> });
-    const level = msgs.filter((m) => m.kind === "level" && m.stream === "mh1");
-    expect(level.length).toBeGreaterThanOrEqual(1);
-    expect(level[0]!.measures["samples"]!.v).toBeGreaterThan(0);
-    expect(msgs.some((m) => m.kind === "bin" && m.stream === "b1")).toBe(true);
+    expectLevelAndBin(r.out, "mh1", "b1");
   });
 });
