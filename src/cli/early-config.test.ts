@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ValidationResult } from "../config/load.js";
 import { startConfigEarly } from "./early-config.js";
+import { runCommand } from "./run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "roadside-early-"));
 const good = join(dir, "good.yaml");
@@ -39,5 +41,25 @@ describe("run's config load, started before run's modules load", () => {
     const r = await startConfigEarly(["--config", join(dir, "missing.yaml")])!.result;
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues[0]!.message).toMatch(/cannot read .*missing\.yaml: no such file/);
+  });
+
+  it("run uses the early result only when it was for the --config run parsed itself", async () => {
+    const early = (path: string): { path: string; result: Promise<ValidationResult> } => ({
+      path,
+      result: Promise.resolve({ ok: false, issues: [{ path: ["device"], message: "from the early load" }] }),
+    });
+    const runWith = async (argv: string[], e: ReturnType<typeof early>): Promise<{ code: number; err: string }> => {
+      let err = "";
+      const code = await runCommand(argv, { out: () => {}, err: (t) => (err += t), isTTY: false }, e);
+      return { code, err };
+    };
+    const missing = join(dir, "missing.yaml");
+    const same = await runWith(["--config", missing], early(missing));
+    expect(same.code).toBe(2);
+    expect(same.err).toMatch(/from the early load/);
+    const other = await runWith(["--config", missing], early(good));
+    expect(other.code).toBe(2);
+    expect(other.err).not.toMatch(/from the early load/);
+    expect(other.err).toMatch(/cannot read .*missing\.yaml/);
   });
 });

@@ -30,3 +30,8 @@ export function startConfigEarly(argv: readonly string[]): EarlyConfig | undefin
   result.catch(() => {});
   return { path, result };
 }
+
+/** The early load's result if it was for `path` (the --config of run's own parse), else undefined: load again. */
+export function earlyResultFor(early: EarlyConfig | undefined, path: string | undefined): Promise<ValidationResult> | undefined {
+  return early && early.path === path ? early.result : undefined;
+}

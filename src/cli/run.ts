@@ -8,7 +8,7 @@ import { ServiceNotifier } from "../control/notify.js";
 import { journalObserver } from "../watch/live-view.js";
 import { loadTransport, redactUrl } from "../mqtt/secrets.js";
 import type { Io } from "./args.js";
-import type { EarlyConfig } from "./early-config.js";
+import { type EarlyConfig, earlyResultFor } from "./early-config.js";
 import { EXIT, parse } from "./args.js";
 import {
   banner,
@@ -96,7 +96,7 @@ export async function runCommand(argv: string[], io: Io, early?: EarlyConfig): P
     return EXIT.ok;
   }
   const { durationS, level } = runFlags(values);
-  const loaded = await loadRunConfig(values.config, io, early && early.path === values.config ? early.result : undefined);
+  const loaded = await loadRunConfig(values.config, io, earlyResultFor(early, values.config));
   if (!loaded) return EXIT.usage;
   const { config } = loaded;
   const screen: Screen = { useLive: io.isTTY && !values.quiet && !values.lines, live: undefined };
