@@ -20,29 +20,31 @@ interface Held {
  */
 export class InboundHold {
   private held: Held[] = [];
-  private released = false;
 
-  constructor(private readonly dispatch: Handler) {}
+  /** `ready`: whether the owner takes messages now (the session's start() was called). */
+  constructor(
+    private readonly dispatch: Handler,
+    private readonly ready: () => boolean,
+  ) {}
 
   /** Route a new client's messages through the hold; call before it connects. */
   attach(c: MqttClient): void {
     c.on("message", (topic, payload, packet) => {
       const properties = packet.properties as Record<string, unknown> | undefined;
-      if (this.released) this.dispatch(topic, payload, properties);
+      if (this.ready()) this.dispatch(topic, payload, properties);
       else this.held.push({ client: c, topic, payload, properties });
     });
     // mqtt.js emits "message", then sends the PUBACK when this calls back, and reads no further
     // packet from the connection until then
     c.handleMessage = (_packet, callback) => {
       const last = this.held.at(-1);
-      if (this.released || !last || last.client !== c || last.ack) callback();
+      if (this.ready() || !last || last.client !== c || last.ack) callback();
       else last.ack = () => callback();
     };
   }
 
-  /** From now on messages go straight to the handlers; those held are handled now, in order, then acknowledged. */
+  /** The owner is ready: the held messages are handled now, in order, then acknowledged. */
   release(): void {
-    this.released = true;
     const held = this.held.splice(0);
     for (const m of held) this.dispatch(m.topic, m.payload, m.properties);
     for (const m of held) m.ack?.();

@@ -83,7 +83,10 @@ export class MqttSession {
   /** start() was called: the retained state and the outbox may go out (open() alone connects only). */
   private ready = false;
   /** Messages that arrive before start(): handled and acknowledged at start(). */
-  private readonly inbound = new InboundHold((topic, payload, properties) => this.dispatch(topic, payload, properties));
+  private readonly inbound = new InboundHold(
+    (topic, payload, properties) => this.dispatch(topic, payload, properties),
+    () => this.ready,
+  );
   private attempt = 0;
   private cancelReconnect: (() => void) | undefined;
   private connectedAtNs = 0;
