@@ -19,12 +19,22 @@ export function cronExpression(lengthS: number): string {
   return "* * * * * *";
 }
 
-/** Closes windows in real time on node-cron schedules aligned to the wall clock. */
+/**
+ * Closes windows in real time on node-cron schedules aligned to the wall clock. Windows are aligned
+ * to UTC (multiples of their length since the epoch), so the schedule runs in UTC: in the device's
+ * local time zone an hour window would fire at the wrong minute wherever the offset is not whole
+ * hours (India +05:30, Nepal +05:45), leaving the scheduler's 1 s safety timer to close every window.
+ */
 export class CronTicker implements Ticker {
   private task: ReturnType<typeof cron.schedule> | undefined;
 
   start(lengthS: number, tick: () => void): void {
-    this.task = cron.schedule(cronExpression(lengthS), tick, { noOverlap: true });
+    this.task = cron.schedule(cronExpression(lengthS), tick, { noOverlap: true, timezone: "Etc/UTC" });
+  }
+
+  /** The next instants the ticker fires at (none when stopped). */
+  nextRuns(count: number): Date[] {
+    return this.task?.getNextRuns(count) ?? [];
   }
 
   stop(): void {
