@@ -29,12 +29,13 @@ import type {
   SerialSpec,
 } from "./io/contract.js";
 import { IoError } from "./io/contract.js";
+import { InputRouter } from "./io/input-router.js";
 import type { IoPlugin } from "./io/io-plugin.js";
 import type { Logger } from "./log/logger.js";
 import { MqttSession } from "./mqtt/session.js";
 import type { MqttSessionOptions, SessionState } from "./mqtt/session.js";
 import type { OpenWindow, Outbox, OutboxMessage } from "./outbox/outbox.js";
-import { SCHEMA_VERSION, ByteBudget, widenLadder, Publisher, Topics } from "./publish/index.js";
+import { SCHEMA_VERSION, BudgetWidening, ByteBudget, Publisher, Topics } from "./publish/index.js";
 import { redactUrl } from "./mqtt/secrets.js";
 
 export interface DeviceDeps {
@@ -106,23 +107,16 @@ export class Device {
   private readonly publisher: Publisher;
   /** The monthly byte budget (undefined without `publish.budget`). */
   readonly budget: ByteBudget | undefined;
-  /** Window schedulers the budget may widen, by configured length. */
-  private readonly widenable = new Map<number, WindowScheduler>();
-  /** Widening steps applied to them (-1: none yet). */
-  private budgetLevel = -1;
-  private readonly specs: DigitalInputSpec[] = [];
-  private readonly inputIndex = new Map<string, number>();
-  /** Per input index: the claiming feature's edge handler. */
-  private readonly routes: (((level: Level, tNs: number) => void) | undefined)[] = [];
-  /** Per input index: the claiming feature's dropped-edges handler, if it has one. */
-  private readonly dropRoutes: (((count: number) => void) | undefined)[] = [];
+  /** The windows the budget widens. */
+  private readonly widening: BudgetWidening;
+  /** The configured inputs with a board line, and the feature that claimed each. */
+  private readonly inputs: InputRouter;
   private readonly features: Feature[] = [];
   private readonly running = new Set<Feature>();
   private readonly serialLinks: SerialPortLink[] = [];
   private readonly log: Logger;
   /** Checkpoints of open windows (undefined when `outbox.checkpointInterval` is 0). */
   private readonly checkpointer: Checkpointer | undefined;
-  private inputsOpen = false;
   private started = false;
   private readonly heartbeat: Heartbeat;
   /** Remote commands (undefined when control.commands is false). */
@@ -142,11 +136,12 @@ export class Device {
     this.topics = new Topics(config.mqtt.prefix, config.device.id);
     this.startedNs = deps.startedNs ?? deps.clock.monoNs();
     this.publisher = this.createPublisher();
+    this.widening = new BudgetWidening(this.log);
     this.budget = this.createBudget();
     this.session = this.createSession();
     this.heartbeat = this.createHeartbeat();
     this.commands = config.control.commands ? this.createCommands() : undefined;
-    this.claimInputs();
+    this.inputs = new InputRouter(this.inputSpecs(), deps.inputs, this.log);
     this.checkpointer = this.createCheckpointer();
     this.buildFeatures();
   }
@@ -166,7 +161,7 @@ export class Device {
       onCommitted: (msgs, sums) => {
         deps.onCommitted?.(msgs, sums);
         this.session.kick();
-        if (this.budget && sums.length > 0) this.applyBudget(this.budget.evaluate());
+        if (this.budget && sums.length > 0) this.widening.apply(this.budget.evaluate());
       },
     });
   }
@@ -181,7 +176,7 @@ export class Device {
           resetDay: b.resetDay,
           wallMs: () => deps.clock.wallMs(),
           store: deps.outbox,
-          windows: () => Object.fromEntries([...this.widenable].map(([l, s]) => [String(l), s.widenedS])),
+          windows: () => this.widening.windows(),
         })
       : undefined;
   }
@@ -266,15 +261,15 @@ export class Device {
     });
   }
 
-  /** The input specs of the configured inputs that have a board line, indexed for edge routing. */
-  private claimInputs(): void {
+  /** The input specs of the configured inputs that have a board line. */
+  private inputSpecs(): DigitalInputSpec[] {
     const { config, lines } = this.loaded;
+    const specs: DigitalInputSpec[] = [];
     for (const [name, input] of Object.entries(config.inputs)) {
       const line = lines.get(name);
-      if (!line) continue;
-      this.inputIndex.set(name, this.specs.length);
-      this.specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
+      if (line) specs.push({ name, line: line.line, bias: input.bias, activeLow: input.activeLow, debounceUs: input.debounceUs });
     }
+    return specs;
   }
 
   /** Checkpoints of open windows (undefined when `outbox.checkpointInterval` is 0). */
@@ -301,32 +296,10 @@ export class Device {
     // the publisher commits each window's batch after every aggregator of that length has finalised
     for (const s of this.schedulers.values()) s.add(this.publisher.listener(() => s.current()));
     if (this.budget) {
-      // a window's key lifetime is a published privacy parameter: identifier-derived streams (and streams
-      // sharing their window length) keep their windows whatever the budget
+      // identifier-derived streams keep their window length (their key lifetime) whatever the budget
       const fixed = new Set((this.manifest().privacy?.sources ?? []).map((src) => src.windowS));
-      for (const [l, s] of this.schedulers) if (!fixed.has(l)) this.widenable.set(l, s);
-      this.budget.setMaxLevel(Math.max(0, ...[...this.widenable.keys()].map((l) => widenLadder(l).length - 1)));
+      this.budget.setMaxLevel(this.widening.take(this.schedulers, fixed));
     }
-  }
-
-  /** Widen the routine windows to `level` steps of their ladders (publish/budget.ts), from each one's next aligned boundary. */
-  private applyBudget(level: number): void {
-    if (level === this.budgetLevel) return;
-    const before = this.budgetLevel;
-    this.budgetLevel = level;
-    const to: string[] = [];
-    for (const [l, s] of this.widenable) {
-      const steps = widenLadder(l).slice(1, level + 1);
-      const target = steps.at(-1) ?? l;
-      if (target !== s.widenedS) to.push(`${l}s → ${target}s`);
-      s.widen(steps);
-    }
-    if (to.length === 0) return;
-    if (level > before && before >= 0)
-      this.log.warn(
-        `the monthly byte budget would run out: routine windows widen from their next aligned boundary (${to.join(", ")}); alarms are not affected`,
-      );
-    else this.log.info(`byte budget: routine windows ${to.join(", ")}`);
   }
 
   /** The health report now (docs/payloads.md "Health"). */
@@ -380,14 +353,7 @@ export class Device {
         }
         return s;
       },
-      claimInput: (name, onEdge, onDropped) => {
-        const index = this.inputIndex.get(name);
-        if (index === undefined) throw new Error(`input ${JSON.stringify(name)} is not configured`);
-        if (this.routes[index]) throw new Error(`input ${JSON.stringify(name)} is already claimed by another feature`);
-        this.routes[index] = onEdge;
-        if (onDropped) this.dropRoutes[index] = onDropped;
-        return { name, level: () => (this.inputsOpen ? this.deps.inputs.level(index) : 0) };
-      },
+      claimInput: (name, onEdge, onDropped) => this.inputs.claim(name, onEdge, onDropped),
       openSerial: async (spec: SerialSpec, handlers: SerialHandlers, opts?: SerialOpenOptions) => {
         if (!this.deps.serial)
           throw new IoError("ENOTSUP", `serial port ${spec.name}: this device was started without serial support`, { subject: spec.name });
@@ -409,41 +375,21 @@ export class Device {
     });
   }
 
-  private async openInputs(): Promise<void> {
-    const d = this.deps;
-    await d.inputs.open(this.specs, {
-      edge: (index, level, tNs) => {
-        this.routes[index]?.(level, tNs);
-        if (d.onEdge) d.onEdge(this.specs[index]!.name, level, tNs);
-      },
-      dropped: (index, count) => {
-        if (index >= 0) this.dropRoutes[index]?.(count);
-        else for (const r of this.dropRoutes) r?.(count); // the backend cannot tell which line: every input may be low
-        this.log.warn(
-          `${count} edge(s) lost on ${index >= 0 ? this.specs[index]!.name : "the GPIO chip"}; counts of this window may be low`,
-        );
-      },
-      fault: (err) => this.log.error(`input fault: ${err.message}`, { code: err.code }),
-      restored: () => this.log.info("inputs restored"),
-    });
-  }
-
   async start(): Promise<void> {
     if (this.started) throw new Error("device already started");
     this.started = true;
     const d = this.deps;
-    for (const [name, i] of this.inputIndex) {
-      if (!this.routes[i]) this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
+    for (const name of this.inputs.unclaimed()) {
+      this.log.warn(`input ${name} is configured but no detector or sensor uses it; its edges are ignored`);
     }
     // connected while the inputs and features start; manifest, heartbeat and outbox wait for session.start()
     this.session.open();
     try {
-      await this.openInputs();
+      await this.inputs.open(d.onEdge);
     } catch (err) {
       await this.session.stop(); // `offline`: the device announced itself and could not start
       throw err;
     }
-    this.inputsOpen = true;
     for (const f of this.features) {
       try {
         await f.start?.();
@@ -455,7 +401,7 @@ export class Device {
       }
     }
     this.recoverCrash();
-    if (this.budget) this.applyBudget(this.budget.level()); // widened earlier this month (a restart keeps it)
+    if (this.budget) this.widening.apply(this.budget.level()); // widened earlier this month (a restart keeps it)
     for (const s of this.schedulers.values()) s.start();
     this.recordOpen(true);
     this.checkpointer?.start();
@@ -464,7 +410,7 @@ export class Device {
     this.session.start();
     this.heartbeat.start();
     this.log.info(
-      `started: ${[...this.running].map((f) => f.name).join(", ") || "no features"}; ${this.specs.length} input(s); windows ${[...this.schedulers.keys()].map((l) => `${l}s`).join(", ") || "none"}`,
+      `started: ${[...this.running].map((f) => f.name).join(", ") || "no features"}; ${this.inputs.specs.length} input(s); windows ${[...this.schedulers.keys()].map((l) => `${l}s`).join(", ") || "none"}`,
     );
   }
 
@@ -546,8 +492,7 @@ export class Device {
     for (const s of this.schedulers.values()) s.stop();
     this.recordOpen(false); // stopped cleanly: every window was published (partial), none is open
     for (const link of this.serialLinks.splice(0)) await link.close();
-    await this.deps.inputs.close();
-    this.inputsOpen = false;
+    await this.inputs.close();
     const left = await this.drained(drainTimeoutMs);
     if (left > 0) this.log.warn(`${left} message(s) not yet delivered stay in the outbox for the next start`);
     await this.session.stop();

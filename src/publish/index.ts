@@ -5,6 +5,7 @@
  */
 export type { BudgetReport } from "./budget.js";
 export { ByteBudget, widenLadder } from "./budget.js";
+export { BudgetWidening } from "./budget-widening.js";
 export { COMPACT_KIND, DEFAULTS, DEFAULTS_RECORD, longName, readShort, UNITS } from "./compact-tables.js";
 export type { DecodedMessage } from "./envelope.js";
 export { annotateLoss, decodeMessage, SCHEMA_VERSION } from "./envelope.js";
