@@ -1,4 +1,4 @@
-import type { WindowScheduler } from "../clock/windows.js";
+import type { WindowScheduler } from "../clock/index.js";
 import type { Logger } from "../log/logger.js";
 import { widenLadder } from "./budget.js";
 
