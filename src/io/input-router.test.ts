@@ -26,7 +26,11 @@ const spec = (name: string, line: number): DigitalInputSpec => ({ name, line, bi
 function rig(): { bank: HandBank; router: InputRouter; lines: string[] } {
   const lines: string[] = [];
   const bank = new HandBank();
-  const router = new InputRouter([spec("a", 17), spec("b", 27), spec("c", 22)], bank, createLogger({ write: (l) => lines.push(l), format: "text" }));
+  const router = new InputRouter(
+    [spec("a", 17), spec("b", 27), spec("c", 22)],
+    bank,
+    createLogger({ write: (l) => lines.push(l), format: "text" }),
+  );
   return { bank, router, lines };
 }
 
@@ -67,8 +71,16 @@ describe("InputRouter", () => {
   it("tells lost edges to the input's feature, or to every feature when the bank cannot tell which line, and logs them", async () => {
     const { bank, router, lines } = rig();
     const drops: string[] = [];
-    router.claim("a", () => {}, (n) => drops.push(`a ${n}`));
-    router.claim("b", () => {}, (n) => drops.push(`b ${n}`));
+    router.claim(
+      "a",
+      () => {},
+      (n) => drops.push(`a ${n}`),
+    );
+    router.claim(
+      "b",
+      () => {},
+      (n) => drops.push(`b ${n}`),
+    );
     router.claim("c", () => {});
     await router.open();
     bank.handlers!.dropped(1, 3, 0);
