@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CronTicker, cronExpression } from "./cron.js";
+import { CronTicker } from "./cron.js";
 
 const savedTz = process.env["TZ"];
 
@@ -33,16 +33,5 @@ describe("CronTicker", () => {
     ticker.start(60, () => {});
     ticker.stop();
     expect(ticker.nextRuns(1)).toEqual([]);
-  });
-});
-
-describe("cronExpression", () => {
-  it("expresses every length that divides an hour, and refuses others", () => {
-    expect(cronExpression(5)).toBe("*/5 * * * * *");
-    expect(cronExpression(60)).toBe("0 * * * * *");
-    expect(cronExpression(900)).toBe("0 */15 * * * *");
-    expect(cronExpression(3600)).toBe("0 0 * * * *");
-    expect(cronExpression(90)).toBe("* * * * * *");
-    expect(() => cronExpression(7)).toThrow(/does not divide an hour/);
   });
 });

@@ -3,7 +3,7 @@ import { WindowBuckets, overlapNs } from "../aggregate/buckets.js";
 import { NS_PER_MS, NS_PER_S } from "./clock.js";
 import { cronExpression } from "./cron.js";
 import { VirtualClock } from "./virtual.js";
-import type { Window } from "./windows.js";
+import type { Ticker, Window } from "./windows.js";
 import { alignedStart, nextBoundary, WindowScheduler } from "./windows.js";
 import { Rng } from "../sim/rng.js";
 
@@ -74,6 +74,22 @@ describe("window scheduler in virtual time", () => {
     expect(after[1]!.startWallMs % 60_000).toBe(0); // realigned
     expect(after[1]!.synced).toBe(true);
     for (let i = 1; i < done.length; i++) expect(done[i]!.startNs).toBe(done[i - 1]!.endNs);
+  });
+
+  it("starts its ticker again from the new wall time on a jump (node-cron would walk every skipped boundary)", () => {
+    const clock = new VirtualClock({ startWallMs: T0, synced: false });
+    const calls: string[] = [];
+    const ticker: Ticker = {
+      start: (l) => calls.push(`start ${l} at ${clock.wallMs() - T0}`),
+      stop: () => calls.push(`stop at ${clock.wallMs() - T0}`),
+    };
+    const s = new WindowScheduler({ clock, lengthS: 10, ticker });
+    s.start();
+    clock.advanceTo(25 * NS_PER_S);
+    clock.jumpWall(365 * 86_400_000, true);
+    clock.advanceTo(30 * NS_PER_S);
+    expect(calls).toEqual(["start 10 at 0", "stop at 31536025000", "start 10 at 31536025000"]);
+    s.stop();
   });
 
   it("stop() closes and finalises the open window as partial", () => {

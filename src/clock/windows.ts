@@ -189,6 +189,13 @@ export class WindowScheduler {
 
   private onJump(atNs: number): void {
     if (!this.cur) return;
+    // the ticker starts again from the new wall time: node-cron's runner, at its next beat, would
+    // otherwise walk every boundary the step skipped (an NTP step of a year at 10 s windows: millions),
+    // blocking the event loop until the systemd watchdog restarts the process
+    if (this.ticker) {
+      this.ticker.stop();
+      this.ticker.start(this.lengthS, () => this.tick());
+    }
     this.rotate(Math.max(atNs, this.cur.startNs), true);
     this.armBoundary();
   }
