@@ -388,6 +388,7 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
     expect(wrong.msg.windowStartMs).toBeLessThan(Date.now() - 86_400_000);
     expect(wrong.msg.timeq).not.toBe("synced");
     const beforeFix = maxSeq();
+    const pid = service("MainPID");
     vm.ssh(`sudo date -u -s @${Math.round(Date.now() / 1000)}`);
     const corrected = await waitData(
       "a window stamped with the corrected clock",
@@ -408,6 +409,8 @@ describe("the appliance on a virtual device (QEMU, Debian bookworm, systemd, clo
       const starts = ws.map((s) => s.msg.windowStartMs);
       expect(new Set(starts).size, `${stream}: a window start repeats`).toBe(starts.length);
     }
+    // the step cost no restart (a watchdog kill would lose the open windows)
+    expect(service("MainPID"), "roadside was restarted after the clock step").toBe(pid);
     // and every number from the cut on arrived: the backlog stamped with the right clock too
     const seqs = new Set(data().map((s) => s.msg.seq));
     const missing: number[] = [];
